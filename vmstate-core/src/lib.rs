@@ -1,0 +1,55 @@
+//! Save and load device state in QEMU's VMState migration format, byte for
+//! byte, from Rust structs annotated with `#[derive(VmState)]`.
+//!
+//! ```
+//! use vmstate_core::{Context, VmState};
+//!
+//! #[derive(VmState, Clone, Default)]
+//! #[vmstate(name = "port92", version = 1)]
+//! struct Port92 {
+//!     outport: u8,
+//! }
+//!
+//! let mut dev = Port92 { outport: 0x02 };
+//! let bytes = dev.to_bytes(&Context::new()).unwrap();
+//! assert_eq!(bytes, [0x02]);
+//!
+//! let mut back = Port92::default();
+//! back.load_from_slice(&bytes, &Context::new()).unwrap();
+//! assert_eq!(back.outport, 0x02);
+//! ```
+//!
+//! The attribute language is documented on the [`VmState`](derive@VmState)
+//! derive.
+//!
+//! # Modules
+//! * [`stream`]: the big-endian [`Reader`] and [`Writer`];
+//! * [`desc`]: the static description tables ([`Vmsd`], [`Field`]);
+//! * [`field`]: [`VmField`], the per-type codecs (QEMU's `VMStateInfo`);
+//! * [`VmState`]: the trait the derive implements;
+//! * [`Error`]: errors with a field path and byte offset.
+
+#![deny(missing_docs)]
+
+pub mod checks;
+pub mod context;
+pub mod desc;
+pub mod error;
+pub mod field;
+pub mod ptr;
+mod state;
+pub mod stream;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use context::{Context, DuplicateSubsections, MigMode};
+pub use desc::{Field, FieldKind, Vmsd};
+pub use error::{Error, ErrorKind, Result, Segment};
+pub use field::VmField;
+pub use state::VmState;
+pub use stream::{Reader, Writer};
+
+#[cfg(feature = "derive")]
+pub use vmstate_derive::VmState;

@@ -1,0 +1,265 @@
+//! Runtime support for the code `#[derive(VmState)]` generates. Not a
+//! public API: names and signatures change without notice.
+
+use std::io::Write;
+
+pub use crate::checks::{EqualField, PositiveLeField};
+pub use crate::context::Context;
+pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
+pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
+pub use crate::field::VmField;
+pub use crate::ptr::VoidPtr;
+pub use crate::state::VmState;
+pub use crate::stream::{Reader, Source, Writer};
+pub use std::io::Write as IoWrite;
+pub use std::option::Option::{None, Some};
+pub use std::result::Result::{Err, Ok};
+
+/// QEMU_VM_SUBSECTION.
+pub const SUBSECTION: u8 = 0x05;
+
+/// Rejects stream versions outside `min..=version_id`.
+#[inline]
+pub fn check_version(vmsd: &'static Vmsd, version: u32, offset: u64) -> Result<()> {
+    if version > vmsd.version_id {
+        return Err(Error::new(
+            ErrorKind::VersionTooNew {
+                vmsd: vmsd.name,
+                version,
+                max: vmsd.version_id,
+            },
+            offset,
+        ));
+    }
+    if version < vmsd.minimum_version_id {
+        return Err(Error::new(
+            ErrorKind::VersionTooOld {
+                vmsd: vmsd.name,
+                version,
+                min: vmsd.minimum_version_id,
+            },
+            offset,
+        ));
+    }
+    Ok(())
+}
+
+/// Turns a hook's result into ours.
+#[inline]
+pub fn hook_result<E: Into<BoxError>>(
+    res: std::result::Result<(), E>,
+    hook: &'static str,
+    offset: u64,
+) -> Result<()> {
+    res.map_err(|e| Error::hook(hook, e.into(), offset))
+}
+
+// Identity functions that pin each hook's signature, so that a wrong one is
+// reported on the user's path.
+
+/// `pre_save`, `post_save`, `pre_load`: `fn(&mut Self) -> Result<(), E>`.
+#[inline(always)]
+pub fn hook_fn<T, E: Into<BoxError>>(
+    f: fn(&mut T) -> std::result::Result<(), E>,
+) -> fn(&mut T) -> std::result::Result<(), E> {
+    f
+}
+
+/// `post_load`: `fn(&mut Self, version: u32) -> Result<(), E>`.
+#[inline(always)]
+pub fn post_load_fn<T, E: Into<BoxError>>(
+    f: fn(&mut T, u32) -> std::result::Result<(), E>,
+) -> fn(&mut T, u32) -> std::result::Result<(), E> {
+    f
+}
+
+/// `needed`: `fn(&Self) -> bool`.
+#[inline(always)]
+pub fn needed_fn<T>(f: fn(&T) -> bool) -> fn(&T) -> bool {
+    f
+}
+
+/// `exists`: `fn(&Self, version: u32) -> bool`.
+#[inline(always)]
+pub fn exists_fn<T>(f: fn(&T, u32) -> bool) -> fn(&T, u32) -> bool {
+    f
+}
+
+/// Compile-time check that a field type is migratable.
+pub const fn assert_field<T: VmField>() {}
+/// Compile-time check that a field type is a raw pointer.
+pub const fn assert_void_ptr<T: VoidPtr>() {}
+/// Compile-time check that a subsection field type is a derived struct.
+pub const fn assert_state<T: VmState>() {}
+
+/// `prefix` test usable in constants (subsection names).
+pub const fn starts_with(s: &str, prefix: &str) -> bool {
+    let (s, p) = (s.as_bytes(), prefix.as_bytes());
+    if p.len() > s.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if s[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Loads an `equal` field: the stream value must equal `cur`.
+#[inline]
+pub fn load_equal<T: EqualField + Default, S: Source>(
+    cur: &T,
+    r: &mut Reader<S>,
+    ctx: &Context,
+    hint: Option<&'static str>,
+) -> Result<()> {
+    let at = r.offset();
+    let mut v = T::default();
+    v.load(r, ctx)?;
+    if v != *cur {
+        return Err(Error::new(
+            ErrorKind::NotEqual {
+                expected: cur.to_i128(),
+                found: v.to_i128(),
+                hint,
+            },
+            at,
+        ));
+    }
+    Ok(())
+}
+
+/// Loads a `positive_le` field: `0 <= v <= *cur`, then stores it.
+#[inline]
+pub fn load_positive_le<T: PositiveLeField + Default, S: Source>(
+    cur: &mut T,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    let at = r.offset();
+    let mut v = T::default();
+    v.load(r, ctx)?;
+    if v < T::ZERO || v > *cur {
+        return Err(Error::new(
+            ErrorKind::OutOfRange {
+                found: v.to_i128(),
+                min: 0,
+                max: cur.to_i128(),
+            },
+            at,
+        ));
+    }
+    *cur = v;
+    Ok(())
+}
+
+#[inline]
+fn require_cpr(ctx: &Context, offset: u64) -> Result<()> {
+    if ctx.mode.is_cpr() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::VoidPtrRefused { mode: ctx.mode },
+            offset,
+        ))
+    }
+}
+
+/// Saves a `void_ptr` field: the address as be64, CPR modes only.
+pub fn save_void_ptr<P: VoidPtr, W: Write>(p: &P, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    require_cpr(ctx, w.offset())?;
+    w.put_u64(p.addr_u64())
+}
+
+/// Loads a `void_ptr` field, CPR modes only; the pointer is stored only if
+/// the address fits this host.
+pub fn load_void_ptr<P: VoidPtr, S: Source>(
+    p: &mut P,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    let at = r.offset();
+    require_cpr(ctx, at)?;
+    let addr = r.get_u64()?;
+    *p = P::from_addr_u64(addr).map_err(|k| Error::new(k, at))?;
+    Ok(())
+}
+
+/// Writes the subsection header: `05`, u8 name length, name, be32 version.
+pub fn save_subsection_header<W: Write>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
+    // The derive refuses names longer than 255 bytes.
+    let name = vmsd.name.as_bytes();
+    w.put_u8(SUBSECTION)?;
+    w.put_u8(name.len() as u8)?;
+    w.put_bytes(name)?;
+    w.put_u32(vmsd.version_id)
+}
+
+/// Peeks for the next subsection of `parent`, with QEMU's rules (spec
+/// 2.5): a marker `05`, a name at least one byte longer than the parent's
+/// name that starts with it. A name with another prefix, or too short, or
+/// a header cut by end of input, ends the loop and stays in the stream for
+/// the enclosing level. A name with the parent's prefix that is not one of
+/// its subsections is an error. Returns the subsection's index and its
+/// version, truncated to 8 bits as QEMU does.
+pub fn next_subsection<S: Source>(
+    r: &mut Reader<S>,
+    parent: &'static Vmsd,
+) -> Result<Option<(usize, u32)>> {
+    let at = r.offset();
+    let len = match r.peek(2)? {
+        [SUBSECTION, len] => usize::from(*len),
+        _ => return Ok(None),
+    };
+    if len < parent.name.len() + 1 {
+        return Ok(None);
+    }
+    let head = r.peek(2 + len)?;
+    let Some(name) = head.get(2..2 + len) else {
+        return Ok(None);
+    };
+    if !name.starts_with(parent.name.as_bytes()) {
+        return Ok(None);
+    }
+    let Some(idx) = parent.subsection_index(name) else {
+        return Err(Error::new(
+            ErrorKind::UnknownSubsection {
+                name: String::from_utf8_lossy(name).into_owned(),
+            },
+            at,
+        ));
+    };
+    r.skip(2 + len as u64)?;
+    let version = r.get_u32()?;
+    Ok(Some((idx, u32::from(version as u8))))
+}
+
+/// Applies the duplicate-subsection policy.
+#[inline]
+pub fn note_subsection(
+    seen: &mut bool,
+    name: &'static str,
+    ctx: &Context,
+    offset: u64,
+) -> Result<()> {
+    if *seen && ctx.duplicate_subsections == crate::DuplicateSubsections::Reject {
+        return Err(Error::new(ErrorKind::DuplicateSubsection { name }, offset));
+    }
+    *seen = true;
+    Ok(())
+}
+
+/// An error for a subsection index the table does not have (cannot happen
+/// with generated code; reported instead of panicking).
+#[cold]
+pub fn bad_subsection_index(offset: u64) -> Error {
+    Error::new(
+        ErrorKind::Invalid {
+            message: "internal: subsection index out of range",
+        },
+        offset,
+    )
+}

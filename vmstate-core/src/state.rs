@@ -1,0 +1,79 @@
+//! [`VmState`]: a type with a description and generated save/load code.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::desc::Vmsd;
+use crate::error::{Result, Segment};
+use crate::stream::{Reader, Source, Writer};
+
+/// A migratable type: a static description and the save/load code that
+/// follows it. Implement it with `#[derive(VmState)]`.
+///
+/// [`save`](VmState::save) and [`load`](VmState::load) are the entry points
+/// for a whole section payload; they add the description's name to error
+/// paths. `load` is transactional.
+pub trait VmState: Sized {
+    /// The description (QEMU's `VMStateDescription`).
+    const VMSD: &'static Vmsd;
+
+    /// Saves the payload at the current version: `pre_save`, the fields,
+    /// the needed subsections, `post_save` (QEMU's order). Used for nested
+    /// structs; errors carry the path below this type.
+    fn save_state<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+
+    /// Loads a payload saved at stream version `version`: version check,
+    /// `pre_load`, fields, subsections, `post_load(version)`.
+    ///
+    /// **Not transactional**: on error `self` may be partly overwritten.
+    /// Call [`load`](VmState::load) unless you restore it yourself.
+    fn load_state_in_place<S: Source>(
+        &mut self,
+        r: &mut Reader<S>,
+        version: u32,
+        ctx: &Context,
+    ) -> Result<()>;
+
+    /// Saves the payload (fields and subsections, no section header).
+    /// Errors name the full path, starting with the description's name.
+    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        self.save_state(w, ctx)
+            .map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
+    }
+
+    /// Loads a payload saved at stream `version` (the section's version).
+    ///
+    /// Transactional: the load runs on a clone of `self`, which replaces
+    /// `self` only if everything (fields, checks, subsections, hooks)
+    /// succeeded. On error `self` is exactly as it was. The cost is one
+    /// `clone()` of the value per load, a `memcpy` for plain device state.
+    fn load<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<()>
+    where
+        Self: Clone,
+    {
+        let mut scratch = self.clone();
+        scratch
+            .load_state_in_place(r, version, ctx)
+            .map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))?;
+        *self = scratch;
+        Ok(())
+    }
+
+    /// Saves the payload into a new `Vec`.
+    fn to_bytes(&mut self, ctx: &Context) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.save(&mut Writer::new(&mut out), ctx)?;
+        Ok(out)
+    }
+
+    /// Loads a payload from memory at the description's current version.
+    /// Returns the number of bytes consumed.
+    fn load_from_slice(&mut self, bytes: &[u8], ctx: &Context) -> Result<usize>
+    where
+        Self: Clone,
+    {
+        let mut r = Reader::from_slice(bytes);
+        self.load(&mut r, Self::VMSD.version_id, ctx)?;
+        Ok(bytes.len() - r.remaining().len())
+    }
+}

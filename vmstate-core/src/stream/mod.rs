@@ -1,0 +1,11 @@
+//! The big-endian migration stream: a [`Writer`] over any `std::io::Write`
+//! and a [`Reader`] over any [`Source`], both tracking their byte offset.
+//! Neither seeks: migration runs over pipes and sockets.
+
+mod reader;
+mod source;
+mod writer;
+
+pub use reader::Reader;
+pub use source::{IoSource, ReadError, SliceSource, Source, MAX_PEEK};
+pub use writer::Writer;

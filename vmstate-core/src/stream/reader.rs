@@ -1,0 +1,131 @@
+use std::io::Read;
+
+use super::source::{IoSource, ReadError, SliceSource, Source};
+use crate::error::{Error, ErrorKind, Result};
+
+/// A big-endian stream reader that tracks its byte offset.
+///
+/// `Reader::from_slice` reads bytes already in memory without copying them
+/// into a buffer; `Reader::new` reads any `std::io::Read` through one fixed
+/// buffer. Every read that runs past the end of input fails with
+/// [`ErrorKind::UnexpectedEof`] at the offset where the element began.
+///
+/// ```
+/// let mut r = vmstate_core::Reader::from_slice(&[0x00, 0x01, 0x11, 0x70]);
+/// assert_eq!(r.get_u32().unwrap(), 70000);
+/// assert!(r.get_u8().is_err());
+/// ```
+pub struct Reader<S> {
+    src: S,
+    pos: u64,
+}
+
+impl<'a> Reader<SliceSource<'a>> {
+    /// A reader over bytes in memory (the fast path).
+    pub fn from_slice(bytes: &'a [u8]) -> Self {
+        Reader::with_source(SliceSource::new(bytes))
+    }
+
+    /// The bytes not read yet.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.src.remaining()
+    }
+}
+
+impl<R: Read> Reader<IoSource<R>> {
+    /// A reader over any `std::io::Read`, buffered internally.
+    pub fn new(inner: R) -> Self {
+        Reader::with_source(IoSource::new(inner))
+    }
+}
+
+impl<S: Source> Reader<S> {
+    /// A reader over a custom [`Source`].
+    pub fn with_source(src: S) -> Self {
+        Reader { src, pos: 0 }
+    }
+
+    /// Bytes consumed so far.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.pos
+    }
+
+    /// The source back.
+    pub fn into_source(self) -> S {
+        self.src
+    }
+
+    #[cold]
+    fn fail(&self, needed: u64, e: ReadError) -> Error {
+        match e {
+            ReadError::Eof { got } => Error::new(
+                ErrorKind::UnexpectedEof {
+                    needed,
+                    available: got,
+                },
+                self.pos,
+            ),
+            ReadError::Io(e) => Error::io(e, self.pos),
+        }
+    }
+
+    /// Fills `buf` from the stream.
+    #[inline]
+    pub fn get_bytes(&mut self, buf: &mut [u8]) -> Result<()> {
+        match self.src.read_exact(buf) {
+            Ok(()) => {
+                self.pos += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => Err(self.fail(buf.len() as u64, e)),
+        }
+    }
+
+    /// Reads `N` bytes.
+    #[inline]
+    pub fn get_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut b = [0u8; N];
+        self.get_bytes(&mut b)?;
+        Ok(b)
+    }
+
+    /// Discards `n` bytes.
+    pub fn skip(&mut self, n: u64) -> Result<()> {
+        match self.src.skip(n) {
+            Ok(()) => {
+                self.pos += n;
+                Ok(())
+            }
+            Err(e) => Err(self.fail(n, e)),
+        }
+    }
+
+    /// Up to `n` upcoming bytes (at most [`MAX_PEEK`](super::MAX_PEEK)),
+    /// not consumed; fewer only at end of input.
+    pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
+        let pos = self.pos;
+        self.src.peek(n).map_err(|e| Error::io(e, pos))
+    }
+
+    /// One byte.
+    #[inline]
+    pub fn get_u8(&mut self) -> Result<u8> {
+        Ok(self.get_array::<1>()?[0])
+    }
+    /// be16.
+    #[inline]
+    pub fn get_u16(&mut self) -> Result<u16> {
+        Ok(u16::from_be_bytes(self.get_array()?))
+    }
+    /// be32.
+    #[inline]
+    pub fn get_u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.get_array()?))
+    }
+    /// be64.
+    #[inline]
+    pub fn get_u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.get_array()?))
+    }
+}

@@ -1,0 +1,268 @@
+//! Where a [`Reader`](super::Reader) gets its bytes: a slice in memory, or
+//! any `std::io::Read` through a fixed buffer. Neither seeks.
+
+use std::io::{self, Read};
+
+/// A short read: the source ended after `got` of the requested bytes, or
+/// failed.
+#[derive(Debug)]
+pub enum ReadError {
+    /// End of input after `got` bytes.
+    Eof {
+        /// Bytes that were still there.
+        got: u64,
+    },
+    /// The underlying reader failed.
+    Io(io::Error),
+}
+
+/// A forward-only byte source with a bounded peek.
+///
+/// Implemented by [`SliceSource`] (in memory, zero copy) and [`IoSource`]
+/// (any `Read`, buffered). The reader is generic over it, so the hot path is
+/// monomorphic: no dynamic dispatch per field.
+pub trait Source {
+    /// Fills `buf` completely, or reports how much was there.
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ReadError>;
+
+    /// Returns up to `n` upcoming bytes without consuming them (fewer only
+    /// at end of input). `n` is at most [`MAX_PEEK`].
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]>;
+
+    /// Discards `n` bytes, or reports how many were there.
+    fn skip(&mut self, n: u64) -> Result<(), ReadError>;
+}
+
+/// The longest peek a source must support: a subsection marker, its length
+/// byte and a 255-byte name, as QEMU's subsection loader peeks them.
+pub const MAX_PEEK: usize = 2 + 255;
+
+/// A source over bytes already in memory.
+#[derive(Clone, Debug)]
+pub struct SliceSource<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> SliceSource<'a> {
+    /// A source over `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        SliceSource { rest: bytes }
+    }
+
+    /// The bytes not read yet.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+impl Source for SliceSource<'_> {
+    #[inline]
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ReadError> {
+        match self.rest.split_at_checked(buf.len()) {
+            Some((head, tail)) => {
+                buf.copy_from_slice(head);
+                self.rest = tail;
+                Ok(())
+            }
+            None => Err(ReadError::Eof {
+                got: self.rest.len() as u64,
+            }),
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        Ok(&self.rest[..n.min(self.rest.len())])
+    }
+
+    #[inline]
+    fn skip(&mut self, n: u64) -> Result<(), ReadError> {
+        match usize::try_from(n).ok().and_then(|n| self.rest.get(n..)) {
+            Some(tail) => {
+                self.rest = tail;
+                Ok(())
+            }
+            None => Err(ReadError::Eof {
+                got: self.rest.len() as u64,
+            }),
+        }
+    }
+}
+
+/// Buffer size of an [`IoSource`]; one allocation per source.
+const IO_BUF: usize = 64 * 1024;
+
+/// A source over any `std::io::Read` (a pipe, a socket, a file), through a
+/// 64 KiB buffer allocated once. Reads larger than the buffer go straight
+/// into the destination.
+pub struct IoSource<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl<R: Read> IoSource<R> {
+    /// A buffered source over `inner`.
+    pub fn new(inner: R) -> Self {
+        IoSource {
+            inner,
+            buf: vec![0; IO_BUF].into_boxed_slice(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The wrapped reader. Bytes already buffered are not in it any more.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Reads once into the free tail of the buffer; Ok(0) at end of input.
+    fn fill_once(&mut self) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl<R: Read> Source for IoSource<R> {
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ReadError> {
+        let mut done = 0;
+        while done < buf.len() {
+            if self.start == self.end {
+                let want = buf.len() - done;
+                if want >= self.buf.len() {
+                    // Large read: bypass the buffer.
+                    match self.inner.read(&mut buf[done..]) {
+                        Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
+                        Ok(n) => done += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(ReadError::Io(e)),
+                    }
+                    continue;
+                }
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let n = (buf.len() - done).min(self.buffered());
+            buf[done..done + n].copy_from_slice(&self.buf[self.start..self.start + n]);
+            self.start += n;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        let n = n.min(MAX_PEEK);
+        if self.buffered() < n && self.buf.len() - self.start < n {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.buffered() < n {
+            if self.fill_once()? == 0 {
+                break;
+            }
+        }
+        let avail = self.buffered().min(n);
+        Ok(&self.buf[self.start..self.start + avail])
+    }
+
+    fn skip(&mut self, mut n: u64) -> Result<(), ReadError> {
+        let mut got = 0u64;
+        while n > 0 {
+            if self.start == self.end {
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let k = (self.buffered() as u64).min(n) as usize;
+            self.start += k;
+            n -= k as u64;
+            got += k as u64;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out one byte per call, to exercise refills.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(slot)) => {
+                    *slot = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn io_source_peeks_across_refills_and_reports_eof() {
+        let data: Vec<u8> = (0..=255).collect();
+        let mut s = IoSource::new(Trickle(&data));
+        assert_eq!(s.peek(3).unwrap(), &[0, 1, 2]);
+        let mut b = [0; 4];
+        s.read_exact(&mut b).unwrap();
+        assert_eq!(b, [0, 1, 2, 3]);
+        s.skip(250).unwrap();
+        assert_eq!(s.peek(10).unwrap(), &[254, 255]);
+        match s.read_exact(&mut b) {
+            Err(ReadError::Eof { got }) => assert_eq!(got, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn io_source_large_read_bypasses_buffer() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let mut s = IoSource::new(&data[..]);
+        let mut first = [0u8; 10];
+        s.read_exact(&mut first).unwrap();
+        let mut big = vec![0u8; 150_000];
+        s.read_exact(&mut big).unwrap();
+        assert_eq!(&big[..], &data[10..150_010]);
+        assert!(matches!(s.skip(50_000), Err(ReadError::Eof { got: 49_990 })));
+    }
+
+    #[test]
+    fn slice_source_eof_counts() {
+        let mut s = SliceSource::new(&[1, 2, 3]);
+        let mut b = [0; 4];
+        assert!(matches!(s.read_exact(&mut b), Err(ReadError::Eof { got: 3 })));
+        assert!(matches!(s.skip(u64::MAX), Err(ReadError::Eof { got: 3 })));
+        assert_eq!(s.peek(9).unwrap(), &[1, 2, 3]);
+    }
+}
