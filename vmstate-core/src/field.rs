@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn bulk_arrays_match_per_element_encoding() {
-        let v: [u32; 300] = std::array::from_fn(|i| (i as u32) * 0x0101_0101);
+        let v: [u32; 300] = std::array::from_fn(|i| (i as u32).wrapping_mul(0x0101_0101));
         let bytes = save(v);
         let expect: Vec<u8> = v.iter().flat_map(|x| x.to_be_bytes()).collect();
         assert_eq!(bytes, expect);
