@@ -275,7 +275,10 @@ impl fmt::Display for ErrorKind {
                 Ok(())
             }
             ErrorKind::OutOfRange { found, min, max } => {
-                write!(f, "value out of range: expected {min}..={max}, found {found}")
+                write!(
+                    f,
+                    "value out of range: expected {min}..={max}, found {found}"
+                )
             }
             ErrorKind::InvalidBool { found } => {
                 write!(f, "invalid bool: expected 0x00 or 0x01, found {found:#04x}")
@@ -373,6 +376,8 @@ mod tests {
     fn hook_error_keeps_source() {
         let e = Error::hook("post_load", "irq base out of range".into(), 7).field("x");
         assert!(e.source().is_some());
-        assert!(e.to_string().ends_with("post_load hook failed: irq base out of range"));
+        assert!(e
+            .to_string()
+            .ends_with("post_load hook failed: irq base out of range"));
     }
 }

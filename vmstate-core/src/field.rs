@@ -254,7 +254,8 @@ mod tests {
     #[test]
     fn bool_strictness() {
         let mut b = false;
-        b.load(&mut Reader::from_slice(&[7]), &Context::new()).unwrap();
+        b.load(&mut Reader::from_slice(&[7]), &Context::new())
+            .unwrap();
         assert!(b);
         let e = b
             .load(

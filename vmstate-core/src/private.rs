@@ -12,7 +12,7 @@ pub use crate::ptr::VoidPtr;
 pub use crate::state::VmState;
 pub use crate::stream::{Reader, Source, Writer};
 pub use std::io::Write as IoWrite;
-pub use std::option::Option::{None, Some};
+pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{Err, Ok};
 
 /// QEMU_VM_SUBSECTION.

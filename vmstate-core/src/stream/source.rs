@@ -254,14 +254,20 @@ mod tests {
         let mut big = vec![0u8; 150_000];
         s.read_exact(&mut big).unwrap();
         assert_eq!(&big[..], &data[10..150_010]);
-        assert!(matches!(s.skip(50_000), Err(ReadError::Eof { got: 49_990 })));
+        assert!(matches!(
+            s.skip(50_000),
+            Err(ReadError::Eof { got: 49_990 })
+        ));
     }
 
     #[test]
     fn slice_source_eof_counts() {
         let mut s = SliceSource::new(&[1, 2, 3]);
         let mut b = [0; 4];
-        assert!(matches!(s.read_exact(&mut b), Err(ReadError::Eof { got: 3 })));
+        assert!(matches!(
+            s.read_exact(&mut b),
+            Err(ReadError::Eof { got: 3 })
+        ));
         assert!(matches!(s.skip(u64::MAX), Err(ReadError::Eof { got: 3 })));
         assert_eq!(s.peek(9).unwrap(), &[1, 2, 3]);
     }

@@ -1,0 +1,263 @@
+//! Parsing of `#[vmstate(...)]` attributes into plain values. Every problem
+//! is recorded in the [`Ctxt`] and parsing goes on, so that all errors of an
+//! item are reported together.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{ExprPath, Ident, LitInt, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+/// A value set at most once, remembering the key's tokens for errors.
+pub struct Attr<T> {
+    name: Symbol,
+    pub value: Option<T>,
+    /// Span of the key, for "conflicts with" errors.
+    pub span: Option<Span>,
+}
+
+impl<T> Attr<T> {
+    fn none(name: Symbol) -> Self {
+        Attr {
+            name,
+            value: None,
+            span: None,
+        }
+    }
+
+    fn set(&mut self, cx: &Ctxt, meta: &ParseNestedMeta, value: T) {
+        if self.value.is_some() {
+            cx.error_spanned_by(
+                &meta.path,
+                format!("duplicate vmstate attribute `{}`", self.name),
+            );
+        } else {
+            self.value = Some(value);
+            self.span = Some(meta_span(meta));
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.value.is_some()
+    }
+
+    pub fn key(&self) -> Symbol {
+        self.name
+    }
+}
+
+fn meta_span(meta: &ParseNestedMeta) -> Span {
+    meta.path
+        .get_ident()
+        .map_or_else(Span::call_site, Ident::span)
+}
+
+/// A flag such as `skip`.
+type Flag = Attr<()>;
+
+/// `#[vmstate(...)]` on the struct.
+pub struct Container {
+    pub name: Attr<LitStr>,
+    pub version: Attr<LitInt>,
+    pub minimum_version: Attr<LitInt>,
+    pub pre_save: Attr<ExprPath>,
+    pub post_save: Attr<ExprPath>,
+    pub pre_load: Attr<ExprPath>,
+    pub post_load: Attr<ExprPath>,
+    pub krate: Attr<syn::Path>,
+}
+
+/// `#[vmstate(...)]` on a field.
+pub struct Field {
+    pub rename: Attr<LitStr>,
+    pub version: Attr<LitInt>,
+    pub exists: Attr<ExprPath>,
+    pub skip: Flag,
+    pub unused: Attr<LitInt>,
+    pub equal: Flag,
+    pub hint: Attr<LitStr>,
+    pub positive_le: Flag,
+    pub void_ptr: Flag,
+    pub u64_from_ptr: Attr<Ident>,
+    pub pre_save: Flag,
+    pub subsection: Flag,
+    pub needed: Attr<ExprPath>,
+}
+
+impl Container {
+    pub fn from_ast(cx: &Ctxt, input: &syn::DeriveInput) -> Self {
+        let mut c = Container {
+            name: Attr::none(NAME),
+            version: Attr::none(VERSION),
+            minimum_version: Attr::none(MINIMUM_VERSION),
+            pre_save: Attr::none(PRE_SAVE),
+            post_save: Attr::none(POST_SAVE),
+            pre_load: Attr::none(PRE_LOAD),
+            post_load: Attr::none(POST_LOAD),
+            krate: Attr::none(CRATE),
+        };
+        for_each_meta(cx, &input.attrs, |meta| {
+            let p = &meta.path;
+            if *p == NAME {
+                let v = meta.value()?.parse()?;
+                c.name.set(cx, &meta, v);
+            } else if *p == VERSION {
+                let v = parse_int(&meta)?;
+                c.version.set(cx, &meta, v);
+            } else if *p == MINIMUM_VERSION {
+                let v = parse_int(&meta)?;
+                c.minimum_version.set(cx, &meta, v);
+            } else if *p == PRE_SAVE {
+                let v = parse_path(&meta)?;
+                c.pre_save.set(cx, &meta, v);
+            } else if *p == POST_SAVE {
+                let v = parse_path(&meta)?;
+                c.post_save.set(cx, &meta, v);
+            } else if *p == PRE_LOAD {
+                let v = parse_path(&meta)?;
+                c.pre_load.set(cx, &meta, v);
+            } else if *p == POST_LOAD {
+                let v = parse_path(&meta)?;
+                c.post_load.set(cx, &meta, v);
+            } else if *p == CRATE {
+                let s: LitStr = meta.value()?.parse()?;
+                let v = s.parse()?;
+                c.krate.set(cx, &meta, v);
+            } else {
+                unknown_key(cx, &meta, CONTAINER_KEYS, "struct")?;
+            }
+            Ok(())
+        });
+        c
+    }
+}
+
+impl Field {
+    pub fn from_ast(cx: &Ctxt, field: &syn::Field) -> Self {
+        let mut f = Field {
+            rename: Attr::none(RENAME),
+            version: Attr::none(VERSION),
+            exists: Attr::none(EXISTS),
+            skip: Attr::none(SKIP),
+            unused: Attr::none(UNUSED),
+            equal: Attr::none(EQUAL),
+            hint: Attr::none(HINT),
+            positive_le: Attr::none(POSITIVE_LE),
+            void_ptr: Attr::none(VOID_PTR),
+            u64_from_ptr: Attr::none(U64_FROM_PTR),
+            pre_save: Attr::none(PRE_SAVE),
+            subsection: Attr::none(SUBSECTION),
+            needed: Attr::none(NEEDED),
+        };
+        for_each_meta(cx, &field.attrs, |meta| {
+            let p = &meta.path;
+            if *p == RENAME {
+                let v = meta.value()?.parse()?;
+                f.rename.set(cx, &meta, v);
+            } else if *p == VERSION {
+                let v = parse_int(&meta)?;
+                f.version.set(cx, &meta, v);
+            } else if *p == EXISTS {
+                let v = parse_path(&meta)?;
+                f.exists.set(cx, &meta, v);
+            } else if *p == SKIP {
+                f.skip.set(cx, &meta, ());
+            } else if *p == UNUSED {
+                let v = parse_int(&meta)?;
+                f.unused.set(cx, &meta, v);
+            } else if *p == EQUAL {
+                f.equal.set(cx, &meta, ());
+            } else if *p == HINT {
+                let v = meta.value()?.parse()?;
+                f.hint.set(cx, &meta, v);
+            } else if *p == POSITIVE_LE {
+                f.positive_le.set(cx, &meta, ());
+            } else if *p == VOID_PTR {
+                f.void_ptr.set(cx, &meta, ());
+            } else if *p == U64_FROM_PTR {
+                let v = meta.value()?.parse()?;
+                f.u64_from_ptr.set(cx, &meta, v);
+            } else if *p == PRE_SAVE {
+                f.pre_save.set(cx, &meta, ());
+            } else if *p == SUBSECTION {
+                f.subsection.set(cx, &meta, ());
+            } else if *p == NEEDED {
+                let v = parse_path(&meta)?;
+                f.needed.set(cx, &meta, v);
+            } else {
+                unknown_key(cx, &meta, FIELD_KEYS, "field")?;
+            }
+            Ok(())
+        });
+        f
+    }
+}
+
+/// Runs `f` on every item of every `#[vmstate(...)]` attribute. A syntax
+/// error inside one attribute is recorded and the next attribute is parsed.
+fn for_each_meta(
+    cx: &Ctxt,
+    attrs: &[syn::Attribute],
+    mut f: impl FnMut(ParseNestedMeta) -> syn::Result<()>,
+) {
+    for attr in attrs {
+        if *attr.path() != VMSTATE {
+            continue;
+        }
+        if let syn::Meta::List(list) = &attr.meta {
+            if list.tokens.is_empty() {
+                continue;
+            }
+        }
+        if let Err(e) = attr.parse_nested_meta(&mut f) {
+            cx.syn_error(e);
+        }
+    }
+}
+
+/// Records an unknown key and skips its value so parsing can go on.
+fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, keys: &[Symbol], level: &str) -> syn::Result<()> {
+    let name = meta.path.get_ident().map_or_else(
+        || {
+            let p = &meta.path;
+            quote::quote!(#p).to_string()
+        },
+        Ident::to_string,
+    );
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown vmstate {level} attribute `{name}`; expected one of: {}",
+            list(keys)
+        ),
+    );
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _group: proc_macro2::Group = meta.input.parse()?;
+    }
+    Ok(())
+}
+
+fn parse_int(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
+    let lit: LitInt = meta.value()?.parse()?;
+    lit.base10_parse::<u32>()?;
+    Ok(lit)
+}
+
+/// A path such as `Self::post_load`, written bare or as a string.
+fn parse_path(meta: &ParseNestedMeta) -> syn::Result<ExprPath> {
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        let s: LitStr = input.parse()?;
+        s.parse()
+    } else {
+        input.parse()
+    }
+}
+
+/// The `u32` of a literal already checked by `parse_int`.
+pub fn int_value(lit: &LitInt) -> u32 {
+    lit.base10_parse().unwrap_or(0)
+}

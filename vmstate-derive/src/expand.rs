@@ -1,0 +1,477 @@
+//! Code generation: the description table and monomorphic save/load code.
+//!
+//! Everything generated goes through `<crate>::__private` with fully
+//! qualified paths, so user code cannot shadow it.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field, Role, ValueCheck};
+use crate::check;
+use crate::ctxt::Ctxt;
+use crate::layout;
+
+pub fn derive(input: &syn::DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let cont = Container::from_ast(&cx, input);
+    if let Some(c) = &cont {
+        check::check(&cx, c);
+    }
+    match (cx.check(), cont) {
+        (Ok(()), Some(cont)) => expand(&cont),
+        (Err(e), _) => {
+            let mut out = e.to_compile_error();
+            out.extend(fallback(input));
+            out
+        }
+        (Ok(()), None) => fallback(input),
+    }
+}
+
+fn private(cont: &Container) -> TokenStream {
+    match &cont.attrs.krate.value {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::vmstate_core::__private),
+    }
+}
+
+/// After an error: an impl that type-checks, so the user sees the real
+/// error and not a cascade of "VmState is not implemented".
+fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+    let p = quote!(::vmstate_core::__private);
+    quote! {
+        #[allow(unreachable_code)]
+        impl #impl_g #p::VmState for #ident #ty_g #where_c {
+            const VMSD: &'static #p::Vmsd = &#p::Vmsd::new("", 0, 0, &[], &[]);
+            fn save_state<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: &#p::Context) -> #p::Result<()> {
+                ::core::unimplemented!()
+            }
+            fn load_state_in_place<__S: #p::Source>(&mut self, _: &mut #p::Reader<__S>, _: u32, _: &#p::Context) -> #p::Result<()> {
+                ::core::unimplemented!()
+            }
+        }
+        #[allow(unreachable_code)]
+        impl #impl_g #p::VmField for #ident #ty_g #where_c {
+            const INFO: &'static str = "struct";
+            const ELEM_SIZE: usize = 0;
+            fn save<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: &#p::Context) -> #p::Result<()> {
+                ::core::unimplemented!()
+            }
+            fn load<__S: #p::Source>(&mut self, _: &mut #p::Reader<__S>, _: &#p::Context) -> #p::Result<()> {
+                ::core::unimplemented!()
+            }
+        }
+    }
+}
+
+fn expand(cont: &Container) -> TokenStream {
+    let p = private(cont);
+    let ident = cont.ident;
+    let name = cont.vmsd_name();
+    let version = cont.version();
+    let min_version = cont.minimum_version();
+
+    let field_descs = cont.fields.iter().filter_map(|f| field_desc(&p, f));
+    let subsections: Vec<&Field> = cont
+        .fields
+        .iter()
+        .filter(|f| matches!(f.role(), Role::Subsection(_)))
+        .collect();
+    let sub_descs = subsections.iter().map(|f| {
+        let ty = f.ty;
+        let member = f.member.to_string();
+        let has_needed = f.attrs.needed.is_set();
+        quote!(#p::Subsection::new(<#ty as #p::VmState>::VMSD, #member, #has_needed))
+    });
+    let a = &cont.attrs;
+    let hooks = [
+        a.pre_save.is_set(),
+        a.post_save.is_set(),
+        a.pre_load.is_set(),
+        a.post_load.is_set(),
+    ];
+    let [h0, h1, h2, h3] = hooks;
+
+    let save_body = save_body(&p, cont, &subsections);
+    let load_body = load_body(&p, cont, &subsections);
+    let asserts = assertions(&p, cont, &subsections, &name);
+    let doc = layout::doc(cont);
+
+    let n_fields = cont
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.role(), Role::Skip | Role::Subsection(_)))
+        .count();
+    let n_subs = subsections.len();
+    quote! {
+        const _: () = {
+            // Statics, not promoted constants: the tables refer to other
+            // types' descriptions.
+            static __FIELDS: [#p::Field; #n_fields] = [#(#field_descs),*];
+            static __SUBSECTIONS: [#p::Subsection; #n_subs] = [#(#sub_descs),*];
+            static __VMSD: #p::Vmsd = #p::Vmsd::new(
+                #name,
+                #version,
+                #min_version,
+                &__FIELDS,
+                &__SUBSECTIONS,
+            )
+            .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3));
+
+        #[doc = #doc]
+        #[automatically_derived]
+        impl #p::VmState for #ident {
+            const VMSD: &'static #p::Vmsd = &__VMSD;
+
+            fn save_state<__W: #p::IoWrite>(
+                &mut self,
+                __w: &mut #p::Writer<__W>,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                #save_body
+            }
+
+            fn load_state_in_place<__S: #p::Source>(
+                &mut self,
+                __r: &mut #p::Reader<__S>,
+                __version: u32,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                #load_body
+            }
+        }
+
+        /// Nested as a field: QEMU's `VMSTATE_STRUCT`, saved and loaded at
+        /// the struct's own current version.
+        #[automatically_derived]
+        impl #p::VmField for #ident {
+            const INFO: &'static str = "struct";
+            const ELEM_SIZE: usize = 0;
+            const KIND: #p::FieldKind = #p::FieldKind::Struct;
+            const VMSD: #p::Option<&'static #p::Vmsd> =
+                #p::Some(<Self as #p::VmState>::VMSD);
+
+            #[inline]
+            fn save<__W: #p::IoWrite>(
+                &mut self,
+                __w: &mut #p::Writer<__W>,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                <Self as #p::VmState>::save_state(self, __w, __ctx)
+            }
+
+            #[inline]
+            fn load<__S: #p::Source>(
+                &mut self,
+                __r: &mut #p::Reader<__S>,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                <Self as #p::VmState>::load_state_in_place(
+                    self,
+                    __r,
+                    <Self as #p::VmState>::VMSD.version_id,
+                    __ctx,
+                )
+            }
+        }
+
+        #asserts
+        };
+    }
+}
+
+/// The `Field` entry of the table, or `None` for fields not on the wire.
+fn field_desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
+    let name = f.name();
+    let ty = f.ty;
+    let version = f.version();
+    let exists = f.attrs.exists.is_set().then(|| quote!(.with_exists()));
+    let base = match f.role() {
+        Role::Skip | Role::Subsection(_) => return None,
+        Role::Unused(n) => {
+            let n = n as usize;
+            quote!(#p::Field::new(#name, "unused_buffer", #p::FieldKind::Unused).with_elem_size(#n))
+        }
+        Role::VoidPtr => {
+            quote!(#p::Field::new(#name, "void_ptr", #p::FieldKind::VoidPtr).with_elem_size(8))
+        }
+        Role::U64FromPtr { src, .. } => {
+            let src = src.to_string();
+            quote!(#p::Field::new(#name, "uint64", #p::FieldKind::Leaf)
+                .with_elem_size(8)
+                .with_from_ptr(#src))
+        }
+        Role::Value(check) => {
+            let (info, check) = match check {
+                ValueCheck::None => (quote!(<#ty as #p::VmField>::INFO), quote!(#p::Check::None)),
+                ValueCheck::Equal => {
+                    let hint = match &f.attrs.hint.value {
+                        Some(h) => quote!(#p::Some(#h)),
+                        None => quote!(#p::None),
+                    };
+                    (
+                        quote!(<#ty as #p::EqualField>::EQUAL_INFO),
+                        quote!(#p::Check::Equal { hint: #hint }),
+                    )
+                }
+                ValueCheck::PositiveLe => (
+                    quote!(<#ty as #p::PositiveLeField>::LE_INFO),
+                    quote!(#p::Check::PositiveLe),
+                ),
+            };
+            quote! {
+                #p::Field::new(#name, #info, <#ty as #p::VmField>::KIND)
+                    .with_elem_size(<#ty as #p::VmField>::ELEM_SIZE)
+                    .with_array_len(if <#ty as #p::VmField>::IS_ARRAY {
+                        #p::Some(<#ty as #p::VmField>::COUNT)
+                    } else {
+                        #p::None
+                    })
+                    .with_vmsd(<#ty as #p::VmField>::VMSD)
+                    .with_check(#check)
+            }
+        }
+    };
+    Some(quote!(#base.with_version(#version) #exists))
+}
+
+/// `.map_err(|e| e.field(NAME))`
+fn at_field(name: &str) -> TokenStream {
+    quote!(.map_err(|__e| __e.field(#name)))
+}
+
+/// The existence test of a field on save (`v` = the save version) or load.
+fn exists_test(p: &TokenStream, f: &Field, load: bool) -> Option<TokenStream> {
+    if let Some(path) = &f.attrs.exists.value {
+        let version = if load {
+            quote!(__version)
+        } else {
+            quote!(<Self as #p::VmState>::VMSD.version_id)
+        };
+        let call = quote_spanned!(path.span()=> #p::exists_fn::<Self>(#path));
+        return Some(quote!(#call(&*self, #version)));
+    }
+    let v = f.version();
+    // On save the struct's version is never below a field's (checked).
+    (load && v > 0).then(|| quote!(__version >= #v))
+}
+
+fn gate(test: Option<TokenStream>, body: TokenStream) -> TokenStream {
+    match test {
+        Some(t) => quote!(if #t { #body }),
+        None => body,
+    }
+}
+
+fn hook_call(
+    p: &TokenStream,
+    path: &syn::ExprPath,
+    hook: &str,
+    offset: TokenStream,
+) -> TokenStream {
+    let f = quote_spanned!(path.span()=> #p::hook_fn::<Self, _>(#path));
+    quote!(#p::hook_result(#f(self), #hook, #offset)?;)
+}
+
+fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
+    let mut prelude = Vec::new();
+    let mut body = Vec::new();
+    for f in &cont.fields {
+        let member = f.member;
+        let name = f.name();
+        let err = at_field(&name);
+        let stmt = match f.role() {
+            Role::Skip | Role::Subsection(_) => continue,
+            Role::Value(_) => {
+                quote!(#p::VmField::save(&mut self.#member, __w, __ctx) #err ?;)
+            }
+            Role::Unused(n) => quote!(__w.put_zeros(#n) #err ?;),
+            Role::VoidPtr => quote!(#p::save_void_ptr(&self.#member, __w, __ctx) #err ?;),
+            Role::U64FromPtr { src, pre_save } => {
+                let addr = quote!(#p::VoidPtr::addr_u64(&self.#src));
+                if pre_save {
+                    // Stored before the user's pre_save runs, so it sees it.
+                    prelude.push(quote!(self.#member = #addr;));
+                    quote!(#p::VmField::save(&mut self.#member, __w, __ctx) #err ?;)
+                } else {
+                    quote!(__w.put_u64(#addr) #err ?;)
+                }
+            }
+        };
+        body.push(gate(exists_test(p, f, false), stmt));
+    }
+    for f in subsections {
+        let member = f.member;
+        let ty = f.ty;
+        let sub = quote!(<#ty as #p::VmState>::VMSD);
+        let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
+        let stmt = quote! {
+            #p::save_subsection_header(__w, #sub) #err ?;
+            #p::VmState::save_state(&mut self.#member, __w, __ctx) #err ?;
+        };
+        let needed = match f.role() {
+            Role::Subsection(Some(path)) => {
+                let call = quote_spanned!(path.span()=> #p::needed_fn::<Self>(#path));
+                Some(quote!(#call(&*self)))
+            }
+            _ => None,
+        };
+        body.push(gate(needed, stmt));
+    }
+    let a = &cont.attrs;
+    let pre_save = a
+        .pre_save
+        .value
+        .as_ref()
+        .map(|path| hook_call(p, path, "pre_save", quote!(__w.offset())));
+    match &a.post_save.value {
+        None => quote! {
+            #(#prelude)*
+            #pre_save
+            #(#body)*
+            #p::Ok(())
+        },
+        Some(path) => {
+            // QEMU calls post_save also when a field failed; the field's
+            // error wins over the hook's.
+            let f = quote_spanned!(path.span()=> #p::hook_fn::<Self, _>(#path));
+            quote! {
+                #(#prelude)*
+                #pre_save
+                let __res: #p::Result<()> = (|| {
+                    #(#body)*
+                    #p::Ok(())
+                })();
+                let __post = #p::hook_result(#f(self), "post_save", __w.offset());
+                __res.and(__post)
+            }
+        }
+    }
+}
+
+fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
+    let mut body = Vec::new();
+    for f in &cont.fields {
+        let member = f.member;
+        let name = f.name();
+        let err = at_field(&name);
+        let stmt = match f.role() {
+            Role::Skip | Role::Subsection(_) => continue,
+            Role::Value(ValueCheck::None) | Role::U64FromPtr { .. } => {
+                quote!(#p::VmField::load(&mut self.#member, __r, __ctx) #err ?;)
+            }
+            Role::Value(ValueCheck::Equal) => {
+                let hint = match &f.attrs.hint.value {
+                    Some(h) => quote!(#p::Some(#h)),
+                    None => quote!(#p::None),
+                };
+                quote!(#p::load_equal(&self.#member, __r, __ctx, #hint) #err ?;)
+            }
+            Role::Value(ValueCheck::PositiveLe) => {
+                quote!(#p::load_positive_le(&mut self.#member, __r, __ctx) #err ?;)
+            }
+            Role::Unused(n) => quote!(__r.skip(#n) #err ?;),
+            Role::VoidPtr => quote!(#p::load_void_ptr(&mut self.#member, __r, __ctx) #err ?;),
+        };
+        body.push(gate(exists_test(p, f, true), stmt));
+    }
+
+    let subs = if subsections.is_empty() {
+        // Still peek: a name with our prefix that we do not know is an error.
+        quote! {
+            if #p::next_subsection(__r, <Self as #p::VmState>::VMSD)?.is_some() {
+                return #p::Err(#p::bad_subsection_index(__r.offset()));
+            }
+        }
+    } else {
+        let n = subsections.len();
+        let arms = subsections.iter().enumerate().map(|(i, f)| {
+            let member = f.member;
+            let ty = f.ty;
+            let sub = quote!(<#ty as #p::VmState>::VMSD);
+            quote! {
+                #i => {
+                    #p::note_subsection(&mut __seen[#i], #sub.name, __ctx, __at)?;
+                    #p::VmState::load_state_in_place(&mut self.#member, __r, __sv, __ctx)
+                        .map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name)))?;
+                }
+            }
+        });
+        quote! {
+            let mut __seen = [false; #n];
+            loop {
+                let __at = __r.offset();
+                let #p::Some((__idx, __sv)) =
+                    #p::next_subsection(__r, <Self as #p::VmState>::VMSD)?
+                else {
+                    break;
+                };
+                match __idx {
+                    #(#arms)*
+                    _ => return #p::Err(#p::bad_subsection_index(__at)),
+                }
+            }
+        }
+    };
+
+    let a = &cont.attrs;
+    let pre_load = a
+        .pre_load
+        .value
+        .as_ref()
+        .map(|path| hook_call(p, path, "pre_load", quote!(__r.offset())));
+    let post_load = a.post_load.value.as_ref().map(|path| {
+        let f = quote_spanned!(path.span()=> #p::post_load_fn::<Self, _>(#path));
+        quote!(#p::hook_result(#f(self, __version), "post_load", __r.offset())?;)
+    });
+    quote! {
+        #p::check_version(<Self as #p::VmState>::VMSD, __version, __r.offset())?;
+        #pre_load
+        #(#body)*
+        #subs
+        #post_load
+        #p::Ok(())
+    }
+}
+
+/// Compile-time checks with errors spanned on the user's tokens.
+fn assertions(
+    p: &TokenStream,
+    cont: &Container,
+    subsections: &[&Field],
+    name: &str,
+) -> TokenStream {
+    let mut out = Vec::new();
+    for f in &cont.fields {
+        let ty = f.ty;
+        let span = ty.span();
+        match f.role() {
+            Role::Value(_) => out.push(quote_spanned!(span=> #p::assert_field::<#ty>();)),
+            Role::VoidPtr => out.push(quote_spanned!(span=> #p::assert_void_ptr::<#ty>();)),
+            Role::Subsection(_) => out.push(quote_spanned!(span=> #p::assert_state::<#ty>();)),
+            _ => {}
+        }
+    }
+    for f in subsections {
+        let ty = f.ty;
+        let msg = format!(
+            "the name of subsection type `{}` must start with the parent's name \"{name}\" and be longer (QEMU's subsection rule)",
+            quote!(#ty)
+        );
+        out.push(quote_spanned! {ty.span()=>
+            ::core::assert!(
+                #p::starts_with(<#ty as #p::VmState>::VMSD.name, #name)
+                    && <#ty as #p::VmState>::VMSD.name.len() > #name.len(),
+                #msg
+            );
+        });
+    }
+    quote! {
+        const _: () = {
+            #(#out)*
+        };
+    }
+}

@@ -1,0 +1,128 @@
+//! The wire layout written into the docs of each generated impl, so that
+//! `cargo doc` shows every device's format.
+
+use syn::Type;
+
+use crate::ast::{Container, Field, Role, ValueCheck};
+
+/// QEMU type and byte count of a field type written with primitives and
+/// literal array lengths; `None` for anything else (structs, aliases).
+fn primitive(ty: &Type) -> Option<(&'static str, u64)> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            let id = p.path.get_ident()?.to_string();
+            Some(match id.as_str() {
+                "u8" => ("uint8", 1),
+                "u16" => ("uint16", 2),
+                "u32" => ("uint32", 4),
+                "u64" => ("uint64", 8),
+                "i8" => ("int8", 1),
+                "i16" => ("int16", 2),
+                "i32" => ("int32", 4),
+                "i64" => ("int64", 8),
+                "bool" => ("bool", 1),
+                "f64" => ("CPU_Double_U", 8),
+                _ => return None,
+            })
+        }
+        Type::Array(a) => {
+            let (info, size) = primitive(&a.elem)?;
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) = &a.len
+            else {
+                return None;
+            };
+            Some((info, size * n.base10_parse::<u64>().ok()?))
+        }
+        _ => None,
+    }
+}
+
+fn ty_str(ty: &Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
+}
+
+fn row(f: &Field) -> Option<String> {
+    let (info, bytes) = match f.role() {
+        Role::Skip | Role::Subsection(_) => return None,
+        Role::Unused(n) => ("unused_buffer".to_owned(), n.to_string()),
+        Role::VoidPtr => ("void_ptr (CPR only)".to_owned(), "8".to_owned()),
+        Role::U64FromPtr { src, .. } => (format!("uint64 (address of `{src}`)"), "8".to_owned()),
+        Role::Value(check) => {
+            let (info, bytes) = match primitive(f.ty) {
+                Some((i, b)) => (i.to_owned(), b.to_string()),
+                None => (format!("`{}`", ty_str(f.ty)), "varies".to_owned()),
+            };
+            let info = match check {
+                ValueCheck::None => info,
+                ValueCheck::Equal => format!("{info}, must equal the destination"),
+                ValueCheck::PositiveLe => format!("{info}, 0 ..= destination"),
+            };
+            (info, bytes)
+        }
+    };
+    let since = match f.version() {
+        0 => "-".to_owned(),
+        v => v.to_string(),
+    };
+    let cond = match &f.attrs.exists.value {
+        Some(path) => {
+            let path = &path.path;
+            format!(
+                "`{}` returns true",
+                quote::quote!(#path).to_string().replace(' ', "")
+            )
+        }
+        None => "-".to_owned(),
+    };
+    Some(format!(
+        "| `{}` | {info} | {bytes} | {since} | {cond} |\n",
+        f.name()
+    ))
+}
+
+pub fn doc(cont: &Container) -> String {
+    let mut s = format!(
+        "Wire layout of `{}` (description \"{}\", version {}, minimum version {}):\n\n\
+         | field | QEMU type | bytes | since version | present when |\n\
+         |---|---|---|---|---|\n",
+        cont.ident,
+        cont.vmsd_name(),
+        cont.version(),
+        cont.minimum_version()
+    );
+    for f in &cont.fields {
+        if let Some(r) = row(f) {
+            s.push_str(&r);
+        }
+    }
+    let subs: Vec<String> = cont
+        .fields
+        .iter()
+        .filter_map(|f| match f.role() {
+            Role::Subsection(needed) => Some(format!(
+                "* `{}` (type `{}`), {}\n",
+                f.member,
+                ty_str(f.ty),
+                match needed {
+                    Some(p) => {
+                        let p = &p.path;
+                        format!(
+                            "sent when `{}` returns true",
+                            quote::quote!(#p).to_string().replace(' ', "")
+                        )
+                    }
+                    None => "always sent".to_owned(),
+                }
+            )),
+            _ => None,
+        })
+        .collect();
+    if !subs.is_empty() {
+        s.push_str("\nSubsections, after the fields, in this order:\n\n");
+        s.extend(subs);
+    }
+    s
+}

@@ -1,0 +1,74 @@
+//! The attribute keywords, in one place.
+
+use std::fmt;
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub struct Symbol(pub &'static str);
+
+pub const VMSTATE: Symbol = Symbol("vmstate");
+
+// Struct level.
+pub const NAME: Symbol = Symbol("name");
+pub const VERSION: Symbol = Symbol("version");
+pub const MINIMUM_VERSION: Symbol = Symbol("minimum_version");
+pub const PRE_SAVE: Symbol = Symbol("pre_save");
+pub const POST_SAVE: Symbol = Symbol("post_save");
+pub const PRE_LOAD: Symbol = Symbol("pre_load");
+pub const POST_LOAD: Symbol = Symbol("post_load");
+pub const CRATE: Symbol = Symbol("crate");
+
+// Field level.
+pub const RENAME: Symbol = Symbol("rename");
+pub const EXISTS: Symbol = Symbol("exists");
+pub const SKIP: Symbol = Symbol("skip");
+pub const UNUSED: Symbol = Symbol("unused");
+pub const EQUAL: Symbol = Symbol("equal");
+pub const HINT: Symbol = Symbol("hint");
+pub const POSITIVE_LE: Symbol = Symbol("positive_le");
+pub const VOID_PTR: Symbol = Symbol("void_ptr");
+pub const U64_FROM_PTR: Symbol = Symbol("u64_from_ptr");
+pub const SUBSECTION: Symbol = Symbol("subsection");
+pub const NEEDED: Symbol = Symbol("needed");
+
+pub const CONTAINER_KEYS: &[Symbol] = &[
+    NAME,
+    VERSION,
+    MINIMUM_VERSION,
+    PRE_SAVE,
+    POST_SAVE,
+    PRE_LOAD,
+    POST_LOAD,
+    CRATE,
+];
+
+pub const FIELD_KEYS: &[Symbol] = &[
+    RENAME,
+    VERSION,
+    EXISTS,
+    SKIP,
+    UNUSED,
+    EQUAL,
+    HINT,
+    POSITIVE_LE,
+    VOID_PTR,
+    U64_FROM_PTR,
+    PRE_SAVE,
+    SUBSECTION,
+    NEEDED,
+];
+
+pub fn list(keys: &[Symbol]) -> String {
+    keys.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+}
+
+impl PartialEq<Symbol> for syn::Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
