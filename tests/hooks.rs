@@ -169,10 +169,20 @@ fn failing_pre_save_aborts_without_post_save() {
 #[test]
 fn post_save_runs_after_a_failed_field_and_the_field_error_wins() {
     #[derive(VmState, Clone)]
+    #[vmstate(name = "inner", version = 1, pre_save = Self::refuse)]
+    struct Inner {
+        v: u8,
+    }
+    impl Inner {
+        fn refuse(&mut self) -> Result<(), String> {
+            Err("inner refuses".into())
+        }
+    }
+    #[derive(VmState, Clone)]
     #[vmstate(name = "p", version = 1, post_save = Self::post_save)]
     struct P {
-        #[vmstate(void_ptr)]
-        host: *mut u8,
+        a: u8,
+        inner: Inner,
     }
     impl P {
         fn post_save(&mut self) -> Result<(), String> {
@@ -182,10 +192,14 @@ fn post_save_runs_after_a_failed_field_and_the_field_error_wins() {
     }
     take_log();
     let mut p = P {
-        host: std::ptr::null_mut(),
+        a: 1,
+        inner: Inner { v: 2 },
     };
     let e = p.to_bytes(&Context::new()).unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::VoidPtrRefused { .. }), "{e}");
+    assert!(matches!(e.kind(), ErrorKind::Hook { hook: "pre_save" }), "{e}");
+    assert_eq!(e.path(), "p/inner");
+    assert_eq!(e.offset(), 1);
+    assert_eq!(p.inner.v, 2);
     assert_eq!(take_log(), ["P post_save"]);
 }
 

@@ -19,8 +19,7 @@
 //! assert_eq!(back.outport, 0x02);
 //! ```
 //!
-//! The attribute language is documented on the [`VmState`](derive@VmState)
-//! derive.
+//! The attribute language is documented in [`attributes`].
 //!
 //! # Modules
 //! * [`stream`]: the big-endian [`Reader`] and [`Writer`];
@@ -31,6 +30,8 @@
 
 #![deny(missing_docs)]
 
+#[doc = include_str!("attributes.md")]
+pub mod attributes {}
 pub mod checks;
 pub mod context;
 pub mod desc;

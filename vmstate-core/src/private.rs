@@ -156,8 +156,9 @@ pub fn load_positive_le<T: PositiveLeField + Default, S: Source>(
     Ok(())
 }
 
+/// Refuses `void_ptr` fields outside the CPR modes.
 #[inline]
-fn require_cpr(ctx: &Context, offset: u64) -> Result<()> {
+pub fn require_cpr(ctx: &Context, offset: u64) -> Result<()> {
     if ctx.mode.is_cpr() {
         Ok(())
     } else {

@@ -276,7 +276,16 @@ fn hook_call(
     quote!(#p::hook_result(#f(self), #hook, #offset)?;)
 }
 
+/// For a struct with `void_ptr` fields: refuse a non-CPR mode before any
+/// hook runs or any byte moves, naming the first such field.
+fn void_ptr_guard(p: &TokenStream, cont: &Container, offset: TokenStream) -> Option<TokenStream> {
+    let f = cont.fields.iter().find(|f| matches!(f.role(), Role::VoidPtr))?;
+    let name = f.name();
+    Some(quote!(#p::require_cpr(__ctx, #offset).map_err(|__e| __e.field(#name))?;))
+}
+
 fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
+    let guard = void_ptr_guard(p, cont, quote!(__w.offset()));
     let mut prelude = Vec::new();
     let mut body = Vec::new();
     for f in &cont.fields {
@@ -329,6 +338,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         .map(|path| hook_call(p, path, "pre_save", quote!(__w.offset())));
     match &a.post_save.value {
         None => quote! {
+            #guard
             #(#prelude)*
             #pre_save
             #(#body)*
@@ -339,6 +349,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             // error wins over the hook's.
             let f = quote_spanned!(path.span()=> #p::hook_fn::<Self, _>(#path));
             quote! {
+                #guard
                 #(#prelude)*
                 #pre_save
                 let __res: #p::Result<()> = (|| {
@@ -427,8 +438,10 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         let f = quote_spanned!(path.span()=> #p::post_load_fn::<Self, _>(#path));
         quote!(#p::hook_result(#f(self, __version), "post_load", __r.offset())?;)
     });
+    let guard = void_ptr_guard(p, cont, quote!(__r.offset()));
     quote! {
         #p::check_version(<Self as #p::VmState>::VMSD, __version, __r.offset())?;
+        #guard
         #pre_load
         #(#body)*
         #subs
