@@ -49,9 +49,18 @@ fn main() {
         mapping,
     };
 
-    println!("Description `{}` v{}:", RamBlock::VMSD.name, RamBlock::VMSD.version_id);
+    println!(
+        "Description `{}` v{}:",
+        RamBlock::VMSD.name,
+        RamBlock::VMSD.version_id
+    );
     for f in RamBlock::VMSD.fields {
-        println!("  {:<12} {:<8} {} bytes", f.name, f.info, f.wire_size().unwrap_or(0));
+        println!(
+            "  {:<12} {:<8} {} bytes",
+            f.name,
+            f.info,
+            f.wire_size().unwrap_or(0)
+        );
     }
 
     println!("\nSaving in normal mode (cross-host migration):");
@@ -98,5 +107,8 @@ fn main() {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,1 +1,2 @@
-//! Integration tests and examples for vmstate-core live in tests/ and examples/.
+//! The project README, compiled here so that its example is a doc test.
+#![doc = include_str!("../README.md")]

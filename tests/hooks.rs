@@ -110,7 +110,10 @@ impl Dev {
         Ok(())
     }
     fn post_load(&mut self, version: u32) -> Result<(), String> {
-        log(format!("post_load v{version} a={:#x} x={}", self.a, self.extra.x));
+        log(format!(
+            "post_load v{version} a={:#x} x={}",
+            self.a, self.extra.x
+        ));
         if self.fail_post_load {
             return Err(format!("a={:#x} rejected", self.a));
         }
@@ -196,7 +199,10 @@ fn post_save_runs_after_a_failed_field_and_the_field_error_wins() {
         inner: Inner { v: 2 },
     };
     let e = p.to_bytes(&Context::new()).unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::Hook { hook: "pre_save" }), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::Hook { hook: "pre_save" }),
+        "{e}"
+    );
     assert_eq!(e.path(), "p/inner");
     assert_eq!(e.offset(), 1);
     assert_eq!(p.inner.v, 2);
@@ -291,7 +297,11 @@ fn failing_post_load_leaves_destination_unchanged() {
     };
     let before = d.clone();
     let e = d
-        .load(&mut Reader::from_slice(&wire_v3(1, 2, 3)), 3, &Context::new())
+        .load(
+            &mut Reader::from_slice(&wire_v3(1, 2, 3)),
+            3,
+            &Context::new(),
+        )
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Hook { hook: "post_load" }));
     assert_eq!(e.source().unwrap().to_string(), "a=0x1 rejected");

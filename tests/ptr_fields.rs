@@ -162,7 +162,10 @@ fn u64_from_ptr_pre_save_is_visible_to_the_hook_and_works_in_normal_mode() {
     let bytes = b.to_bytes(&Context::new()).unwrap();
     assert_eq!(bytes, (ADDR as u64).to_be_bytes());
     assert_eq!(b.old_host, ADDR as u64, "stored into the field");
-    assert_eq!(b.seen_by_hook, ADDR as u64, "stored before the user's pre_save");
+    assert_eq!(
+        b.seen_by_hook, ADDR as u64,
+        "stored before the user's pre_save"
+    );
 
     // After a load it is a plain number; the pointer is left alone.
     let mut dst = RamBlockShadow {
@@ -175,7 +178,10 @@ fn u64_from_ptr_pre_save_is_visible_to_the_hook_and_works_in_normal_mode() {
     assert_eq!(dst.old_host, 0xdead_beef);
     assert!(dst.host.is_null());
     let f = &RamBlockShadow::VMSD.fields[0];
-    assert_eq!((f.name, f.info, f.from_ptr), ("old_host", "uint64", Some("host")));
+    assert_eq!(
+        (f.name, f.info, f.from_ptr),
+        ("old_host", "uint64", Some("host"))
+    );
 }
 
 #[test]
