@@ -126,3 +126,46 @@ pub fn doc(cont: &Container) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::Container;
+    use crate::ctxt::Ctxt;
+
+    #[test]
+    fn layout_table_lists_every_wire_field() {
+        let input: syn::DeriveInput = syn::parse_quote! {
+            #[vmstate(name = "timer", version = 2, minimum_version = 1)]
+            struct Timer {
+                cpu_ticks_offset: i64,
+                #[vmstate(unused = 8)]
+                _dummy: (),
+                #[vmstate(version = 2)]
+                cpu_clock_offset: i64,
+                #[vmstate(exists = Self::has_regs)]
+                regs: [u32; 4],
+                #[vmstate(equal)]
+                n: u32,
+                #[vmstate(skip)]
+                host: u8,
+                #[vmstate(subsection, needed = Self::ext_needed)]
+                ext: TimerExt,
+            }
+        };
+        let cx = Ctxt::new();
+        let cont = Container::from_ast(&cx, &input).unwrap();
+        let doc = super::doc(&cont);
+        cx.check().unwrap();
+        let expected = "\
+| `cpu_ticks_offset` | int64 | 8 | - | - |
+| `unused` | unused_buffer | 8 | - | - |
+| `cpu_clock_offset` | int64 | 8 | 2 | - |
+| `regs` | uint32 | 16 | - | `Self::has_regs` returns true |
+| `n` | uint32, must equal the destination | 4 | - | - |
+";
+        assert!(doc.contains(expected), "{doc}");
+        assert!(doc.contains("description \"timer\", version 2, minimum version 1"));
+        assert!(!doc.contains("host"));
+        assert!(doc.contains("* `ext` (type `TimerExt`), sent when `Self::ext_needed` returns true"));
+    }
+}
