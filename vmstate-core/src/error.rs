@@ -249,7 +249,8 @@ impl fmt::Display for ErrorKind {
         match self {
             ErrorKind::UnexpectedEof { needed, available } => write!(
                 f,
-                "unexpected end of stream: needed {needed} bytes, only {available} left"
+                "unexpected end of stream: needed {needed} byte{}, only {available} left",
+                if *needed == 1 { "" } else { "s" }
             ),
             ErrorKind::Io => f.write_str("I/O error"),
             ErrorKind::VersionTooNew { vmsd, version, max } => write!(
