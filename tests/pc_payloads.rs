@@ -978,7 +978,7 @@ fn truncated_i8259_names_the_field_and_offset() {
         assert_eq!(
             e.to_string(),
             format!(
-                "i8259/{field} at byte {cut}: unexpected end of stream: needed 1 bytes, only 0 left"
+                "i8259/{field} at byte {cut}: unexpected end of stream: needed 1 byte, only 0 left"
             )
         );
         // Transactional: the partly loaded fields did not leak.

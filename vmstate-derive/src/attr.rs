@@ -125,7 +125,7 @@ impl Container {
                 let v = s.parse()?;
                 c.krate.set(cx, &meta, v);
             } else {
-                unknown_key(cx, &meta, CONTAINER_KEYS, "struct")?;
+                unknown_key(cx, &meta, Level::Struct)?;
             }
             Ok(())
         });
@@ -186,7 +186,7 @@ impl Field {
                 let v = parse_path(&meta)?;
                 f.needed.set(cx, &meta, v);
             } else {
-                unknown_key(cx, &meta, FIELD_KEYS, "field")?;
+                unknown_key(cx, &meta, Level::Field)?;
             }
             Ok(())
         });
@@ -216,19 +216,38 @@ fn for_each_meta(
     }
 }
 
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Level {
+    Struct,
+    Field,
+}
+
 /// Records an unknown key and skips its value so parsing can go on.
-fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, keys: &[Symbol], level: &str) -> syn::Result<()> {
+fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, level: Level) -> syn::Result<()> {
     let name = meta.path.get_ident().map_or_else(
         || {
             let p = &meta.path;
-            quote::quote!(#p).to_string()
+            quote::quote!(#p).to_string().replace(' ', "")
         },
         Ident::to_string,
     );
+    let (keys, aliases, here, other_keys, there) = match level {
+        Level::Struct => (CONTAINER_KEYS, CONTAINER_ALIASES, "struct", FIELD_KEYS, "field"),
+        Level::Field => (FIELD_KEYS, FIELD_ALIASES, "field", CONTAINER_KEYS, "struct"),
+    };
+    let hint = if let Some((_, key)) = aliases.iter().find(|(a, _)| *a == name) {
+        format!("; did you mean `{key}`?")
+    } else if other_keys.iter().any(|k| k.0 == name) {
+        format!("; `{name}` is a {there} attribute")
+    } else if let Some(key) = closest(&name, keys) {
+        format!("; did you mean `{key}`?")
+    } else {
+        String::new()
+    };
     cx.error_spanned_by(
         &meta.path,
         format!(
-            "unknown vmstate {level} attribute `{name}`; expected one of: {}",
+            "unknown vmstate {here} attribute `{name}`{hint}\nexpected one of: {}",
             list(keys)
         ),
     );
@@ -240,9 +259,45 @@ fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, keys: &[Symbol], level: &str) 
     Ok(())
 }
 
+/// The key within edit distance 2 of `name` (1 for short names), if one.
+fn closest(name: &str, keys: &[Symbol]) -> Option<Symbol> {
+    let max = if name.len() <= 4 { 1 } else { 2 };
+    keys.iter()
+        .map(|k| (edit_distance(name, k.0), *k))
+        .filter(|(d, _)| *d <= max)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over bytes (keys are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 fn parse_int(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
-    let lit: LitInt = meta.value()?.parse()?;
-    lit.base10_parse::<u32>()?;
+    let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+    let lit: LitInt = meta.value()?.parse().map_err(|e: syn::Error| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes an integer literal, e.g. `{key} = 1`"),
+        )
+    })?;
+    lit.base10_parse::<u32>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{key}` must be an unsigned integer that fits in 32 bits"),
+        )
+    })?;
     Ok(lit)
 }
 

@@ -13,7 +13,11 @@ pub fn check(cx: &Ctxt, cont: &Container) {
     check_name(cx, cont);
     for field in &cont.fields {
         check_field_keys(cx, field);
-        check_field_type(cx, cont, field);
+        // With two role keys the type cannot be checked against "the" role;
+        // the conflict is the one error to show.
+        if role_keys(&field.attrs).len() <= 1 {
+            check_field_type(cx, cont, field);
+        }
         if let (Some(lit), true) = (&field.attrs.version.value, cont.version() < field.version()) {
             cx.error_spanned_by(
                 lit,
@@ -144,7 +148,11 @@ fn check_field_keys(cx: &Ctxt, field: &Field) {
     }
     if role != Some("subsection") {
         if let Some(span) = a.needed.span {
-            cx.syn_error(syn::Error::new(span, "`needed` needs `subsection`"));
+            cx.syn_error(syn::Error::new(
+                span,
+                "`needed` goes with `subsection`: it decides whether the subsection is sent; \
+                 a plain field is always sent (use `exists` to make it conditional)",
+            ));
         }
     }
     if role != Some("u64_from_ptr") {
@@ -208,7 +216,15 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
             Some(_) => {}
         }
     }
-    if is_pointer_type(field.ty) && !a.void_ptr.is_set() && !a.skip.is_set() {
+    if a.subsection.is_set() {
+        check_subsection_type(cx, field);
+    }
+    // Role keys check their own types above; these are for plain fields.
+    let plain = role_keys(a).is_empty();
+    if plain && !is_pointer_type(field.ty) && !matches!(field.ty, Type::Reference(_)) {
+        check_value_type(cx, field);
+    }
+    if plain && is_pointer_type(field.ty) {
         cx.error_spanned_by(
             field.ty,
             format!(
@@ -220,7 +236,7 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
         );
     }
     if let Type::Reference(_) = field.ty {
-        if !a.skip.is_set() {
+        if plain {
             cx.error_spanned_by(
                 field.ty,
                 format!(
@@ -230,6 +246,154 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
             );
         }
     }
+}
+
+/// Types that obviously have no VMState encoding, with advice. The trait
+/// bounds in the generated code catch every other type (aliases included),
+/// with the message of `VmField`'s `on_unimplemented`.
+fn check_value_type(cx: &Ctxt, field: &Field) {
+    let a = &field.attrs;
+    let mut elem = strip(field.ty);
+    while let Type::Array(arr) = elem {
+        elem = strip(&arr.elem);
+    }
+    if let Some(advice) = unsupported(elem) {
+        cx.error_spanned_by(
+            elem,
+            format!(
+                "`{}` cannot be a vmstate field: {advice}",
+                type_str(elem)
+            ),
+        );
+        return;
+    }
+    let prim = primitive_name(field.ty);
+    if a.equal.is_set() {
+        const EQUAL: &[&str] = &["u8", "u16", "u32", "u64", "i32"];
+        let bad = match (&prim, strip(field.ty)) {
+            (Some(id), _) => !EQUAL.contains(&id.as_str()),
+            (None, Type::Array(_)) => true,
+            _ => false,
+        };
+        if bad {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "`equal` is not available for `{}`: QEMU has equal codecs for u8, u16, u32, \
+                     u64 and i32 only",
+                    type_str(field.ty)
+                ),
+            );
+        }
+    }
+    if a.positive_le.is_set() {
+        let bad = match (&prim, strip(field.ty)) {
+            (Some(id), _) => id != "i32",
+            (None, Type::Array(_)) => true,
+            _ => false,
+        };
+        if bad {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "`positive_le` needs an `i32` field (QEMU's VMSTATE_INT32_POSITIVE_LE), but \
+                     `{}` has type `{}`",
+                    field.member,
+                    type_str(field.ty)
+                ),
+            );
+        }
+    }
+}
+
+/// Advice for a well-known type with no encoding: a primitive, a tuple, or
+/// a `std` type written bare or with a `std`/`core`/`alloc` path.
+fn unsupported(ty: &Type) -> Option<&'static str> {
+    let path = match ty {
+        Type::Tuple(t) if t.elems.is_empty() => {
+            return Some("`()` holds no state; it is the type of `#[vmstate(unused = N)]` padding")
+        }
+        Type::Tuple(_) => {
+            return Some("tuples have no encoding; use separate fields or a #[derive(VmState)] struct")
+        }
+        Type::Path(p) if p.qself.is_none() => &p.path,
+        _ => return None,
+    };
+    let last = path.segments.last()?;
+    let std_path = path.segments.len() == 1
+        || path
+            .segments
+            .first()
+            .is_some_and(|s| s.ident == "std" || s.ident == "core" || s.ident == "alloc");
+    if !std_path {
+        return None;
+    }
+    Some(match last.ident.to_string().as_str() {
+        "String" => "QEMU has no string type; use a fixed-size `[u8; N]` buffer",
+        "Vec" | "VecDeque" => "variable-length arrays are not supported; use a fixed-size `[T; N]`",
+        "Option" => {
+            "QEMU has no optional value; use a plain field with `exists = ...`, or a subsection \
+             with `needed = ...`"
+        }
+        "usize" | "isize" => "its width depends on the host; use u64/i64 or u32/i32",
+        "f32" => "QEMU has no 32-bit float codec; use f64 (QEMU's CPU_Double_U)",
+        "char" => "use u32",
+        "u128" | "i128" => "QEMU has no 128-bit integer codec; use [u64; 2]",
+        _ => return None,
+    })
+}
+
+/// The name of a primitive type written as a bare identifier.
+fn primitive_name(ty: &Type) -> Option<String> {
+    match strip(ty) {
+        Type::Path(p) if p.qself.is_none() => {
+            let id = p.path.get_ident()?;
+            is_primitive(id).then(|| id.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A subsection is a `#[derive(VmState)]` struct with its own description;
+/// catch the types that syntactically cannot be one.
+fn check_subsection_type(cx: &Ctxt, field: &Field) {
+    let what = match strip(field.ty) {
+        Type::Path(p) if p.qself.is_none() && p.path.get_ident().is_some_and(is_primitive) => {
+            "a primitive"
+        }
+        Type::Array(_) => "an array",
+        Type::Tuple(_) => "a tuple",
+        Type::Ptr(_) | Type::Reference(_) => "a pointer",
+        Type::Slice(_) => "a slice",
+        _ => return,
+    };
+    cx.error_spanned_by(
+        field.ty,
+        format!(
+            "subsection `{}` has type `{}`, which is {what}: a subsection must be a \
+             #[derive(VmState)] struct (its own description, named with the parent's name as \
+             prefix)",
+            field.member,
+            type_str(field.ty)
+        ),
+    );
+}
+
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => strip(&g.elem),
+        Type::Paren(p) => strip(&p.elem),
+        _ => ty,
+    }
+}
+
+fn is_primitive(id: &syn::Ident) -> bool {
+    [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "bool", "f32", "f64", "char", "str",
+    ]
+    .iter()
+    .any(|p| id == p)
 }
 
 fn type_str(ty: &Type) -> String {

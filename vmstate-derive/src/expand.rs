@@ -41,7 +41,16 @@ fn private(cont: &Container) -> TokenStream {
 fn fallback(input: &syn::DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
-    let p = quote!(::vmstate_core::__private);
+    // Honour `crate = "..."` here too: a user who needs it may have no
+    // `vmstate_core` in scope, and every path below would fail to resolve.
+    // The attributes' errors, if any, were reported already.
+    let cx = Ctxt::new();
+    let krate = crate::attr::Container::from_ast(&cx, input).krate.value;
+    let _ = cx.check();
+    let p = match krate {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::vmstate_core::__private),
+    };
     quote! {
         #[allow(unreachable_code)]
         impl #impl_g #p::VmState for #ident #ty_g #where_c {
@@ -279,7 +288,10 @@ fn hook_call(
 /// For a struct with `void_ptr` fields: refuse a non-CPR mode before any
 /// hook runs or any byte moves, naming the first such field.
 fn void_ptr_guard(p: &TokenStream, cont: &Container, offset: TokenStream) -> Option<TokenStream> {
-    let f = cont.fields.iter().find(|f| matches!(f.role(), Role::VoidPtr))?;
+    let f = cont
+        .fields
+        .iter()
+        .find(|f| matches!(f.role(), Role::VoidPtr))?;
     let name = f.name();
     Some(quote!(#p::require_cpr(__ctx, #offset).map_err(|__e| __e.field(#name))?;))
 }
@@ -457,25 +469,52 @@ fn assertions(
     subsections: &[&Field],
     name: &str,
 ) -> TokenStream {
+    // The trait checks are spelled `<Ty as Trait>::ITEM`, exactly as the
+    // table entries spell them: an unsupported type then yields one
+    // diagnostic on the field's type, which rustc deduplicates, instead of
+    // one more with a "required by a bound in assert_*" note.
     let mut out = Vec::new();
     for f in &cont.fields {
         let ty = f.ty;
-        let span = ty.span();
         match f.role() {
-            Role::Value(_) => out.push(quote_spanned!(span=> #p::assert_field::<#ty>();)),
-            Role::VoidPtr => out.push(quote_spanned!(span=> #p::assert_void_ptr::<#ty>();)),
-            Role::Subsection(_) => out.push(quote_spanned!(span=> #p::assert_state::<#ty>();)),
+            Role::Value(check) => {
+                out.push(quote!(let _ = <#ty as #p::VmField>::INFO;));
+                match check {
+                    ValueCheck::None => {}
+                    ValueCheck::Equal => {
+                        out.push(quote!(let _ = <#ty as #p::EqualField>::EQUAL_INFO;));
+                    }
+                    ValueCheck::PositiveLe => {
+                        out.push(quote!(let _ = <#ty as #p::PositiveLeField>::LE_INFO;));
+                    }
+                }
+            }
+            Role::VoidPtr => {
+                out.push(quote_spanned!(ty.span()=> #p::assert_void_ptr::<#ty>();));
+            }
+            Role::Subsection(_) => out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;)),
             _ => {}
         }
     }
     for f in subsections {
         let ty = f.ty;
+        let member = f.member;
         let msg = format!(
-            "the name of subsection type `{}` must start with the parent's name \"{name}\" and be longer (QEMU's subsection rule)",
-            quote!(#ty)
+            "subsection `{member}`: the description name of `{}` must start with the parent's \
+             name \"{name}\" and be longer, e.g. #[vmstate(name = \"{name}/{member}\")] on `{}` \
+             (QEMU finds a subsection by its name's prefix)",
+            quote!(#ty),
+            quote!(#ty),
+        );
+        // A named constant, so that rustc's "evaluation of ... failed" label
+        // says what was checked.
+        let check = quote::format_ident!(
+            "SUBSECTION_{}_NAME_HAS_PARENT_PREFIX",
+            syn::ext::IdentExt::unraw(member).to_string().to_uppercase()
         );
         out.push(quote_spanned! {ty.span()=>
-            ::core::assert!(
+            #[allow(dead_code)]
+            const #check: () = ::core::assert!(
                 #p::starts_with(<#ty as #p::VmState>::VMSD.name, #name)
                     && <#ty as #p::VmState>::VMSD.name.len() > #name.len(),
                 #msg

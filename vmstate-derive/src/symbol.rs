@@ -57,6 +57,30 @@ pub const FIELD_KEYS: &[Symbol] = &[
     NEEDED,
 ];
 
+/// Spellings users bring from QEMU's C macros or from other derives, with
+/// the key they mean: (level where the spelling is seen, spelling, key).
+pub const CONTAINER_ALIASES: &[(&str, Symbol)] = &[
+    ("version_id", VERSION),
+    ("minimum_version_id", MINIMUM_VERSION),
+    ("min_version", MINIMUM_VERSION),
+    ("minimum_version_id_old", MINIMUM_VERSION),
+    ("rename", NAME),
+];
+
+pub const FIELD_ALIASES: &[(&str, Symbol)] = &[
+    ("version_id", VERSION),
+    ("since", VERSION),
+    ("since_version", VERSION),
+    ("field_exists", EXISTS),
+    ("name", RENAME),
+    ("unused_buffer", UNUSED),
+    ("positive", POSITIVE_LE),
+    ("le", POSITIVE_LE),
+    ("ptr", VOID_PTR),
+    ("pointer", VOID_PTR),
+    ("subsection_needed", NEEDED),
+];
+
 pub fn list(keys: &[Symbol]) -> String {
     keys.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
 }
