@@ -1,6 +1,9 @@
 //! Load-time value checks: QEMU's `*_EQUAL` infos and `INT32_POSITIVE_LE`.
 
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
 use crate::field::VmField;
+use crate::stream::{Reader, Source};
 
 /// An integer type QEMU has an `_EQUAL` info for. The loaded value must
 /// equal the destination's current value, and is not stored.
@@ -14,6 +17,33 @@ pub trait EqualField: VmField + Copy + PartialEq {
     const EQUAL_INFO: &'static str;
     /// The value for error messages.
     fn to_i128(self) -> i128;
+
+    /// Loads a value that must equal `cur` (the destination's); it is not
+    /// stored. Errors show both values and `hint`.
+    fn load_equal<S: Source>(
+        cur: &Self,
+        r: &mut Reader<S>,
+        ctx: &Context,
+        hint: Option<&'static str>,
+    ) -> Result<()>
+    where
+        Self: Default,
+    {
+        let at = r.offset();
+        let mut v = Self::default();
+        v.load(r, ctx)?;
+        if v != *cur {
+            return Err(Error::new(
+                ErrorKind::NotEqual {
+                    expected: cur.to_i128(),
+                    found: v.to_i128(),
+                    hint,
+                },
+                at,
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An integer type QEMU has a positive-less-or-equal info for.
@@ -29,6 +59,28 @@ pub trait PositiveLeField: VmField + Copy + PartialOrd {
     const ZERO: Self;
     /// The value for error messages.
     fn to_i128(self) -> i128;
+
+    /// Loads a value that must satisfy `0 <= v <= *cur`, then stores it.
+    fn load_positive_le<S: Source>(cur: &mut Self, r: &mut Reader<S>, ctx: &Context) -> Result<()>
+    where
+        Self: Default,
+    {
+        let at = r.offset();
+        let mut v = Self::default();
+        v.load(r, ctx)?;
+        if v < Self::ZERO || v > *cur {
+            return Err(Error::new(
+                ErrorKind::OutOfRange {
+                    found: v.to_i128(),
+                    min: 0,
+                    max: cur.to_i128(),
+                },
+                at,
+            ));
+        }
+        *cur = v;
+        Ok(())
+    }
 }
 
 macro_rules! equal {

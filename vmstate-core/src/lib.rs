@@ -40,6 +40,7 @@ pub mod field;
 pub mod ptr;
 mod state;
 pub mod stream;
+pub mod types;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -85,12 +85,8 @@ pub fn exists_fn<T>(f: fn(&T, u32) -> bool) -> fn(&T, u32) -> bool {
     f
 }
 
-/// Compile-time check that a field type is migratable.
-pub const fn assert_field<T: VmField>() {}
 /// Compile-time check that a field type is a raw pointer.
 pub const fn assert_void_ptr<T: VoidPtr>() {}
-/// Compile-time check that a subsection field type is a derived struct.
-pub const fn assert_state<T: VmState>() {}
 
 /// `prefix` test usable in constants (subsection names).
 pub const fn starts_with(s: &str, prefix: &str) -> bool {
@@ -106,54 +102,6 @@ pub const fn starts_with(s: &str, prefix: &str) -> bool {
         i += 1;
     }
     true
-}
-
-/// Loads an `equal` field: the stream value must equal `cur`.
-#[inline]
-pub fn load_equal<T: EqualField + Default, S: Source>(
-    cur: &T,
-    r: &mut Reader<S>,
-    ctx: &Context,
-    hint: Option<&'static str>,
-) -> Result<()> {
-    let at = r.offset();
-    let mut v = T::default();
-    v.load(r, ctx)?;
-    if v != *cur {
-        return Err(Error::new(
-            ErrorKind::NotEqual {
-                expected: cur.to_i128(),
-                found: v.to_i128(),
-                hint,
-            },
-            at,
-        ));
-    }
-    Ok(())
-}
-
-/// Loads a `positive_le` field: `0 <= v <= *cur`, then stores it.
-#[inline]
-pub fn load_positive_le<T: PositiveLeField + Default, S: Source>(
-    cur: &mut T,
-    r: &mut Reader<S>,
-    ctx: &Context,
-) -> Result<()> {
-    let at = r.offset();
-    let mut v = T::default();
-    v.load(r, ctx)?;
-    if v < T::ZERO || v > *cur {
-        return Err(Error::new(
-            ErrorKind::OutOfRange {
-                found: v.to_i128(),
-                min: 0,
-                max: cur.to_i128(),
-            },
-            at,
-        ));
-    }
-    *cur = v;
-    Ok(())
 }
 
 /// Refuses `void_ptr` fields outside the CPR modes.

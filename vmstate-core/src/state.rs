@@ -13,6 +13,10 @@ use crate::stream::{Reader, Source, Writer};
 /// [`save`](VmState::save) and [`load`](VmState::load) are the entry points
 /// for a whole section payload; they add the description's name to error
 /// paths. `load` is transactional.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[derive(VmState)]` struct",
+    label = "subsections and nested descriptions need a type with `#[derive(VmState)]`"
+)]
 pub trait VmState: Sized {
     /// The description (QEMU's `VMStateDescription`).
     const VMSD: &'static Vmsd;

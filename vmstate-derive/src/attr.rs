@@ -232,7 +232,13 @@ fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, level: Level) -> syn::Result<(
         Ident::to_string,
     );
     let (keys, aliases, here, other_keys, there) = match level {
-        Level::Struct => (CONTAINER_KEYS, CONTAINER_ALIASES, "struct", FIELD_KEYS, "field"),
+        Level::Struct => (
+            CONTAINER_KEYS,
+            CONTAINER_ALIASES,
+            "struct",
+            FIELD_KEYS,
+            "field",
+        ),
         Level::Field => (FIELD_KEYS, FIELD_ALIASES, "field", CONTAINER_KEYS, "struct"),
     };
     let hint = if let Some((_, key)) = aliases.iter().find(|(a, _)| *a == name) {
@@ -285,7 +291,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn parse_int(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
-    let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+    let key = meta
+        .path
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
     let lit: LitInt = meta.value()?.parse().map_err(|e: syn::Error| {
         syn::Error::new(
             e.span(),

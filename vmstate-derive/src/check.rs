@@ -228,10 +228,10 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
         cx.error_spanned_by(
             field.ty,
             format!(
-                "pointer field `{}` needs `#[vmstate(void_ptr)]` (its address, CPR modes only), \
-                 `#[vmstate(skip)]`, or a `u64` shadow field with `#[vmstate(u64_from_ptr = {}, \
-                 pre_save)]`",
-                field.member, field.member
+                "pointer field `{m}` needs `#[vmstate(void_ptr)]` (its address, CPR modes only) \
+                 or `#[vmstate(skip)]`; to migrate the address in every mode, skip it and add a \
+                 `u64` field with `#[vmstate(u64_from_ptr = {m}, pre_save)]`",
+                m = field.member
             ),
         );
     }
@@ -260,10 +260,7 @@ fn check_value_type(cx: &Ctxt, field: &Field) {
     if let Some(advice) = unsupported(elem) {
         cx.error_spanned_by(
             elem,
-            format!(
-                "`{}` cannot be a vmstate field: {advice}",
-                type_str(elem)
-            ),
+            format!("`{}` cannot be a vmstate field: {advice}", type_str(elem)),
         );
         return;
     }
@@ -314,7 +311,9 @@ fn unsupported(ty: &Type) -> Option<&'static str> {
             return Some("`()` holds no state; it is the type of `#[vmstate(unused = N)]` padding")
         }
         Type::Tuple(_) => {
-            return Some("tuples have no encoding; use separate fields or a #[derive(VmState)] struct")
+            return Some(
+                "tuples have no encoding; use separate fields or a #[derive(VmState)] struct",
+            )
         }
         Type::Path(p) if p.qself.is_none() => &p.path,
         _ => return None,

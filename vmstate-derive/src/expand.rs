@@ -302,13 +302,15 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let mut body = Vec::new();
     for f in &cont.fields {
         let member = f.member;
+        let ty = f.ty;
         let name = f.name();
         let err = at_field(&name);
+        // Spanned on the field's type: a type error is reported there once.
+        let save = quote_spanned!(ty.span()=> <#ty as #p::VmField>::save);
+        let save_value = quote!(#save(&mut self.#member, __w, __ctx) #err ?;);
         let stmt = match f.role() {
             Role::Skip | Role::Subsection(_) => continue,
-            Role::Value(_) => {
-                quote!(#p::VmField::save(&mut self.#member, __w, __ctx) #err ?;)
-            }
+            Role::Value(_) => save_value,
             Role::Unused(n) => quote!(__w.put_zeros(#n) #err ?;),
             Role::VoidPtr => quote!(#p::save_void_ptr(&self.#member, __w, __ctx) #err ?;),
             Role::U64FromPtr { src, pre_save } => {
@@ -316,7 +318,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
                 if pre_save {
                     // Stored before the user's pre_save runs, so it sees it.
                     prelude.push(quote!(self.#member = #addr;));
-                    quote!(#p::VmField::save(&mut self.#member, __w, __ctx) #err ?;)
+                    save_value
                 } else {
                     quote!(__w.put_u64(#addr) #err ?;)
                 }
@@ -328,10 +330,11 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         let member = f.member;
         let ty = f.ty;
         let sub = quote!(<#ty as #p::VmState>::VMSD);
+        let save_fn = quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state);
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
         let stmt = quote! {
             #p::save_subsection_header(__w, #sub) #err ?;
-            #p::VmState::save_state(&mut self.#member, __w, __ctx) #err ?;
+            #save_fn(&mut self.#member, __w, __ctx) #err ?;
         };
         let needed = match f.role() {
             Role::Subsection(Some(path)) => {
@@ -379,22 +382,28 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let mut body = Vec::new();
     for f in &cont.fields {
         let member = f.member;
+        let ty = f.ty;
         let name = f.name();
         let err = at_field(&name);
+        // Trait items spanned on the field's type: one error per bad type.
+        let item = |tr: TokenStream, item: TokenStream| quote_spanned!(ty.span()=> <#ty as #p::#tr>::#item);
         let stmt = match f.role() {
             Role::Skip | Role::Subsection(_) => continue,
             Role::Value(ValueCheck::None) | Role::U64FromPtr { .. } => {
-                quote!(#p::VmField::load(&mut self.#member, __r, __ctx) #err ?;)
+                let load = item(quote!(VmField), quote!(load));
+                quote!(#load(&mut self.#member, __r, __ctx) #err ?;)
             }
             Role::Value(ValueCheck::Equal) => {
                 let hint = match &f.attrs.hint.value {
                     Some(h) => quote!(#p::Some(#h)),
                     None => quote!(#p::None),
                 };
-                quote!(#p::load_equal(&self.#member, __r, __ctx, #hint) #err ?;)
+                let load = item(quote!(EqualField), quote!(load_equal));
+                quote!(#load(&self.#member, __r, __ctx, #hint) #err ?;)
             }
             Role::Value(ValueCheck::PositiveLe) => {
-                quote!(#p::load_positive_le(&mut self.#member, __r, __ctx) #err ?;)
+                let load = item(quote!(PositiveLeField), quote!(load_positive_le));
+                quote!(#load(&mut self.#member, __r, __ctx) #err ?;)
             }
             Role::Unused(n) => quote!(__r.skip(#n) #err ?;),
             Role::VoidPtr => quote!(#p::load_void_ptr(&mut self.#member, __r, __ctx) #err ?;),
@@ -415,10 +424,11 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             let member = f.member;
             let ty = f.ty;
             let sub = quote!(<#ty as #p::VmState>::VMSD);
+            let load_fn = quote_spanned!(ty.span()=> <#ty as #p::VmState>::load_state_in_place);
             quote! {
                 #i => {
                     #p::note_subsection(&mut __seen[#i], #sub.name, __ctx, __at)?;
-                    #p::VmState::load_state_in_place(&mut self.#member, __r, __sv, __ctx)
+                    #load_fn(&mut self.#member, __r, __sv, __ctx)
                         .map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name)))?;
                 }
             }

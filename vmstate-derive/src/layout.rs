@@ -166,6 +166,8 @@ mod tests {
         assert!(doc.contains(expected), "{doc}");
         assert!(doc.contains("description \"timer\", version 2, minimum version 1"));
         assert!(!doc.contains("host"));
-        assert!(doc.contains("* `ext` (type `TimerExt`), sent when `Self::ext_needed` returns true"));
+        assert!(
+            doc.contains("* `ext` (type `TimerExt`), sent when `Self::ext_needed` returns true")
+        );
     }
 }

@@ -1,0 +1,11 @@
+use vmstate_core::VmState;
+
+#[derive(VmState)]
+#[vmstate(version = 2)]
+struct Dev {
+    reg: u32,
+    #[vmstate(version = 3)]
+    extra: u32,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+use vmstate_core::VmState;
+
+#[derive(VmState)]
+#[vmstate(pre_save = Self::pre_save)]
+struct Dev {
+    reg: u32,
+}
+
+impl Dev {
+    fn pre_save(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,76 @@
+//! `Box<T>` (QEMU's `VMSTATE_POINTER` / `STRUCT_POINTER`: the pointee, no
+//! framing) and `Option<T>` / `Option<Box<T>>` slots of pointer arrays
+//! (`VMSTATE_ARRAY_OF_POINTER*`): a null slot is the single byte `0x30`.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::desc::{FieldKind, Vmsd};
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::VmField;
+use crate::stream::{Reader, Source, Writer};
+
+/// QEMU's `VMS_NULLPTR_MARKER`.
+pub const NULL_MARKER: u8 = 0x30;
+
+impl<T: VmField> VmField for Box<T> {
+    const INFO: &'static str = T::INFO;
+    const ELEM_SIZE: usize = T::ELEM_SIZE;
+    const COUNT: usize = T::COUNT;
+    const IS_ARRAY: bool = T::IS_ARRAY;
+    const KIND: FieldKind = T::KIND;
+    const VMSD: Option<&'static Vmsd> = T::VMSD;
+
+    #[inline]
+    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        (**self).save(w, ctx)
+    }
+
+    #[inline]
+    fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
+        (**self).load(r, ctx)
+    }
+}
+
+/// A pointer-array slot. `None` is written as the null marker `0x30`; on
+/// load, a `None` destination slot requires that marker (QEMU reads exactly
+/// one byte there) and a `Some` slot loads the element. Source and
+/// destination must agree on the null slots, as in QEMU: a stream with data
+/// where the destination is null is an error; the reverse (a marker where
+/// the destination expects data) cannot be told from data by the bytes
+/// alone, and shows up as a later field, footer or length mismatch.
+impl<T: VmField> VmField for Option<T> {
+    const INFO: &'static str = T::INFO;
+    const ELEM_SIZE: usize = T::ELEM_SIZE;
+    const KIND: FieldKind = T::KIND;
+    const VMSD: Option<&'static Vmsd> = T::VMSD;
+
+    #[inline]
+    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        match self {
+            Some(v) => v.save(w, ctx),
+            None => w.put_u8(NULL_MARKER),
+        }
+    }
+
+    #[inline]
+    fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
+        match self {
+            Some(v) => v.load(r, ctx),
+            None => {
+                let at = r.offset();
+                let b = r.get_u8()?;
+                if b == NULL_MARKER {
+                    Ok(())
+                } else {
+                    Err(Error::new(
+                        ErrorKind::Invalid {
+                            message: "the destination slot is null: expected the null marker 0x30",
+                        },
+                        at,
+                    ))
+                }
+            }
+        }
+    }
+}

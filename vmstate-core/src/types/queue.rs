@@ -1,0 +1,104 @@
+//! QEMU's `QTAILQ` / `QLIST` (spec 4.7, 4.9): per element `01` + the
+//! element's description, then `00`.
+
+use std::collections::{LinkedList, VecDeque};
+use std::io::Write;
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::state::VmState;
+use crate::stream::{Reader, Source, Writer};
+
+/// A collection that can hold a QEMU queue: `Vec`, `VecDeque`, `LinkedList`.
+pub trait Queue {
+    /// Element type.
+    type Elem: VmState + Default;
+    /// Elements in queue order.
+    fn elems_mut(&mut self) -> impl Iterator<Item = &mut Self::Elem>;
+    /// Removes every element.
+    fn clear_queue(&mut self);
+    /// Appends at the tail.
+    fn push_tail(&mut self, e: Self::Elem);
+}
+
+impl<T: VmState + Default> Queue for Vec<T> {
+    type Elem = T;
+    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.iter_mut()
+    }
+    fn clear_queue(&mut self) {
+        self.clear();
+    }
+    fn push_tail(&mut self, e: T) {
+        self.push(e);
+    }
+}
+
+impl<T: VmState + Default> Queue for VecDeque<T> {
+    type Elem = T;
+    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.iter_mut()
+    }
+    fn clear_queue(&mut self) {
+        self.clear();
+    }
+    fn push_tail(&mut self, e: T) {
+        self.push_back(e);
+    }
+}
+
+impl<T: VmState + Default> Queue for LinkedList<T> {
+    type Elem = T;
+    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.iter_mut()
+    }
+    fn clear_queue(&mut self) {
+        self.clear();
+    }
+    fn push_tail(&mut self, e: T) {
+        self.push_back(e);
+    }
+}
+
+/// Saves a queue: elements at their own version.
+pub fn save_queue<Q: Queue, W: Write>(q: &mut Q, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    for (i, e) in q.elems_mut().enumerate() {
+        w.put_u8(1).map_err(|e| e.index(i))?;
+        e.save_state(w, ctx).map_err(|e| e.index(i))?;
+    }
+    w.put_u8(0)
+}
+
+/// Loads a queue, replacing the destination's elements; elements are
+/// loaded at `version` (the field's version, as QEMU does) and appended in
+/// stream order. Memory grows with the elements actually present.
+pub fn load_queue<Q: Queue, S: Source>(
+    q: &mut Q,
+    r: &mut Reader<S>,
+    version: u32,
+    ctx: &Context,
+) -> Result<()> {
+    q.clear_queue();
+    let mut i = 0usize;
+    loop {
+        let at = r.offset();
+        match r.get_u8()? {
+            0 => return Ok(()),
+            1 => {
+                let mut e = Q::Elem::default();
+                e.load_state_in_place(r, version, ctx).map_err(|e| e.index(i))?;
+                q.push_tail(e);
+                i += 1;
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Invalid {
+                        message: "queue marker must be 0x01 (element) or 0x00 (end)",
+                    },
+                    at,
+                )
+                .index(i))
+            }
+        }
+    }
+}
