@@ -29,6 +29,8 @@
 //! * [`Error`]: errors with a field path and byte offset.
 
 #![deny(missing_docs)]
+// Stream data must never panic the library: no unwrap/expect/panic outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 #[doc = include_str!("attributes.md")]
 pub mod attributes {}
