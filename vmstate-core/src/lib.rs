@@ -30,7 +30,10 @@
 
 #![deny(missing_docs)]
 // Stream data must never panic the library: no unwrap/expect/panic outside tests.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 #[doc = include_str!("attributes.md")]
 pub mod attributes {}
