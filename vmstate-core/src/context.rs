@@ -66,7 +66,7 @@ pub enum DuplicateSubsections {
 /// let ctx = Context::new().with_mode(MigMode::CprExec).with_strict_bool(true);
 /// assert!(ctx.mode.is_cpr());
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Context {
     /// The migration mode (default [`MigMode::Normal`]).
@@ -76,6 +76,11 @@ pub struct Context {
     pub strict_bool: bool,
     /// Duplicate-subsection policy (default [`DuplicateSubsections::Reject`]).
     pub duplicate_subsections: DuplicateSubsections,
+    /// The most elements (bytes, for byte buffers) a `Vec` field may be
+    /// told to hold by a count in the stream (default 2^24). Fixed arrays
+    /// are bounded by their own length. A `Vec` grows only as the data
+    /// arrives, so this bounds work, not just memory.
+    pub max_vec_len: u64,
 }
 
 impl Context {
@@ -85,7 +90,14 @@ impl Context {
             mode: MigMode::Normal,
             strict_bool: false,
             duplicate_subsections: DuplicateSubsections::Reject,
+            max_vec_len: 1 << 24,
         }
+    }
+
+    /// The same context with another `Vec` length limit.
+    pub const fn with_max_vec_len(mut self, max: u64) -> Self {
+        self.max_vec_len = max;
+        self
     }
 
     /// The same context in `mode`.
@@ -104,5 +116,11 @@ impl Context {
     pub const fn with_duplicate_subsections(mut self, policy: DuplicateSubsections) -> Self {
         self.duplicate_subsections = policy;
         self
+    }
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new()
     }
 }

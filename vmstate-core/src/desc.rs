@@ -132,6 +132,17 @@ pub enum FieldKind {
     Unused,
     /// A pointer's value as be64, CPR modes only.
     VoidPtr,
+    /// A nested description at an explicit version (`VMS_VSTRUCT`), given
+    /// by [`Field::struct_version`].
+    VStruct,
+    /// A check at this position; nothing on the wire (`VMSTATE_VALIDATE`).
+    Validate,
+    /// A temporary's description (`VMSTATE_WITH_TMP`, info `tmp`).
+    Tmp,
+    /// A queue of elements (`qtailq`, `qlist`): `01` + element ... `00`.
+    Queue,
+    /// A tree (`gtree`): be32 count, `01` + key + value ... `00`.
+    Gtree,
 }
 
 /// A load-time check on a field's value.
@@ -147,6 +158,14 @@ pub enum Check {
     },
     /// `0 <= loaded <= current` (QEMU's `INT32_POSITIVE_LE`).
     PositiveLe,
+    /// `min <= loaded <= max` (declared bounds, checked right after the
+    /// field is read).
+    Range {
+        /// Lowest allowed value.
+        min: i128,
+        /// Highest allowed value.
+        max: i128,
+    },
 }
 
 /// One field of a description (QEMU's `VMStateField`).
@@ -176,6 +195,14 @@ pub struct Field {
     pub check: Check,
     /// For a `u64` that carries a pointer's address: the pointer field.
     pub from_ptr: Option<&'static str>,
+    /// The earlier field whose value gives this field's element count
+    /// (`VMS_VARRAY_*`; for `unused`, a count of `elem_size` blocks) or byte
+    /// size (`VMS_VBUFFER`; bit count for bitmaps).
+    pub length_from: Option<&'static str>,
+    /// Multiplier of `length_from` (`VMS_MULTIPLY*`), 1 otherwise.
+    pub multiply: u32,
+    /// The version a `VStruct` field's description is saved and loaded at.
+    pub struct_version: Option<u32>,
 }
 
 impl Field {
@@ -192,7 +219,29 @@ impl Field {
             vmsd: None,
             check: Check::None,
             from_ptr: None,
+            length_from: None,
+            multiply: 1,
+            struct_version: None,
         }
+    }
+
+    /// Length taken from field `field` times `multiply`.
+    pub const fn with_length_from(mut self, field: &'static str, multiply: u32) -> Self {
+        self.length_from = Some(field);
+        self.multiply = multiply;
+        self
+    }
+
+    /// Saved and loaded at description version `v` (`VStruct`).
+    pub const fn with_struct_version(mut self, v: u32) -> Self {
+        self.struct_version = Some(v);
+        self
+    }
+
+    /// The same field with another kind.
+    pub const fn with_kind(mut self, kind: FieldKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Wire size of one element.
@@ -248,6 +297,9 @@ impl Field {
 
     /// Total wire bytes when every element has a fixed size, else `None`.
     pub const fn wire_size(&self) -> Option<usize> {
+        if self.length_from.is_some() {
+            return None;
+        }
         if self.elem_size == 0 && self.count() != 0 {
             None
         } else {

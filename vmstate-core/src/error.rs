@@ -101,6 +101,27 @@ pub enum ErrorKind {
         /// Highest allowed value.
         max: i128,
     },
+    /// A length taken from an earlier field is negative or exceeds what
+    /// the destination can hold (checked before any element is read).
+    LengthOutOfRange {
+        /// The field that gives the length.
+        field: &'static str,
+        /// Its value.
+        found: i128,
+        /// The constant it is multiplied by.
+        multiply: u32,
+        /// The most elements (or bytes) the destination holds.
+        max: u64,
+    },
+    /// On save, a `Vec` whose length differs from its count field's.
+    LengthMismatch {
+        /// The field that gives the length.
+        field: &'static str,
+        /// The length that field gives.
+        expected: u64,
+        /// The `Vec`'s length.
+        found: u64,
+    },
     /// A `bool` byte other than 0 or 1, in strict mode.
     InvalidBool {
         /// The byte in the stream.
@@ -237,6 +258,17 @@ impl Error {
         self.within(Segment::Field(name))
     }
 
+    /// Adds `by` to the outermost segment when it is an array index (an
+    /// element index inside a chunk becomes one inside the whole array).
+    #[cold]
+    pub fn shift_index(mut self, by: usize) -> Self {
+        match self.0.path.last_mut() {
+            Some(Segment::Index(i)) => *i = i.saturating_add(by),
+            _ => self.0.path.push(Segment::Index(by)),
+        }
+        self
+    }
+
     /// Adds an outer array-index segment.
     #[cold]
     pub fn index(self, i: usize) -> Self {
@@ -281,6 +313,28 @@ impl fmt::Display for ErrorKind {
                     "value out of range: expected {min}..={max}, found {found}"
                 )
             }
+            ErrorKind::LengthOutOfRange {
+                field,
+                found,
+                multiply,
+                max,
+            } => {
+                write!(f, "length from `{field}` out of range: ")?;
+                if *multiply != 1 {
+                    write!(f, "{found} x {multiply}")?;
+                } else {
+                    write!(f, "{found}")?;
+                }
+                write!(f, ", expected 0..={max}")
+            }
+            ErrorKind::LengthMismatch {
+                field,
+                expected,
+                found,
+            } => write!(
+                f,
+                "length mismatch: `{field}` says {expected} elements, the field holds {found}"
+            ),
             ErrorKind::InvalidBool { found } => {
                 write!(f, "invalid bool: expected 0x00 or 0x01, found {found:#04x}")
             }

@@ -38,10 +38,12 @@
 #[doc = include_str!("attributes.md")]
 pub mod attributes {}
 pub mod checks;
+pub mod codec;
 pub mod context;
 pub mod desc;
 pub mod error;
 pub mod field;
+pub mod length;
 pub mod ptr;
 mod state;
 pub mod stream;

@@ -4,13 +4,18 @@
 use std::io::Write;
 
 pub use crate::checks::{EqualField, PositiveLeField};
+pub use crate::codec::{Codec, VmTmp};
 pub use crate::context::Context;
 pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
 pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::VmField;
+pub use crate::length::{
+    bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,
+};
 pub use crate::ptr::VoidPtr;
 pub use crate::state::VmState;
 pub use crate::stream::{Reader, Source, Writer};
+pub use crate::types::{load_gtree, load_queue, save_gtree, save_queue, GtreeKey};
 pub use std::io::Write as IoWrite;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{Err, Ok};
@@ -211,4 +216,157 @@ pub fn bad_subsection_index(offset: u64) -> Error {
         },
         offset,
     )
+}
+
+/// Runs a `validate` predicate at its position (QEMU's `VMSTATE_VALIDATE`):
+/// false is an error carrying the check's name. QEMU asserts on save; here
+/// it is an error too.
+#[inline]
+pub fn validate(ok: bool, message: &'static str, offset: u64) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::Invalid { message }, offset))
+    }
+}
+
+/// Declared bounds of an integer field, checked right after it is read.
+#[inline]
+pub fn check_range(value: i128, min: i128, max: i128, offset: u64) -> Result<()> {
+    if value < min || value > max {
+        return Err(Error::new(
+            ErrorKind::OutOfRange {
+                found: value,
+                min,
+                max,
+            },
+            offset,
+        ));
+    }
+    Ok(())
+}
+
+/// An integer field's value for `check_range`.
+pub trait RangeInt: Copy {
+    /// The value, widened.
+    fn widen(self) -> i128;
+}
+macro_rules! range_int {
+    ($($t:ty),*) => {$( impl RangeInt for $t { fn widen(self) -> i128 { self as i128 } } )*};
+}
+range_int!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+/// The version a `tmp`, queue or tree element is saved at.
+pub const fn own_version<T: VmState>() -> u32 {
+    T::VMSD.version_id
+}
+
+/// Saves a `VmTmp` temporary built from the parent.
+pub fn save_tmp<T: VmTmp<P>, P, W: Write>(
+    parent: &P,
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    let mut tmp = T::default();
+    tmp.from_parent(parent)
+        .map_err(|e| Error::hook("pre_save", e, w.offset()))?;
+    tmp.save_state(w, ctx)
+}
+
+/// Loads a `VmTmp` temporary at `version` and applies it to the parent.
+pub fn load_tmp<T: VmTmp<P>, P, S: Source>(
+    parent: &mut P,
+    r: &mut Reader<S>,
+    version: u32,
+    ctx: &Context,
+) -> Result<()> {
+    let mut tmp = T::default();
+    tmp.load_state_in_place(r, version, ctx)?;
+    tmp.to_parent(parent)
+        .map_err(|e| Error::hook("post_load", e, r.offset()))
+}
+
+/// A `[u8; N]`, for `buffer` fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a byte array",
+    label = "`buffer` needs a `[u8; N]` field"
+)]
+pub trait ByteArray {
+    /// `N`.
+    const LEN: usize;
+    /// The bytes.
+    fn bytes_mut(&mut self) -> &mut [u8];
+}
+impl<const N: usize> ByteArray for [u8; N] {
+    const LEN: usize = N;
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+/// Saves bytes `start..end` of a `buffer` field (bounds checked at compile
+/// time; an error rather than a panic if they were not).
+pub fn save_buffer<W: Write>(
+    b: &mut [u8],
+    start: usize,
+    end: usize,
+    w: &mut Writer<W>,
+) -> Result<()> {
+    match b.get(start..end) {
+        Some(part) => w.put_bytes(part),
+        None => Err(bad_range(w.offset())),
+    }
+}
+
+/// Loads bytes `start..end` of a `buffer` field.
+pub fn load_buffer<S: Source>(
+    b: &mut [u8],
+    start: usize,
+    end: usize,
+    r: &mut Reader<S>,
+) -> Result<()> {
+    match b.get_mut(start..end) {
+        Some(part) => r.get_bytes(part),
+        None => Err(bad_range(r.offset())),
+    }
+}
+
+#[cold]
+fn bad_range(offset: u64) -> Error {
+    Error::new(
+        ErrorKind::Invalid {
+            message: "internal: buffer range beyond the array",
+        },
+        offset,
+    )
+}
+
+/// A `BTreeMap` holding a GTree, for the description table.
+pub trait GtreeMap {
+    /// The value description.
+    const VALUE_VMSD: &'static Vmsd;
+}
+impl<K: GtreeKey, V: VmState> GtreeMap for std::collections::BTreeMap<K, V> {
+    const VALUE_VMSD: &'static Vmsd = V::VMSD;
+}
+
+/// A queue collection, for the description table.
+pub trait QueueDesc {
+    /// The element description.
+    const ELEM_VMSD: &'static Vmsd;
+}
+impl<Q: crate::types::Queue> QueueDesc for Q {
+    const ELEM_VMSD: &'static Vmsd = <Q::Elem as VmState>::VMSD;
+}
+
+/// The elements of a `[T; N]` or `Vec<T>` holding a variable array.
+pub trait VarArray {
+    /// The element type.
+    type Elem: VmField;
+}
+impl<T: VmField, const N: usize> VarArray for [T; N] {
+    type Elem = T;
+}
+impl<T: VmField> VarArray for Vec<T> {
+    type Elem = T;
 }

@@ -21,10 +21,22 @@ pub trait VmState: Sized {
     /// The description (QEMU's `VMStateDescription`).
     const VMSD: &'static Vmsd;
 
-    /// Saves the payload at the current version: `pre_save`, the fields,
-    /// the needed subsections, `post_save` (QEMU's order). Used for nested
-    /// structs; errors carry the path below this type.
-    fn save_state<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+    /// Saves the payload at description version `version` (QEMU's
+    /// `vmstate_save_state_v`): `pre_save`, the fields present at that
+    /// version, the needed subsections, `post_save`. Errors carry the path
+    /// below this type. Only `struct_version` fields save below the current
+    /// version.
+    fn save_state_v<W: Write>(
+        &mut self,
+        w: &mut Writer<W>,
+        version: u32,
+        ctx: &Context,
+    ) -> Result<()>;
+
+    /// Saves the payload at the current version (nested structs, elements).
+    fn save_state<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        self.save_state_v(w, Self::VMSD.version_id, ctx)
+    }
 
     /// Loads a payload saved at stream version `version`: version check,
     /// `pre_load`, fields, subsections, `post_load(version)`.

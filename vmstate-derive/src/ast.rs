@@ -22,16 +22,69 @@ pub struct Field<'a> {
 pub enum Role<'a> {
     /// Not migrated.
     Skip,
-    /// A value of a `VmField` type, with an optional check.
-    Value(ValueCheck),
-    /// `unused = N`: N zero bytes.
-    Unused(u64),
+    /// A value of a `VmField` type (or through a `with` codec), maybe a
+    /// variable array, maybe with a check.
+    Value(Value<'a>),
+    /// `unused = N` (times `count` when given): zero bytes.
+    Unused {
+        bytes: u64,
+        count: Option<Count<'a>>,
+    },
     /// `void_ptr`.
     VoidPtr,
     /// `u64_from_ptr = src` (with `pre_save`: stored before saving).
     U64FromPtr { src: &'a Ident, pre_save: bool },
     /// `subsection` (with its `needed` predicate).
     Subsection(Option<&'a syn::ExprPath>),
+    /// `validate = path` (QEMU's `VMSTATE_VALIDATE`): nothing on the wire.
+    Validate(&'a syn::ExprPath),
+    /// `tmp = Type` (QEMU's `VMSTATE_WITH_TMP`).
+    Tmp(&'a syn::Type),
+    /// `qtailq` / `qlist` / `gtree`.
+    Collection(Collection),
+    /// `buffer` on `[u8; N]`: raw bytes, maybe a part of the array.
+    Buffer {
+        start: Option<u32>,
+        size: Option<u32>,
+    },
+    /// `vbuffer = field`: raw bytes, as many as the field says.
+    VBuffer(Count<'a>),
+    /// `bitmap = field`: ceil(bits / 64) be64 words.
+    Bitmap(&'a Ident),
+}
+
+pub struct Value<'a> {
+    pub check: ValueCheck,
+    /// `count = field` (`multiply = N`): a variable array.
+    pub count: Option<Count<'a>>,
+    /// `with = Codec`.
+    pub with: Option<&'a syn::Type>,
+    /// `struct_version = N` (QEMU's `VMSTATE_VSTRUCT`).
+    pub struct_version: Option<u32>,
+}
+
+/// A length taken from an earlier field, times a constant.
+#[derive(Clone, Copy)]
+pub struct Count<'a> {
+    pub field: &'a Ident,
+    pub multiply: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Qtailq,
+    Qlist,
+    Gtree,
+}
+
+impl Collection {
+    pub fn info(self) -> &'static str {
+        match self {
+            Collection::Qtailq => "qtailq",
+            Collection::Qlist => "qlist",
+            Collection::Gtree => "gtree",
+        }
+    }
 }
 
 pub enum ValueCheck {
@@ -117,6 +170,9 @@ impl<'a> Field<'a> {
         if self.attrs.unused.is_set() {
             return "unused".to_owned();
         }
+        if self.attrs.tmp.is_set() && !self.attrs.rename.is_set() {
+            return "tmp".to_owned();
+        }
         self.attrs
             .rename
             .value
@@ -128,12 +184,26 @@ impl<'a> Field<'a> {
         self.attrs.version.value.as_ref().map_or(0, attr::int_value)
     }
 
+    fn count_of(&'a self, field: &'a Ident) -> Count<'a> {
+        let multiply = self
+            .attrs
+            .multiply
+            .value
+            .as_ref()
+            .map_or(1, attr::int_value);
+        Count { field, multiply }
+    }
+
     pub fn role(&'a self) -> Role<'a> {
         let a = &self.attrs;
+        let count = a.count.value.as_ref().map(|c| self.count_of(c));
         if a.skip.is_set() {
             Role::Skip
         } else if let Some(n) = &a.unused.value {
-            Role::Unused(n.base10_parse().unwrap_or(0))
+            Role::Unused {
+                bytes: n.base10_parse().unwrap_or(0),
+                count,
+            }
         } else if a.void_ptr.is_set() {
             Role::VoidPtr
         } else if let Some(src) = &a.u64_from_ptr.value {
@@ -143,12 +213,39 @@ impl<'a> Field<'a> {
             }
         } else if a.subsection.is_set() {
             Role::Subsection(a.needed.value.as_ref())
-        } else if a.equal.is_set() {
-            Role::Value(ValueCheck::Equal)
-        } else if a.positive_le.is_set() {
-            Role::Value(ValueCheck::PositiveLe)
+        } else if let Some(path) = &a.validate.value {
+            Role::Validate(path)
+        } else if let Some(ty) = &a.tmp.value {
+            Role::Tmp(ty)
+        } else if a.qtailq.is_set() {
+            Role::Collection(Collection::Qtailq)
+        } else if a.qlist.is_set() {
+            Role::Collection(Collection::Qlist)
+        } else if a.gtree.is_set() {
+            Role::Collection(Collection::Gtree)
+        } else if a.buffer.is_set() {
+            Role::Buffer {
+                start: a.start.value.as_ref().map(attr::int_value),
+                size: a.size.value.as_ref().map(attr::int_value),
+            }
+        } else if let Some(f) = &a.vbuffer.value {
+            Role::VBuffer(self.count_of(f))
+        } else if let Some(f) = &a.bitmap.value {
+            Role::Bitmap(f)
         } else {
-            Role::Value(ValueCheck::None)
+            let check = if a.equal.is_set() {
+                ValueCheck::Equal
+            } else if a.positive_le.is_set() {
+                ValueCheck::PositiveLe
+            } else {
+                ValueCheck::None
+            };
+            Role::Value(Value {
+                check,
+                count,
+                with: a.with.value.as_ref(),
+                struct_version: a.struct_version.value.as_ref().map(attr::int_value),
+            })
         }
     }
 }

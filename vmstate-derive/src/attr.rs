@@ -83,6 +83,28 @@ pub struct Field {
     pub pre_save: Flag,
     pub subsection: Flag,
     pub needed: Attr<ExprPath>,
+    pub count: Attr<Ident>,
+    pub multiply: Attr<LitInt>,
+    pub buffer: Flag,
+    pub start: Attr<LitInt>,
+    pub size: Attr<LitInt>,
+    pub vbuffer: Attr<Ident>,
+    pub bitmap: Attr<Ident>,
+    pub validate: Attr<ExprPath>,
+    pub min: Attr<Signed>,
+    pub max: Attr<Signed>,
+    pub struct_version: Attr<LitInt>,
+    pub tmp: Attr<syn::Type>,
+    pub with: Attr<syn::Type>,
+    pub qtailq: Flag,
+    pub qlist: Flag,
+    pub gtree: Flag,
+}
+
+/// A possibly negative integer literal, with its tokens for errors.
+pub struct Signed {
+    pub value: i128,
+    pub tokens: proc_macro2::TokenStream,
 }
 
 impl Container {
@@ -149,6 +171,22 @@ impl Field {
             pre_save: Attr::none(PRE_SAVE),
             subsection: Attr::none(SUBSECTION),
             needed: Attr::none(NEEDED),
+            count: Attr::none(COUNT),
+            multiply: Attr::none(MULTIPLY),
+            buffer: Attr::none(BUFFER),
+            start: Attr::none(START),
+            size: Attr::none(SIZE),
+            vbuffer: Attr::none(VBUFFER),
+            bitmap: Attr::none(BITMAP),
+            validate: Attr::none(VALIDATE),
+            min: Attr::none(MIN),
+            max: Attr::none(MAX),
+            struct_version: Attr::none(STRUCT_VERSION),
+            tmp: Attr::none(TMP),
+            with: Attr::none(WITH),
+            qtailq: Attr::none(QTAILQ),
+            qlist: Attr::none(QLIST),
+            gtree: Attr::none(GTREE),
         };
         for_each_meta(cx, &field.attrs, |meta| {
             let p = &meta.path;
@@ -185,6 +223,50 @@ impl Field {
             } else if *p == NEEDED {
                 let v = parse_path(&meta)?;
                 f.needed.set(cx, &meta, v);
+            } else if *p == COUNT {
+                let v = meta.value()?.parse()?;
+                f.count.set(cx, &meta, v);
+            } else if *p == MULTIPLY {
+                let v = parse_int(&meta)?;
+                f.multiply.set(cx, &meta, v);
+            } else if *p == BUFFER {
+                f.buffer.set(cx, &meta, ());
+            } else if *p == START {
+                let v = parse_int(&meta)?;
+                f.start.set(cx, &meta, v);
+            } else if *p == SIZE {
+                let v = parse_int(&meta)?;
+                f.size.set(cx, &meta, v);
+            } else if *p == VBUFFER {
+                let v = meta.value()?.parse()?;
+                f.vbuffer.set(cx, &meta, v);
+            } else if *p == BITMAP {
+                let v = meta.value()?.parse()?;
+                f.bitmap.set(cx, &meta, v);
+            } else if *p == VALIDATE {
+                let v = parse_path(&meta)?;
+                f.validate.set(cx, &meta, v);
+            } else if *p == MIN {
+                let v = parse_signed(&meta)?;
+                f.min.set(cx, &meta, v);
+            } else if *p == MAX {
+                let v = parse_signed(&meta)?;
+                f.max.set(cx, &meta, v);
+            } else if *p == STRUCT_VERSION {
+                let v = parse_int(&meta)?;
+                f.struct_version.set(cx, &meta, v);
+            } else if *p == TMP {
+                let v = parse_type(&meta)?;
+                f.tmp.set(cx, &meta, v);
+            } else if *p == WITH {
+                let v = parse_type(&meta)?;
+                f.with.set(cx, &meta, v);
+            } else if *p == QTAILQ {
+                f.qtailq.set(cx, &meta, ());
+            } else if *p == QLIST {
+                f.qlist.set(cx, &meta, ());
+            } else if *p == GTREE {
+                f.gtree.set(cx, &meta, ());
             } else {
                 unknown_key(cx, &meta, Level::Field)?;
             }
@@ -313,6 +395,54 @@ fn parse_int(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
 
 /// A path such as `Self::post_load`, written bare or as a string.
 fn parse_path(meta: &ParseNestedMeta) -> syn::Result<ExprPath> {
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        let s: LitStr = input.parse()?;
+        s.parse()
+    } else {
+        input.parse()
+    }
+}
+
+/// `min = -1`, `max = 31`.
+fn parse_signed(meta: &ParseNestedMeta) -> syn::Result<Signed> {
+    let expr: syn::Expr = meta.value()?.parse()?;
+    let value = match &expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<i128>()?,
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => -i.base10_parse::<i128>()?,
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    "expected an integer literal",
+                ))
+            }
+        },
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                "expected an integer literal",
+            ))
+        }
+    };
+    Ok(Signed {
+        value,
+        tokens: quote::ToTokens::into_token_stream(expr),
+    })
+}
+
+/// A type, written bare or as a string.
+fn parse_type(meta: &ParseNestedMeta) -> syn::Result<syn::Type> {
     let input = meta.value()?;
     if input.peek(LitStr) {
         let s: LitStr = input.parse()?;

@@ -18,6 +18,7 @@ pub fn check(cx: &Ctxt, cont: &Container) {
         if role_keys(&field.attrs).len() <= 1 {
             check_field_type(cx, cont, field);
         }
+        check_lengths(cx, cont, field);
         if let (Some(lit), true) = (&field.attrs.version.value, cont.version() < field.version()) {
             cx.error_spanned_by(
                 lit,
@@ -84,6 +85,14 @@ fn role_keys(a: &crate::attr::Field) -> Vec<(&'static str, Span)> {
     push(a.void_ptr.key().0, a.void_ptr.span);
     push(a.u64_from_ptr.key().0, a.u64_from_ptr.span);
     push(a.subsection.key().0, a.subsection.span);
+    push(a.validate.key().0, a.validate.span);
+    push(a.tmp.key().0, a.tmp.span);
+    push(a.qtailq.key().0, a.qtailq.span);
+    push(a.qlist.key().0, a.qlist.span);
+    push(a.gtree.key().0, a.gtree.span);
+    push(a.buffer.key().0, a.buffer.span);
+    push(a.vbuffer.key().0, a.vbuffer.span);
+    push(a.bitmap.key().0, a.bitmap.span);
     v
 }
 
@@ -221,7 +230,8 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
     }
     // Role keys check their own types above; these are for plain fields.
     let plain = role_keys(a).is_empty();
-    if plain && !is_pointer_type(field.ty) && !matches!(field.ty, Type::Reference(_)) {
+    let special = a.count.is_set() || a.with.is_set() || a.struct_version.is_set();
+    if plain && !special && !is_pointer_type(field.ty) && !matches!(field.ty, Type::Reference(_)) {
         check_value_type(cx, field);
     }
     if plain && is_pointer_type(field.ty) {
@@ -329,11 +339,12 @@ fn unsupported(ty: &Type) -> Option<&'static str> {
     }
     Some(match last.ident.to_string().as_str() {
         "String" => "QEMU has no string type; use a fixed-size `[u8; N]` buffer",
-        "Vec" | "VecDeque" => "variable-length arrays are not supported; use a fixed-size `[T; N]`",
-        "Option" => {
-            "QEMU has no optional value; use a plain field with `exists = ...`, or a subsection \
-             with `needed = ...`"
+        "Vec" => {
+            "a `Vec` needs `count = field` (a variable array whose length an earlier field \
+             holds), `vbuffer = field` (bytes), `bitmap = field`, or `qtailq`/`qlist` (a queue)"
         }
+        "VecDeque" | "LinkedList" => "a queue needs `qtailq` or `qlist`",
+        "BTreeMap" => "a tree needs `gtree`",
         "usize" | "isize" => "its width depends on the host; use u64/i64 or u32/i32",
         "f32" => "QEMU has no 32-bit float codec; use f64 (QEMU's CPU_Double_U)",
         "char" => "use u32",
@@ -401,4 +412,197 @@ fn type_str(ty: &Type) -> String {
         .replace(" < ", "<")
         .replace(" >", ">")
         .replace("* ", "*")
+}
+
+/// Keys that only make sense with certain roles, and the fields that give
+/// lengths: they must exist and come earlier (QEMU reads a count from the
+/// struct, so the counter must be loaded first).
+fn check_lengths(cx: &Ctxt, cont: &Container, field: &Field) {
+    let a = &field.attrs;
+    let roles = role_keys(a);
+    let role = roles.first().map(|(k, _)| *k);
+    let plain = role.is_none();
+    let need = |attr_span: Option<Span>, ok: bool, msg: &str| {
+        if let (Some(span), false) = (attr_span, ok) {
+            cx.syn_error(syn::Error::new(span, msg));
+        }
+    };
+    need(
+        a.count.span,
+        plain || role == Some("unused"),
+        "`count` goes with a plain array field (`[T; N]` or `Vec<T>`) or with `unused = N`",
+    );
+    need(
+        a.multiply.span,
+        a.count.is_set() || a.vbuffer.is_set(),
+        "`multiply` goes with `count = field` or `vbuffer = field`",
+    );
+    need(
+        a.start.span,
+        a.buffer.is_set(),
+        "`start` goes with `buffer`",
+    );
+    need(a.size.span, a.buffer.is_set(), "`size` goes with `buffer`");
+    let value_only = plain && !a.equal.is_set() && !a.positive_le.is_set();
+    need(
+        a.min.span,
+        value_only && !a.count.is_set(),
+        "`min` goes with a plain integer field",
+    );
+    need(
+        a.max.span,
+        value_only && !a.count.is_set(),
+        "`max` goes with a plain integer field",
+    );
+    need(
+        a.struct_version.span,
+        value_only && !a.count.is_set() && !a.with.is_set(),
+        "`struct_version` goes with a plain field of a #[derive(VmState)] struct type",
+    );
+    need(
+        a.with.span,
+        plain && !a.count.is_set() && !a.equal.is_set() && !a.positive_le.is_set(),
+        "`with = Codec` goes with a plain field: the codec decides the whole wire form",
+    );
+    if let (Some(min), Some(max)) = (&a.min.value, &a.max.value) {
+        if min.value > max.value {
+            cx.error_spanned_by(&max.tokens, "`max` is below `min`: no value could load");
+        }
+    }
+    if roles.len() > 1 {
+        return;
+    }
+    // Length fields: present, earlier, and a counter type.
+    let length_field = a
+        .count
+        .value
+        .as_ref()
+        .or(a.vbuffer.value.as_ref())
+        .or(a.bitmap.value.as_ref());
+    if let Some(src) = length_field {
+        let pos = cont.fields.iter().position(|f| f.member == src);
+        let me = cont.fields.iter().position(|f| f.member == field.member);
+        match (pos, me) {
+            (None, _) => cx.error_spanned_by(
+                src,
+                format!("`{src}` is not a field of this struct: a length must come from an earlier field"),
+            ),
+            (Some(p), Some(m)) if p >= m => cx.error_spanned_by(
+                src,
+                format!(
+                    "`{src}` comes after `{}`: QEMU reads a length from the struct, so the field \
+                     that holds it must be loaded first",
+                    field.member
+                ),
+            ),
+            (Some(p), _) => {
+                let src_ty = cont.fields.get(p).map(|f| f.ty);
+                if let Some(id) = src_ty.and_then(primitive_name) {
+                    if !["u8", "u16", "u32", "i32"].contains(&id.as_str()) {
+                        cx.error_spanned_by(
+                            src,
+                            format!(
+                                "`{src}` has type `{id}`: a length field must be u8, u16, u32 \
+                                 or i32 (QEMU's counter widths)"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let elem_is = |names: &[&str]| {
+        crate::fields::holder(field.ty)
+            .and_then(|h| match h {
+                crate::fields::Holder::Fixed(t) | crate::fields::Holder::Vec(t) => {
+                    primitive_name(t)
+                }
+            })
+            .is_some_and(|id| names.contains(&id.as_str()))
+    };
+    let ty = type_str(field.ty);
+    if a.count.is_set() && plain && crate::fields::holder(field.ty).is_none() {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`count` needs a `[T; N]` or `Vec<T>` field, but `{}` has type `{ty}`",
+                field.member
+            ),
+        );
+    }
+    if a.vbuffer.is_set() && !elem_is(&["u8"]) {
+        cx.error_spanned_by(
+            field.ty,
+            format!("`vbuffer` needs a `[u8; N]` or `Vec<u8>` field, not `{ty}`"),
+        );
+    }
+    if a.bitmap.is_set() && !elem_is(&["u64"]) {
+        cx.error_spanned_by(
+            field.ty,
+            format!("`bitmap` needs a `[u64; N]` or `Vec<u64>` field (64-bit words), not `{ty}`"),
+        );
+    }
+    if a.buffer.is_set() {
+        match strip(field.ty) {
+            Type::Array(arr) if primitive_name(&arr.elem).as_deref() == Some("u8") => {
+                let len = match &arr.len {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(n),
+                        ..
+                    }) => n.base10_parse::<u64>().ok(),
+                    _ => None,
+                };
+                let start = a
+                    .start
+                    .value
+                    .as_ref()
+                    .map_or(0, |l| u64::from(crate::attr::int_value(l)));
+                let size = a
+                    .size
+                    .value
+                    .as_ref()
+                    .map(|l| u64::from(crate::attr::int_value(l)));
+                if let Some(n) = len {
+                    let end = start + size.unwrap_or(n.saturating_sub(start));
+                    if start > n || end > n {
+                        cx.error_spanned_by(
+                            field.ty,
+                            format!("`buffer` bytes {start}..{end} do not fit in `{ty}`"),
+                        );
+                    }
+                }
+            }
+            _ => cx.error_spanned_by(
+                field.ty,
+                format!("`buffer` needs a `[u8; N]` field, not `{ty}`"),
+            ),
+        }
+    }
+    if (a.validate.is_set() || a.tmp.is_set()) && !is_unit(field.ty) {
+        cx.error_spanned_by(
+            field.ty,
+            "a `validate` or `tmp` placeholder must have type `()`: it holds no state",
+        );
+    }
+    let last = |t: &Type| match strip(t) {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    if (a.qtailq.is_set() || a.qlist.is_set())
+        && !matches!(
+            last(field.ty).as_deref(),
+            Some("Vec" | "VecDeque" | "LinkedList")
+        )
+    {
+        cx.error_spanned_by(
+            field.ty,
+            format!("a queue (`qtailq`/`qlist`) needs a `Vec<T>`, `VecDeque<T>` or `LinkedList<T>` field, not `{ty}`"),
+        );
+    }
+    if a.gtree.is_set() && last(field.ty).as_deref() != Some("BTreeMap") {
+        cx.error_spanned_by(
+            field.ty,
+            format!("`gtree` needs a `BTreeMap<K, V>` field, not `{ty}`"),
+        );
+    }
 }

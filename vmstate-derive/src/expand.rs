@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Container, Field, Role, ValueCheck};
 use crate::check;
 use crate::ctxt::Ctxt;
+use crate::fields::{self, Dir};
 use crate::layout;
 
 pub fn derive(input: &syn::DeriveInput) -> TokenStream {
@@ -55,7 +56,7 @@ fn fallback(input: &syn::DeriveInput) -> TokenStream {
         #[allow(unreachable_code)]
         impl #impl_g #p::VmState for #ident #ty_g #where_c {
             const VMSD: &'static #p::Vmsd = &#p::Vmsd::new("", 0, 0, &[], &[]);
-            fn save_state<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: &#p::Context) -> #p::Result<()> {
+            fn save_state_v<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: u32, _: &#p::Context) -> #p::Result<()> {
                 ::core::unimplemented!()
             }
             fn load_state_in_place<__S: #p::Source>(&mut self, _: &mut #p::Reader<__S>, _: u32, _: &#p::Context) -> #p::Result<()> {
@@ -83,7 +84,7 @@ fn expand(cont: &Container) -> TokenStream {
     let version = cont.version();
     let min_version = cont.minimum_version();
 
-    let field_descs = cont.fields.iter().filter_map(|f| field_desc(&p, f));
+    let field_descs = cont.fields.iter().filter_map(|f| fields::desc(&p, f));
     let subsections: Vec<&Field> = cont
         .fields
         .iter()
@@ -135,9 +136,10 @@ fn expand(cont: &Container) -> TokenStream {
         impl #p::VmState for #ident {
             const VMSD: &'static #p::Vmsd = &__VMSD;
 
-            fn save_state<__W: #p::IoWrite>(
+            fn save_state_v<__W: #p::IoWrite>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
+                __version: u32,
                 __ctx: &#p::Context,
             ) -> #p::Result<()> {
                 #save_body
@@ -192,80 +194,18 @@ fn expand(cont: &Container) -> TokenStream {
     }
 }
 
-/// The `Field` entry of the table, or `None` for fields not on the wire.
-fn field_desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
-    let name = f.name();
-    let ty = f.ty;
-    let version = f.version();
-    let exists = f.attrs.exists.is_set().then(|| quote!(.with_exists()));
-    let base = match f.role() {
-        Role::Skip | Role::Subsection(_) => return None,
-        Role::Unused(n) => {
-            let n = n as usize;
-            quote!(#p::Field::new(#name, "unused_buffer", #p::FieldKind::Unused).with_elem_size(#n))
-        }
-        Role::VoidPtr => {
-            quote!(#p::Field::new(#name, "void_ptr", #p::FieldKind::VoidPtr).with_elem_size(8))
-        }
-        Role::U64FromPtr { src, .. } => {
-            let src = src.to_string();
-            quote!(#p::Field::new(#name, "uint64", #p::FieldKind::Leaf)
-                .with_elem_size(8)
-                .with_from_ptr(#src))
-        }
-        Role::Value(check) => {
-            let (info, check) = match check {
-                ValueCheck::None => (quote!(<#ty as #p::VmField>::INFO), quote!(#p::Check::None)),
-                ValueCheck::Equal => {
-                    let hint = match &f.attrs.hint.value {
-                        Some(h) => quote!(#p::Some(#h)),
-                        None => quote!(#p::None),
-                    };
-                    (
-                        quote!(<#ty as #p::EqualField>::EQUAL_INFO),
-                        quote!(#p::Check::Equal { hint: #hint }),
-                    )
-                }
-                ValueCheck::PositiveLe => (
-                    quote!(<#ty as #p::PositiveLeField>::LE_INFO),
-                    quote!(#p::Check::PositiveLe),
-                ),
-            };
-            quote! {
-                #p::Field::new(#name, #info, <#ty as #p::VmField>::KIND)
-                    .with_elem_size(<#ty as #p::VmField>::ELEM_SIZE)
-                    .with_array_len(if <#ty as #p::VmField>::IS_ARRAY {
-                        #p::Some(<#ty as #p::VmField>::COUNT)
-                    } else {
-                        #p::None
-                    })
-                    .with_vmsd(<#ty as #p::VmField>::VMSD)
-                    .with_check(#check)
-            }
-        }
-    };
-    Some(quote!(#base.with_version(#version) #exists))
-}
-
-/// `.map_err(|e| e.field(NAME))`
-fn at_field(name: &str) -> TokenStream {
-    quote!(.map_err(|__e| __e.field(#name)))
-}
-
 /// The existence test of a field on save (`v` = the save version) or load.
 fn exists_test(p: &TokenStream, f: &Field, load: bool) -> Option<TokenStream> {
     if let Some(path) = &f.attrs.exists.value {
-        let version = if load {
-            quote!(__version)
-        } else {
-            quote!(<Self as #p::VmState>::VMSD.version_id)
-        };
         let call = quote_spanned!(path.span()=> #p::exists_fn::<Self>(#path));
-        return Some(quote!(#call(&*self, #version)));
+        return Some(quote!(#call(&*self, __version)));
     }
     let v = f.version();
-    // On save the struct's version is never below a field's (checked).
-    (load && v > 0).then(|| quote!(__version >= #v))
+    // Saved at the struct's own version, a field is always there (its
+    // version is checked not to exceed the struct's); `struct_version`
+    // saves at lower versions.
+    let _ = load;
+    (v > 0).then(|| quote!(__version >= #v))
 }
 
 fn gate(test: Option<TokenStream>, body: TokenStream) -> TokenStream {
@@ -301,30 +241,18 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let mut prelude = Vec::new();
     let mut body = Vec::new();
     for f in &cont.fields {
-        let member = f.member;
-        let ty = f.ty;
-        let name = f.name();
-        let err = at_field(&name);
-        // Spanned on the field's type: a type error is reported there once.
-        let save = quote_spanned!(ty.span()=> <#ty as #p::VmField>::save);
-        let save_value = quote!(#save(&mut self.#member, __w, __ctx) #err ?;);
-        let stmt = match f.role() {
-            Role::Skip | Role::Subsection(_) => continue,
-            Role::Value(_) => save_value,
-            Role::Unused(n) => quote!(__w.put_zeros(#n) #err ?;),
-            Role::VoidPtr => quote!(#p::save_void_ptr(&self.#member, __w, __ctx) #err ?;),
-            Role::U64FromPtr { src, pre_save } => {
-                let addr = quote!(#p::VoidPtr::addr_u64(&self.#src));
-                if pre_save {
-                    // Stored before the user's pre_save runs, so it sees it.
-                    prelude.push(quote!(self.#member = #addr;));
-                    save_value
-                } else {
-                    quote!(__w.put_u64(#addr) #err ?;)
-                }
-            }
-        };
-        body.push(gate(exists_test(p, f, false), stmt));
+        if let Role::U64FromPtr {
+            src,
+            pre_save: true,
+        } = f.role()
+        {
+            // Stored before the user's pre_save runs, so that it sees it.
+            let member = f.member;
+            prelude.push(quote!(self.#member = #p::VoidPtr::addr_u64(&self.#src);));
+        }
+        if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+            body.push(gate(exists_test(p, f, false), stmt));
+        }
     }
     for f in subsections {
         let member = f.member;
@@ -381,34 +309,9 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
 fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
     let mut body = Vec::new();
     for f in &cont.fields {
-        let member = f.member;
-        let ty = f.ty;
-        let name = f.name();
-        let err = at_field(&name);
-        // Trait items spanned on the field's type: one error per bad type.
-        let item = |tr: TokenStream, item: TokenStream| quote_spanned!(ty.span()=> <#ty as #p::#tr>::#item);
-        let stmt = match f.role() {
-            Role::Skip | Role::Subsection(_) => continue,
-            Role::Value(ValueCheck::None) | Role::U64FromPtr { .. } => {
-                let load = item(quote!(VmField), quote!(load));
-                quote!(#load(&mut self.#member, __r, __ctx) #err ?;)
-            }
-            Role::Value(ValueCheck::Equal) => {
-                let hint = match &f.attrs.hint.value {
-                    Some(h) => quote!(#p::Some(#h)),
-                    None => quote!(#p::None),
-                };
-                let load = item(quote!(EqualField), quote!(load_equal));
-                quote!(#load(&self.#member, __r, __ctx, #hint) #err ?;)
-            }
-            Role::Value(ValueCheck::PositiveLe) => {
-                let load = item(quote!(PositiveLeField), quote!(load_positive_le));
-                quote!(#load(&mut self.#member, __r, __ctx) #err ?;)
-            }
-            Role::Unused(n) => quote!(__r.skip(#n) #err ?;),
-            Role::VoidPtr => quote!(#p::load_void_ptr(&mut self.#member, __r, __ctx) #err ?;),
-        };
-        body.push(gate(exists_test(p, f, true), stmt));
+        if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
+            body.push(gate(exists_test(p, f, true), stmt));
+        }
     }
 
     let subs = if subsections.is_empty() {
@@ -487,9 +390,17 @@ fn assertions(
     for f in &cont.fields {
         let ty = f.ty;
         match f.role() {
-            Role::Value(check) => {
-                out.push(quote!(let _ = <#ty as #p::VmField>::INFO;));
-                match check {
+            Role::Value(v) => {
+                if v.struct_version.is_some() {
+                    out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;));
+                } else if v.with.is_some() {
+                    // The codec's own bounds speak for it.
+                } else if v.count.is_some() {
+                    out.push(quote!(let _ = <<#ty as #p::VarArray>::Elem as #p::VmField>::INFO;));
+                } else {
+                    out.push(quote!(let _ = <#ty as #p::VmField>::INFO;));
+                }
+                match v.check {
                     ValueCheck::None => {}
                     ValueCheck::Equal => {
                         out.push(quote!(let _ = <#ty as #p::EqualField>::EQUAL_INFO;));

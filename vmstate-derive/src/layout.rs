@@ -3,7 +3,7 @@
 
 use syn::Type;
 
-use crate::ast::{Container, Field, Role, ValueCheck};
+use crate::ast::{Container, Count, Field, Role, ValueCheck};
 
 /// QEMU type and byte count of a field type written with primitives and
 /// literal array lengths; `None` for anything else (structs, aliases).
@@ -45,17 +45,50 @@ fn ty_str(ty: &Type) -> String {
 }
 
 fn row(f: &Field) -> Option<String> {
+    let times = |c: &Count| match c.multiply {
+        1 => format!("`{}`", c.field),
+        m => format!("`{}` x {m}", c.field),
+    };
     let (info, bytes) = match f.role() {
         Role::Skip | Role::Subsection(_) => return None,
-        Role::Unused(n) => ("unused_buffer".to_owned(), n.to_string()),
+        Role::Unused { bytes, count: None } => ("unused_buffer".to_owned(), bytes.to_string()),
+        Role::Unused {
+            bytes,
+            count: Some(c),
+        } => (
+            "unused_buffer".to_owned(),
+            format!("{bytes} x {}", times(&c)),
+        ),
         Role::VoidPtr => ("void_ptr (CPR only)".to_owned(), "8".to_owned()),
         Role::U64FromPtr { src, .. } => (format!("uint64 (address of `{src}`)"), "8".to_owned()),
-        Role::Value(check) => {
+        Role::Validate(path) => {
+            let path = &path.path;
+            let path = quote::quote!(#path).to_string().replace(' ', "");
+            (format!("check: `{path}` must return true"), "0".to_owned())
+        }
+        Role::Tmp(t) => (format!("tmp (`{}`)", ty_str(t)), "varies".to_owned()),
+        Role::Collection(c) => (c.info().to_owned(), "varies".to_owned()),
+        Role::Buffer { start, size } => {
+            let bytes = match (primitive(f.ty), size) {
+                (_, Some(s)) => s.to_string(),
+                (Some((_, b)), None) => (b - u64::from(start.unwrap_or(0))).to_string(),
+                (None, None) => "varies".to_owned(),
+            };
+            ("buffer".to_owned(), bytes)
+        }
+        Role::VBuffer(c) => ("buffer".to_owned(), times(&c)),
+        Role::Bitmap(bits) => ("bitmap".to_owned(), format!("8 x ceil(`{bits}` / 64)")),
+        Role::Value(v) => {
             let (info, bytes) = match primitive(f.ty) {
                 Some((i, b)) => (i.to_owned(), b.to_string()),
                 None => (format!("`{}`", ty_str(f.ty)), "varies".to_owned()),
             };
-            let info = match check {
+            let (info, bytes) = match (&v.count, v.struct_version) {
+                (Some(c), _) => (format!("{info} array"), format!("{} elements", times(c))),
+                (None, Some(sv)) => (format!("vstruct at version {sv}"), bytes),
+                (None, None) => (info, bytes),
+            };
+            let info = match v.check {
                 ValueCheck::None => info,
                 ValueCheck::Equal => format!("{info}, must equal the destination"),
                 ValueCheck::PositiveLe => format!("{info}, 0 ..= destination"),

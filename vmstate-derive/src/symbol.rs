@@ -29,6 +29,22 @@ pub const VOID_PTR: Symbol = Symbol("void_ptr");
 pub const U64_FROM_PTR: Symbol = Symbol("u64_from_ptr");
 pub const SUBSECTION: Symbol = Symbol("subsection");
 pub const NEEDED: Symbol = Symbol("needed");
+pub const COUNT: Symbol = Symbol("count");
+pub const MULTIPLY: Symbol = Symbol("multiply");
+pub const BUFFER: Symbol = Symbol("buffer");
+pub const START: Symbol = Symbol("start");
+pub const SIZE: Symbol = Symbol("size");
+pub const VBUFFER: Symbol = Symbol("vbuffer");
+pub const BITMAP: Symbol = Symbol("bitmap");
+pub const VALIDATE: Symbol = Symbol("validate");
+pub const MIN: Symbol = Symbol("min");
+pub const MAX: Symbol = Symbol("max");
+pub const STRUCT_VERSION: Symbol = Symbol("struct_version");
+pub const TMP: Symbol = Symbol("tmp");
+pub const WITH: Symbol = Symbol("with");
+pub const QTAILQ: Symbol = Symbol("qtailq");
+pub const QLIST: Symbol = Symbol("qlist");
+pub const GTREE: Symbol = Symbol("gtree");
 
 pub const CONTAINER_KEYS: &[Symbol] = &[
     NAME,
@@ -55,6 +71,22 @@ pub const FIELD_KEYS: &[Symbol] = &[
     PRE_SAVE,
     SUBSECTION,
     NEEDED,
+    COUNT,
+    MULTIPLY,
+    BUFFER,
+    START,
+    SIZE,
+    VBUFFER,
+    BITMAP,
+    VALIDATE,
+    MIN,
+    MAX,
+    STRUCT_VERSION,
+    TMP,
+    WITH,
+    QTAILQ,
+    QLIST,
+    GTREE,
 ];
 
 /// Spellings users bring from QEMU's C macros or from other derives, with
@@ -79,6 +111,18 @@ pub const FIELD_ALIASES: &[(&str, Symbol)] = &[
     ("ptr", VOID_PTR),
     ("pointer", VOID_PTR),
     ("subsection_needed", NEEDED),
+    ("num", COUNT),
+    ("len", COUNT),
+    ("varray", COUNT),
+    ("num_field", COUNT),
+    ("size_field", VBUFFER),
+    ("vstruct", STRUCT_VERSION),
+    ("with_tmp", TMP),
+    ("codec", WITH),
+    ("info", WITH),
+    ("qtailq_v", QTAILQ),
+    ("qlist_v", QLIST),
+    ("gtree_v", GTREE),
 ];
 
 pub fn list(keys: &[Symbol]) -> String {

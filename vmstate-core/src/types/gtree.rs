@@ -27,6 +27,19 @@ impl GtreeKey for u64 {
     }
 }
 
+/// A derived struct as key: its description, saved at its own version and
+/// loaded at the field's version (QEMU's key VMSD).
+impl<T: VmState + Ord + Default> GtreeKey for T {
+    fn save_key<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        self.save_state(w, ctx)
+    }
+    fn load_key<S: Source>(r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<Self> {
+        let mut k = T::default();
+        k.load_state_in_place(r, version, ctx)?;
+        Ok(k)
+    }
+}
+
 /// Saves a tree in key order. Keys are saved from clones (a `BTreeMap` does
 /// not lend its keys mutably; key hooks see the clone).
 pub fn save_gtree<K, V, W>(t: &mut BTreeMap<K, V>, w: &mut Writer<W>, ctx: &Context) -> Result<()>

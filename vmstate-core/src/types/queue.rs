@@ -86,7 +86,8 @@ pub fn load_queue<Q: Queue, S: Source>(
             0 => return Ok(()),
             1 => {
                 let mut e = Q::Elem::default();
-                e.load_state_in_place(r, version, ctx).map_err(|e| e.index(i))?;
+                e.load_state_in_place(r, version, ctx)
+                    .map_err(|e| e.index(i))?;
                 q.push_tail(e);
                 i += 1;
             }

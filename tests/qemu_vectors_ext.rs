@@ -1,0 +1,422 @@
+//! QEMU's test-vmstate.c vectors for pointer arrays, QTAILQ, GTREE, QLIST
+//! and WITH_TMP (spec 4.6-4.10). Bytes are typed in from the spec.
+
+use std::collections::{BTreeMap, LinkedList, VecDeque};
+
+use vmstate_core::codec::VmTmp;
+use vmstate_core::error::BoxError;
+use vmstate_core::{Context, ErrorKind, Reader, VmState};
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+/// Saves and appends QEMU's harness EOF byte.
+fn save_eof<T: VmState>(v: &mut T) -> Vec<u8> {
+    let mut b = v.to_bytes(&ctx()).unwrap();
+    b.push(0);
+    b
+}
+
+/// Loads at version 1 and returns the bytes left.
+fn load<'a, T: VmState + Clone>(v: &mut T, wire: &'a [u8]) -> vmstate_core::Result<&'a [u8]> {
+    let mut r = Reader::from_slice(wire);
+    v.load(&mut r, 1, &ctx())?;
+    Ok(r.remaining())
+}
+
+/// Every strict prefix of a payload (the vector without its EOF byte)
+/// must fail and change nothing.
+fn prefixes_fail<T: VmState + Clone + PartialEq + std::fmt::Debug>(obj: &T, wire: &[u8]) {
+    let payload = &wire[..wire.len() - 1];
+    for k in 0..payload.len() {
+        let mut o = obj.clone();
+        assert!(
+            load(&mut o, &payload[..k]).is_err(),
+            "prefix of {k} bytes should fail"
+        );
+        assert_eq!(&o, obj);
+    }
+}
+
+/// QEMU's truncation cases (spec 4.1): each must fail and change nothing.
+fn truncations_fail<T: VmState + Clone + PartialEq + std::fmt::Debug>(obj: &T, wire: &[u8]) {
+    let n = wire.len();
+    let mut cases = vec![&wire[..0]];
+    if n > 3 {
+        cases.extend([&wire[..n - 2], &wire[..n / 2], &wire[n / 2..n / 2 + n / 2]]);
+    }
+    for case in cases {
+        let mut o = obj.clone();
+        assert!(load(&mut o, case).is_err(), "{case:02x?} should fail");
+        assert_eq!(&o, obj);
+    }
+}
+
+// ---- 4.6 arrays of pointers -------------------------------------------
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/tst", version = 1, minimum_version = 1)]
+struct TestStructTriv {
+    i: i32,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
+struct Arps {
+    ar: [Option<Box<TestStructTriv>>; 4],
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
+struct Arpp {
+    ar: [Option<i32>; 4],
+}
+
+const WIRE_ARR_PTR_NO0: [u8; 17] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0];
+const WIRE_ARR_PTR_0: [u8; 14] = [0, 0, 0, 0, 0x30, 0, 0, 0, 2, 0, 0, 0, 3, 0];
+
+fn triv(i: i32) -> Option<Box<TestStructTriv>> {
+    Some(Box::new(TestStructTriv { i }))
+}
+
+#[test]
+fn array_ptr_str_no0() {
+    let mut a = Arps {
+        ar: [triv(0), triv(1), triv(2), triv(3)],
+    };
+    assert_eq!(save_eof(&mut a), WIRE_ARR_PTR_NO0);
+    let mut b = Arps {
+        ar: [triv(0), triv(0), triv(0), triv(0)],
+    };
+    assert_eq!(load(&mut b, &WIRE_ARR_PTR_NO0).unwrap(), [0]);
+    assert_eq!(b, a);
+    assert_eq!(Arps::VMSD.fields[0].info, "struct");
+    assert_eq!(Arps::VMSD.fields[0].array_len, Some(4));
+}
+
+#[test]
+fn array_ptr_str_0() {
+    let mut a = Arps {
+        ar: [triv(0), None, triv(2), triv(3)],
+    };
+    assert_eq!(save_eof(&mut a), WIRE_ARR_PTR_0);
+    let mut b = Arps {
+        ar: [triv(0), None, triv(0), triv(0)],
+    };
+    assert_eq!(load(&mut b, &WIRE_ARR_PTR_0).unwrap(), [0]);
+    assert_eq!(b.ar, [triv(0), None, triv(2), triv(3)]);
+    // The destination expects a null where the source sent data: error.
+    let mut c = Arps {
+        ar: [triv(0), None, triv(0), triv(0)],
+    };
+    let e = load(&mut c, &WIRE_ARR_PTR_NO0).unwrap_err();
+    assert_eq!(e.path(), "test/arps/ar[1]");
+    assert_eq!(e.offset(), 4);
+    truncations_fail(&b, &WIRE_ARR_PTR_0);
+    prefixes_fail(&b, &WIRE_ARR_PTR_0);
+}
+
+#[test]
+fn array_ptr_prim_0() {
+    let mut a = Arpp {
+        ar: [Some(0), None, Some(2), Some(3)],
+    };
+    assert_eq!(save_eof(&mut a), WIRE_ARR_PTR_0);
+    let mut b = Arpp {
+        ar: [Some(3), None, Some(1), Some(0)],
+    };
+    load(&mut b, &WIRE_ARR_PTR_0).unwrap();
+    assert_eq!(b.ar, [Some(0), None, Some(2), Some(3)]);
+    assert_eq!(Arpp::VMSD.fields[0].info, "int32");
+}
+
+// ---- 4.7 QTAILQ ------------------------------------------------------------
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/queue-element", version = 1, minimum_version = 1)]
+struct QElem {
+    b: bool,
+    u8: u8,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/queue", version = 1, minimum_version = 1)]
+struct TestQtailq {
+    i16: i16,
+    #[vmstate(qtailq, version = 1)]
+    q: VecDeque<QElem>,
+    i32: i32,
+}
+
+const WIRE_Q: [u8; 14] = [0xfe, 0x00, 1, 1, 0x82, 1, 0, 0x41, 0, 0, 1, 0x11, 0x70, 0];
+
+#[test]
+fn qtailq() {
+    let mut q = TestQtailq {
+        i16: -512,
+        q: VecDeque::from([QElem { b: true, u8: 130 }, QElem { b: false, u8: 65 }]),
+        i32: 70000,
+    };
+    assert_eq!(save_eof(&mut q), WIRE_Q);
+    let mut dst = TestQtailq::default();
+    assert_eq!(load(&mut dst, &WIRE_Q).unwrap(), [0]);
+    assert_eq!(dst, q);
+    let f = &TestQtailq::VMSD.fields[1];
+    assert_eq!(
+        (f.info, f.vmsd.map(|v| v.name)),
+        ("qtailq", Some("test/queue-element"))
+    );
+    prefixes_fail(&dst, &WIRE_Q);
+    // A marker other than 00/01 is an error naming the element.
+    let mut bad = WIRE_Q;
+    bad[5] = 2;
+    let e = load(&mut dst, &bad).unwrap_err();
+    assert_eq!(e.path(), "test/queue/q[1]");
+}
+
+// ---- 4.9 QLIST -----------------------------------------------------------
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/queue list", version = 1, minimum_version = 1)]
+struct QListElem {
+    id: u32,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/container/qlist", version = 1, minimum_version = 1)]
+struct QListContainer {
+    id: u32,
+    #[vmstate(qlist, version = 1)]
+    list: LinkedList<QListElem>,
+}
+
+const QLIST_DUMP: [u8; 26] = [
+    0, 0, 0, 1, 1, 0, 0, 0, 0x0a, 1, 0, 0, 0x0b, 0, 1, 0, 0x0c, 0, 0, 1, 0x0d, 0, 0, 0, 0, 0,
+];
+
+#[test]
+fn qlist() {
+    let mut c = QListContainer {
+        id: 1,
+        list: [0x0a, 0x0b00, 0xc0000, 0xd000000]
+            .into_iter()
+            .map(|id| QListElem { id })
+            .collect(),
+    };
+    assert_eq!(save_eof(&mut c), QLIST_DUMP);
+    let mut d = QListContainer::default();
+    assert_eq!(load(&mut d, &QLIST_DUMP).unwrap(), [0]);
+    assert_eq!(d, c);
+    assert_eq!(QListContainer::VMSD.fields[1].info, "qlist");
+    prefixes_fail(&d, &QLIST_DUMP);
+}
+
+// ---- 4.8 GTREE -----------------------------------------------------------
+
+#[derive(VmState, Clone, Debug, Default, PartialEq, Eq)]
+#[vmstate(name = "interval", version = 1, minimum_version = 1)]
+struct Interval {
+    low: u64,
+    high: u64,
+}
+
+// QEMU's interval compare: disjoint ranges ordered by position.
+impl Ord for Interval {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        if self.high < o.low {
+            std::cmp::Ordering::Less
+        } else if o.high < self.low {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    }
+}
+impl PartialOrd for Interval {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "mapping", version = 1, minimum_version = 1)]
+struct Mapping {
+    phys_addr: u64,
+    flags: u32,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "domain", version = 1, minimum_version = 1)]
+struct Domain {
+    id: i32,
+    #[vmstate(gtree, version = 1)]
+    mappings: BTreeMap<Interval, Mapping>,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "iommu", version = 1, minimum_version = 1)]
+struct Iommu {
+    id: i32,
+    #[vmstate(gtree, version = 1)]
+    domains: BTreeMap<u64, Domain>,
+}
+
+fn first_domain() -> Domain {
+    Domain {
+        id: 6,
+        mappings: BTreeMap::from([
+            (
+                Interval {
+                    low: 0x1000,
+                    high: 0x1fff,
+                },
+                Mapping {
+                    phys_addr: 0xa000,
+                    flags: 1,
+                },
+            ),
+            (
+                Interval {
+                    low: 0x4000,
+                    high: 0x4fff,
+                },
+                Mapping {
+                    phys_addr: 0xe0000,
+                    flags: 2,
+                },
+            ),
+        ]),
+    }
+}
+
+const FIRST_DOMAIN_DUMP: [u8; 68] = [
+    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x02, 0x00, 0x00,
+];
+
+const IOMMU_DUMP: [u8; 133] = [
+    0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x05, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
+    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x02, 0x00, 0x00, 0x00,
+];
+
+#[test]
+fn gtree_domain() {
+    let mut d = first_domain();
+    assert_eq!(save_eof(&mut d), FIRST_DOMAIN_DUMP);
+    let mut back = Domain::default();
+    assert_eq!(load(&mut back, &FIRST_DOMAIN_DUMP).unwrap(), [0]);
+    assert_eq!(back, d);
+    prefixes_fail(&back, &FIRST_DOMAIN_DUMP);
+    // A node count that disagrees with the nodes: QEMU's two errors.
+    for nnodes in [1u8, 3] {
+        let mut bad = FIRST_DOMAIN_DUMP;
+        bad[7] = nnodes;
+        let e = load(&mut back, &bad).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+        assert_eq!(back, d);
+    }
+}
+
+#[test]
+fn gtree_iommu() {
+    let mut five = Domain {
+        id: 5,
+        mappings: BTreeMap::from([(
+            Interval {
+                low: 0x100_0000,
+                high: 0x1ff_ffff,
+            },
+            Mapping {
+                phys_addr: 0xf00_0000,
+                flags: 3,
+            },
+        )]),
+    };
+    let mut iommu = Iommu {
+        id: 7,
+        domains: BTreeMap::from([(5, five.clone()), (6, first_domain())]),
+    };
+    assert_eq!(save_eof(&mut iommu), IOMMU_DUMP);
+    let mut back = Iommu::default();
+    assert_eq!(load(&mut back, &IOMMU_DUMP).unwrap(), [0]);
+    assert_eq!(back, iommu);
+    five.id = 0;
+    prefixes_fail(&back, &IOMMU_DUMP);
+}
+
+// ---- 4.10 tmp_struct ------------------------------------------------------
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/tmp_child_parent", version = 0)]
+struct TmpBackToParent {
+    f: u64,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/tmp_child", version = 0)]
+struct TmpChild {
+    diff: i64,
+    parent: TmpBackToParent,
+}
+
+impl VmTmp<WithTmp> for TmpChild {
+    fn from_parent(&mut self, p: &WithTmp) -> Result<(), BoxError> {
+        self.diff = p.b as i64 - p.a as i64;
+        self.parent.f = p.f;
+        Ok(())
+    }
+    fn to_parent(&mut self, p: &mut WithTmp) -> Result<(), BoxError> {
+        p.b = (p.a as i64 + self.diff) as u32;
+        p.f = self.parent.f;
+        Ok(())
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "test/with_tmp", version = 1, minimum_version = 0)]
+struct WithTmp {
+    a: u32,
+    d: u64,
+    #[vmstate(tmp = TmpChild)]
+    _tmp: (),
+    #[vmstate(skip)]
+    b: u32,
+    #[vmstate(skip)]
+    f: u64,
+}
+
+const WIRE_WITH_TMP: [u8; 29] = [
+    0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0,
+];
+
+#[test]
+fn tmp_struct() {
+    let mut v = WithTmp {
+        a: 2,
+        b: 4,
+        d: 1,
+        f: 8,
+        _tmp: (),
+    };
+    assert_eq!(save_eof(&mut v), WIRE_WITH_TMP);
+    let mut back = WithTmp::default();
+    assert_eq!(load(&mut back, &WIRE_WITH_TMP).unwrap(), [0]);
+    assert_eq!(back, v);
+    let f = &WithTmp::VMSD.fields[2];
+    assert_eq!(
+        (f.name, f.info, f.vmsd.map(|v| v.name)),
+        ("tmp", "tmp", Some("test/tmp_child"))
+    );
+    truncations_fail(&WithTmp::default(), &WIRE_WITH_TMP);
+}

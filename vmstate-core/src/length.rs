@@ -1,0 +1,176 @@
+//! Lengths taken from earlier fields: QEMU's `VMS_VARRAY_*`, `VMS_VBUFFER`
+//! and bitmaps. The count is read from the destination struct (loaded by
+//! an earlier field) and checked against the container **before** any
+//! element is read: this is the 2013-2014 "invalid state load" CVE class
+//! (spec section 7). A `Vec` grows only as elements actually arrive, so a
+//! hostile count costs nothing before the data is there.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::field::VmField;
+use crate::stream::{Reader, Source, Writer};
+
+/// An integer field that can give a length: QEMU's counter widths u8, u16,
+/// u32 and i32 (`VMS_VARRAY_UINT8/UINT16/UINT32/INT32`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a length field",
+    label = "`count`, `vbuffer` and `bitmap` need a u8, u16, u32 or i32 field here",
+    note = "QEMU's counters are uint8, uint16, uint32 or int32"
+)]
+pub trait CountField: Copy {
+    /// A copy of the value (lets generated code name the trait on the
+    /// count field's own span).
+    fn clone_value(&self) -> Self {
+        *self
+    }
+    /// The value as a length; `None` when negative.
+    fn as_len(self) -> Option<u64>;
+    /// The value for error messages.
+    fn as_i128(self) -> i128;
+}
+
+macro_rules! count_field {
+    ($($t:ty),*) => {$(
+        impl CountField for $t {
+            fn as_len(self) -> Option<u64> {
+                u64::try_from(self).ok()
+            }
+            fn as_i128(self) -> i128 {
+                self as i128
+            }
+        }
+    )*};
+}
+count_field!(u8, u16, u32, i32);
+
+/// A length from field `name` holding `value`, times `multiply`, that must
+/// not exceed `cap` (the container's capacity, or the context's limit).
+pub fn length<C: CountField>(
+    value: C,
+    multiply: u32,
+    cap: u64,
+    name: &'static str,
+    offset: u64,
+) -> Result<usize> {
+    let too_big = || {
+        Error::new(
+            ErrorKind::LengthOutOfRange {
+                field: name,
+                found: value.as_i128(),
+                multiply,
+                max: cap,
+            },
+            offset,
+        )
+    };
+    let n = value
+        .as_len()
+        .and_then(|v| v.checked_mul(u64::from(multiply)))
+        .ok_or_else(too_big)?;
+    if n > cap {
+        return Err(too_big());
+    }
+    usize::try_from(n).map_err(|_| too_big())
+}
+
+/// Saves the first `n` elements of a fixed array.
+pub fn save_prefix<T: VmField, W: Write>(
+    items: &mut [T],
+    n: usize,
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    match items.get_mut(..n) {
+        Some(head) => T::save_slice(head, w, ctx),
+        None => Err(internal_len(w.offset())),
+    }
+}
+
+/// Loads the first `n` elements of a fixed array (`n` already checked).
+pub fn load_prefix<T: VmField, S: Source>(
+    items: &mut [T],
+    n: usize,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    match items.get_mut(..n) {
+        Some(head) => T::load_slice(head, r, ctx),
+        None => Err(internal_len(r.offset())),
+    }
+}
+
+#[cold]
+fn internal_len(offset: u64) -> Error {
+    Error::new(
+        ErrorKind::Invalid {
+            message: "internal: length beyond the array",
+        },
+        offset,
+    )
+}
+
+/// Saves a `Vec` whose length must equal the count field's.
+pub fn save_vec<T: VmField, W: Write>(
+    v: &mut [T],
+    n: usize,
+    count_field: &'static str,
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    if v.len() != n {
+        return Err(Error::new(
+            ErrorKind::LengthMismatch {
+                field: count_field,
+                expected: n as u64,
+                found: v.len() as u64,
+            },
+            w.offset(),
+        ));
+    }
+    T::save_slice(v, w, ctx)
+}
+
+/// Elements read per step into a `Vec`: its capacity never runs more than
+/// one step ahead of the data actually read.
+const STEP_BYTES: usize = 64 * 1024;
+
+/// Loads `n` elements into a `Vec`, replacing its contents. Memory grows
+/// with the bytes actually read, one step at a time.
+pub fn load_vec<T: VmField + Default, S: Source>(
+    v: &mut Vec<T>,
+    n: usize,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    v.clear();
+    let per_step = (STEP_BYTES / T::ELEM_SIZE.max(1) / T::COUNT.max(1)).max(1);
+    let mut done = 0usize;
+    while done < n {
+        let k = per_step.min(n - done);
+        v.reserve(k);
+        v.resize_with(done + k, T::default);
+        let Some(chunk) = v.get_mut(done..) else {
+            return Err(internal_len(r.offset()));
+        };
+        T::load_slice(chunk, r, ctx).map_err(|e| shift_index(e, done))?;
+        done += k;
+    }
+    Ok(())
+}
+
+/// Re-bases an element index inside a chunk to the whole array.
+fn shift_index(e: Error, by: usize) -> Error {
+    if by == 0 {
+        e
+    } else {
+        e.shift_index(by)
+    }
+}
+
+/// Bitmap words for `bits` bits: ceil(bits / 64) (QEMU's `BITS_TO_LONGS`
+/// on 64-bit hosts, each word sent as be64).
+pub fn bitmap_words(bits: usize) -> usize {
+    bits.div_ceil(64)
+}
