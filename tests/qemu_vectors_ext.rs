@@ -371,12 +371,12 @@ struct TmpChild {
 }
 
 impl VmTmp<WithTmp> for TmpChild {
-    fn from_parent(&mut self, p: &WithTmp) -> Result<(), BoxError> {
+    fn fill_from_parent(&mut self, p: &WithTmp) -> Result<(), BoxError> {
         self.diff = p.b as i64 - p.a as i64;
         self.parent.f = p.f;
         Ok(())
     }
-    fn to_parent(&mut self, p: &mut WithTmp) -> Result<(), BoxError> {
+    fn apply_to_parent(&mut self, p: &mut WithTmp) -> Result<(), BoxError> {
         p.b = (p.a as i64 + self.diff) as u32;
         p.f = self.parent.f;
         Ok(())

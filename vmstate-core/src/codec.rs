@@ -60,8 +60,8 @@ pub trait Codec<T> {
 /// `version` (QEMU passes `field->version_id`, usually 0).
 pub trait VmTmp<P>: VmState + Default {
     /// Fills the temporary from the parent (QEMU: the tmp's `pre_save`).
-    fn from_parent(&mut self, parent: &P) -> std::result::Result<(), BoxError>;
+    fn fill_from_parent(&mut self, parent: &P) -> std::result::Result<(), BoxError>;
     /// Applies the loaded temporary to the parent (QEMU: the tmp's
     /// `post_load`).
-    fn to_parent(&mut self, parent: &mut P) -> std::result::Result<(), BoxError>;
+    fn apply_to_parent(&mut self, parent: &mut P) -> std::result::Result<(), BoxError>;
 }

@@ -268,7 +268,7 @@ pub fn save_tmp<T: VmTmp<P>, P, W: Write>(
     ctx: &Context,
 ) -> Result<()> {
     let mut tmp = T::default();
-    tmp.from_parent(parent)
+    tmp.fill_from_parent(parent)
         .map_err(|e| Error::hook("pre_save", e, w.offset()))?;
     tmp.save_state(w, ctx)
 }
@@ -282,7 +282,7 @@ pub fn load_tmp<T: VmTmp<P>, P, S: Source>(
 ) -> Result<()> {
     let mut tmp = T::default();
     tmp.load_state_in_place(r, version, ctx)?;
-    tmp.to_parent(parent)
+    tmp.apply_to_parent(parent)
         .map_err(|e| Error::hook("post_load", e, r.offset()))
 }
 
