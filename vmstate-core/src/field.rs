@@ -44,7 +44,9 @@ pub trait VmField: Sized {
     /// Writes consecutive elements; scalars override it with a bulk copy.
     fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         for (i, item) in items.iter_mut().enumerate() {
+            w.record_elem();
             item.save(w, ctx).map_err(|e| e.index(i))?;
+            w.record_end();
         }
         Ok(())
     }

@@ -45,6 +45,7 @@ pub mod error;
 pub mod field;
 pub mod length;
 pub mod ptr;
+pub mod record;
 mod state;
 pub mod stream;
 pub mod types;

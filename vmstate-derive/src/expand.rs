@@ -240,6 +240,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let guard = void_ptr_guard(p, cont, quote!(__w.offset()));
     let mut prelude = Vec::new();
     let mut body = Vec::new();
+    let mut table_index = 0usize;
     for f in &cont.fields {
         if let Role::U64FromPtr {
             src,
@@ -251,6 +252,14 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             prelude.push(quote!(self.#member = #p::VoidPtr::addr_u64(&self.#src);));
         }
         if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+            // The field's index in the table, for the vmdesc record.
+            let index = table_index;
+            table_index += 1;
+            let stmt = quote! {
+                __w.record_field(#index);
+                #stmt
+                __w.record_end();
+            };
             body.push(gate(exists_test(p, f, false), stmt));
         }
     }
@@ -261,6 +270,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         let save_fn = quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state);
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
         let stmt = quote! {
+            __w.record_subsection();
             #p::save_subsection_header(__w, #sub) #err ?;
             #save_fn(&mut self.#member, __w, __ctx) #err ?;
         };
@@ -284,7 +294,9 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             #guard
             #(#prelude)*
             #pre_save
+            __w.record_enter(<Self as #p::VmState>::VMSD, __version);
             #(#body)*
+            __w.record_end();
             #p::Ok(())
         },
         Some(path) => {
@@ -295,8 +307,10 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
                 #guard
                 #(#prelude)*
                 #pre_save
+                __w.record_enter(<Self as #p::VmState>::VMSD, __version);
                 let __res: #p::Result<()> = (|| {
                     #(#body)*
+                    __w.record_end();
                     #p::Ok(())
                 })();
                 let __post = #p::hook_result(#f(self), "post_save", __w.offset());

@@ -1,6 +1,8 @@
 use std::io::Write;
 
+use crate::desc::Vmsd;
 use crate::error::{Error, Result};
+use crate::record::{Recorder, VmsdRecord};
 
 /// A big-endian stream writer over any `std::io::Write` that tracks how
 /// many bytes it has written.
@@ -20,12 +22,78 @@ use crate::error::{Error, Result};
 pub struct Writer<W> {
     inner: W,
     pos: u64,
+    /// Set only by [`Writer::recording`]: what was written, for vmdesc.
+    rec: Option<Box<Recorder>>,
 }
 
 impl<W: Write> Writer<W> {
     /// A writer over `inner`.
     pub fn new(inner: W) -> Self {
-        Writer { inner, pos: 0 }
+        Writer {
+            inner,
+            pos: 0,
+            rec: None,
+        }
+    }
+
+    /// A writer that also records what each description wrote (field
+    /// sizes, elements, subsections), for QEMU's vmdesc JSON. Get it with
+    /// [`Writer::take_record`] after the save.
+    pub fn recording(inner: W) -> Self {
+        Writer {
+            inner,
+            pos: 0,
+            rec: Some(Box::default()),
+        }
+    }
+
+    /// The record of the last complete save, if recording.
+    pub fn take_record(&mut self) -> Option<VmsdRecord> {
+        let rec = self.rec.take()?;
+        self.rec = Some(Box::default());
+        rec.finish()
+    }
+
+    // Events from generated code; no-ops unless recording.
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn record_enter(&mut self, vmsd: &'static Vmsd, version: u32) {
+        if let Some(r) = self.rec.as_deref_mut() {
+            r.enter(vmsd, version);
+        }
+    }
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn record_subsection(&mut self) {
+        if let Some(r) = self.rec.as_deref_mut() {
+            r.subsection();
+        }
+    }
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn record_field(&mut self, index: usize) {
+        if let Some(r) = self.rec.as_deref_mut() {
+            r.field(index, self.pos);
+        }
+    }
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn record_elem(&mut self) {
+        if let Some(r) = self.rec.as_deref_mut() {
+            r.elem(self.pos);
+        }
+    }
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn record_end(&mut self) {
+        if let Some(r) = self.rec.as_deref_mut() {
+            r.end(self.pos);
+        }
     }
 
     /// Bytes written so far.

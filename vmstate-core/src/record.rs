@@ -1,0 +1,316 @@
+//! What a save wrote, for QEMU's vmdesc JSON (spec 2.6).
+//!
+//! QEMU describes each saved section in the stream's trailer: every field
+//! that was written, with the bytes it took, nested structs, and the
+//! subsections that were sent. The sizes depend on the state (`exists`
+//! tests, `needed` subsections, variable lengths), so they are recorded
+//! while saving: a [`Writer::recording`](crate::Writer::recording) collects
+//! events from the generated code and builds a [`VmsdRecord`]. A writer that
+//! does not record pays one predictable branch per event.
+
+use serde_json::{Map, Value};
+
+use crate::desc::{Field, FieldKind, Vmsd};
+
+/// One saved description: its fields and the subsections that were sent.
+#[derive(Clone, Debug)]
+pub struct VmsdRecord {
+    /// The description.
+    pub vmsd: &'static Vmsd,
+    /// The version it was saved at.
+    pub version: u32,
+    /// The fields written, in order.
+    pub fields: Vec<FieldRecord>,
+    /// The subsections written, in order.
+    pub subsections: Vec<VmsdRecord>,
+}
+
+/// One field that was written.
+#[derive(Clone, Debug)]
+pub struct FieldRecord {
+    /// Its index in the description's field table.
+    pub index: usize,
+    /// Bytes written for the whole field.
+    pub size: u64,
+    /// Elements with nested descriptions (struct fields), in order; empty
+    /// for leaf fields.
+    pub elems: Vec<ElemRecord>,
+}
+
+/// One struct element of a field.
+#[derive(Clone, Debug)]
+pub struct ElemRecord {
+    /// Bytes written for it, nested subsections included.
+    pub size: u64,
+    /// The element's description, if it was saved through one.
+    pub nested: Option<VmsdRecord>,
+}
+
+#[derive(Debug)]
+enum Frame {
+    Vmsd(VmsdRecord, bool),
+    Field(FieldRecord, u64),
+    Elem(ElemRecord, u64),
+}
+
+/// Collects save events into a [`VmsdRecord`] tree.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    stack: Vec<Frame>,
+    next_is_subsection: bool,
+    done: Option<VmsdRecord>,
+}
+
+impl Recorder {
+    /// A description starts (after its `pre_save`).
+    pub fn enter(&mut self, vmsd: &'static Vmsd, version: u32) {
+        let sub = std::mem::take(&mut self.next_is_subsection);
+        let rec = VmsdRecord {
+            vmsd,
+            version,
+            fields: Vec::new(),
+            subsections: Vec::new(),
+        };
+        self.stack.push(Frame::Vmsd(rec, sub));
+    }
+
+    /// The next description entered is a subsection of the current one.
+    pub fn subsection(&mut self) {
+        self.next_is_subsection = true;
+    }
+
+    /// Field `index` of the current description starts at `offset`.
+    pub fn field(&mut self, index: usize, offset: u64) {
+        let rec = FieldRecord {
+            index,
+            size: 0,
+            elems: Vec::new(),
+        };
+        self.stack.push(Frame::Field(rec, offset));
+    }
+
+    /// An element of the current field starts at `offset`.
+    pub fn elem(&mut self, offset: u64) {
+        self.stack.push(Frame::Elem(
+            ElemRecord {
+                size: 0,
+                nested: None,
+            },
+            offset,
+        ));
+    }
+
+    /// The innermost open description, field or element ends at `offset`.
+    pub fn end(&mut self, offset: u64) {
+        let Some(top) = self.stack.pop() else {
+            return;
+        };
+        match top {
+            Frame::Vmsd(rec, is_sub) => match self.stack.last_mut() {
+                Some(Frame::Vmsd(parent, _)) if is_sub => parent.subsections.push(rec),
+                Some(Frame::Elem(elem, _)) => elem.nested = Some(rec),
+                // A single struct field: one element holding it.
+                Some(Frame::Field(field, start)) => field.elems.push(ElemRecord {
+                    size: offset.saturating_sub(*start),
+                    nested: Some(rec),
+                }),
+                Some(Frame::Vmsd(parent, _)) => parent.subsections.push(rec),
+                None => self.done = Some(rec),
+            },
+            Frame::Field(mut rec, start) => {
+                rec.size = offset.saturating_sub(start);
+                if let Some(Frame::Vmsd(parent, _)) = self.stack.last_mut() {
+                    parent.fields.push(rec);
+                }
+            }
+            Frame::Elem(mut rec, start) => {
+                rec.size = offset.saturating_sub(start);
+                if let Some(Frame::Field(field, _)) = self.stack.last_mut() {
+                    field.elems.push(rec);
+                }
+            }
+        }
+    }
+
+    /// The finished record of the outermost description.
+    pub fn finish(self) -> Option<VmsdRecord> {
+        self.done
+    }
+}
+
+impl VmsdRecord {
+    /// QEMU's vmdesc object for this description: `vmsd_name`, `version`,
+    /// `fields`, and `subsections` when any was sent (keys in QEMU's order).
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("vmsd_name".into(), self.vmsd.name.into());
+        m.insert("version".into(), self.version.into());
+        let mut fields = Vec::new();
+        for f in &self.fields {
+            field_json(self.vmsd, f, &mut fields);
+        }
+        m.insert("fields".into(), Value::Array(fields));
+        if !self.subsections.is_empty() {
+            let subs = self
+                .subsections
+                .iter()
+                .map(|s| Value::Object(s.to_json()))
+                .collect();
+            m.insert("subsections".into(), Value::Array(subs));
+        }
+        m
+    }
+}
+
+/// QEMU's vmdesc entry for a section (`{"name": idstr, "instance_id": n,
+/// "vmsd_name": ...}`), as a JSON value.
+pub fn section_value(idstr: &str, instance_id: u32, rec: &VmsdRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), idstr.into());
+    m.insert("instance_id".into(), instance_id.into());
+    m.extend(rec.to_json());
+    Value::Object(m)
+}
+
+/// [`section_value`] rendered as QEMU writes it.
+pub fn section_json(idstr: &str, instance_id: u32, rec: &VmsdRecord) -> String {
+    to_qemu_json(&section_value(idstr, instance_id, rec))
+}
+
+/// QEMU's name for a field: `name[j]` when several fields of the
+/// description share the name (j counts among them, sent or not).
+fn field_name(vmsd: &Vmsd, index: usize) -> String {
+    let Some(field) = vmsd.fields.get(index) else {
+        return String::new();
+    };
+    let same = vmsd.fields.iter().filter(|f| f.name == field.name).count();
+    if same <= 1 {
+        return field.name.to_owned();
+    }
+    let j = vmsd
+        .fields
+        .iter()
+        .take(index)
+        .filter(|f| f.name == field.name)
+        .count();
+    format!("{}[{j}]", field.name)
+}
+
+/// Whether QEMU describes an array of this field by its first element
+/// (`array_len`) rather than element by element (`index`).
+fn compressible(field: &Field) -> bool {
+    !field.has_exists && field.vmsd.is_none_or(vmsd_compressible)
+}
+
+fn vmsd_compressible(vmsd: &Vmsd) -> bool {
+    vmsd.subsections.is_empty() && vmsd.fields.iter().all(compressible)
+}
+
+fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
+    let Some(field) = vmsd.fields.get(rec.index) else {
+        return;
+    };
+    let name = field_name(vmsd, rec.index);
+    let info = match field.kind {
+        FieldKind::Struct => "struct",
+        FieldKind::VStruct => "vstruct",
+        _ => field.info,
+    };
+    // (element size, nested record) per element written.
+    let elems: Vec<(u64, Option<&VmsdRecord>)> = if rec.elems.is_empty() {
+        let n = if field.kind == FieldKind::Validate {
+            0
+        } else if field.length_from.is_some() && field.elem_size > 0 {
+            // Variable arrays of leaves, `unused` blocks: one per element.
+            rec.size / field.elem_size as u64
+        } else if field.length_from.is_some() {
+            // A variable buffer or bitmap is one element (even of size 0);
+            // a variable array of structs with no element has none.
+            u64::from(field.kind != FieldKind::Struct)
+        } else {
+            field.count() as u64
+        };
+        let size = if n == 0 { 0 } else { rec.size / n };
+        (0..n).map(|_| (size, None)).collect()
+    } else {
+        rec.elems
+            .iter()
+            .map(|e| (e.size, e.nested.as_ref()))
+            .collect()
+    };
+    let n = elems.len();
+    let one = |i: Option<usize>, size: u64, nested: Option<&VmsdRecord>| {
+        let mut m = Map::new();
+        m.insert("name".into(), name.clone().into());
+        match i {
+            Some(i) => m.insert("index".into(), i.into()),
+            None if n > 1 => m.insert("array_len".into(), n.into()),
+            None => None,
+        };
+        m.insert("type".into(), info.into());
+        if let Some(nested) = nested {
+            if field.kind != FieldKind::VStruct {
+                m.insert("struct".into(), Value::Object(nested.to_json()));
+            } else {
+                m.extend(nested.to_json());
+            }
+        }
+        m.insert("size".into(), size.into());
+        Value::Object(m)
+    };
+    if n > 1 && compressible(field) {
+        if let Some((size, nested)) = elems.first() {
+            out.push(one(None, *size, *nested));
+        }
+    } else if n > 1 {
+        for (i, (size, nested)) in elems.into_iter().enumerate() {
+            out.push(one(Some(i), size, nested));
+        }
+    } else if let Some((size, nested)) = elems.first() {
+        out.push(one(None, *size, *nested));
+    }
+}
+
+/// Renders JSON the way QEMU's writer does: compact, with `", "` between
+/// items and `": "` between key and value.
+pub fn to_qemu_json(v: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, QemuFormatter);
+    // Writing into a Vec cannot fail, and a Value always serializes.
+    if serde::Serialize::serialize(v, &mut ser).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+struct QemuFormatter;
+
+impl serde_json::ser::Formatter for QemuFormatter {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+}
