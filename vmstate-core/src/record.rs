@@ -230,7 +230,7 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
         } else {
             field.count() as u64
         };
-        let size = if n == 0 { 0 } else { rec.size / n };
+        let size = rec.size.checked_div(n).unwrap_or(0);
         (0..n).map(|_| (size, None)).collect()
     } else {
         rec.elems
