@@ -513,11 +513,7 @@ fn check_lengths(cx: &Ctxt, cont: &Container, field: &Field) {
     }
     let elem_is = |names: &[&str]| {
         crate::fields::holder(field.ty)
-            .and_then(|h| match h {
-                crate::fields::Holder::Fixed(t) | crate::fields::Holder::Vec(t) => {
-                    primitive_name(t)
-                }
-            })
+            .and_then(|h| primitive_name(h.elem()))
             .is_some_and(|id| names.contains(&id.as_str()))
     };
     let ty = type_str(field.ty);

@@ -194,8 +194,9 @@ fn expand(cont: &Container) -> TokenStream {
     }
 }
 
-/// The existence test of a field on save (`v` = the save version) or load.
-fn exists_test(p: &TokenStream, f: &Field, load: bool) -> Option<TokenStream> {
+/// The existence test of a field at version `__version` (the save or the
+/// stream version): the `exists` predicate if any, else the field version.
+fn exists_test(p: &TokenStream, f: &Field) -> Option<TokenStream> {
     if let Some(path) = &f.attrs.exists.value {
         let call = quote_spanned!(path.span()=> #p::exists_fn::<Self>(#path));
         return Some(quote!(#call(&*self, __version)));
@@ -204,7 +205,6 @@ fn exists_test(p: &TokenStream, f: &Field, load: bool) -> Option<TokenStream> {
     // Saved at the struct's own version, a field is always there (its
     // version is checked not to exceed the struct's); `struct_version`
     // saves at lower versions.
-    let _ = load;
     (v > 0).then(|| quote!(__version >= #v))
 }
 
@@ -260,7 +260,7 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
                 #stmt
                 __w.record_end();
             };
-            body.push(gate(exists_test(p, f, false), stmt));
+            body.push(gate(exists_test(p, f), stmt));
         }
     }
     for f in subsections {
@@ -324,7 +324,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let mut body = Vec::new();
     for f in &cont.fields {
         if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
-            body.push(gate(exists_test(p, f, true), stmt));
+            body.push(gate(exists_test(p, f), stmt));
         }
     }
 

@@ -8,12 +8,21 @@ use syn::Type;
 
 use crate::ast::{Collection, Count, Field, Role, Value, ValueCheck};
 
-/// How a variable-length field stores its elements.
+/// How a variable-length field stores its elements (`T` in each).
 pub enum Holder<'a> {
     /// `[T; N]`: the length must not exceed `N`.
     Fixed(&'a Type),
     /// `Vec<T>`: grows with the data, bounded by the context's limit.
     Vec(&'a Type),
+}
+
+impl<'a> Holder<'a> {
+    /// The element type.
+    pub fn elem(&self) -> &'a Type {
+        match self {
+            Holder::Fixed(t) | Holder::Vec(t) => t,
+        }
+    }
 }
 
 /// `[T; N]` or `Vec<T>`, with `T`.
