@@ -1,0 +1,40 @@
+//! `PCIHost`: the configuration-address latch of a PCI host bridge (QEMU
+//! 7.2 `hw/pci/pci_host.c`, `vmstate_pcihost`; on pc the
+//! `i440FX-pcihost`).
+//!
+//! Constructs shown: the smallest section there is (one `u32`), and a
+//! **section-level** `needed` rule. QEMU skips the whole section when its
+//! description's `needed` returns false. The derive has no struct-level
+//! `needed` (a subsection's is on the parent's field), so the rule is
+//! [`PciHost::section_needed`], which a saver calls before writing the
+//! section.
+
+use vmstate_core::VmState;
+
+/// Section `PCIHost` (version 1, minimum 1).
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "PCIHost", version = 1, minimum_version = 1)]
+pub struct PciHost {
+    /// The last value written to the `0xcf8` address port.
+    pub config_reg: u32,
+    /// The `x-config-reg-migration-enabled` property (true except on very
+    /// old machine types); not on the wire.
+    #[vmstate(skip)]
+    pub mig_enabled: bool,
+}
+
+impl Default for PciHost {
+    fn default() -> Self {
+        PciHost {
+            config_reg: 0,
+            mig_enabled: true,
+        }
+    }
+}
+
+impl PciHost {
+    /// `pci_host_needed`: whether QEMU writes this section at all.
+    pub fn section_needed(&self) -> bool {
+        self.mig_enabled
+    }
+}
