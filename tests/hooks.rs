@@ -328,3 +328,30 @@ fn subsection_error_path_and_version_truncation() {
     assert_eq!(e.path(), "dev/dev/extra/x");
     assert_eq!(e.offset(), wire.len() as u64 - 2);
 }
+
+#[test]
+fn struct_level_needed_decides_the_section() {
+    #[derive(VmState, Clone, Default)]
+    #[vmstate(name = "pcspk", version = 1, needed = Self::migrate)]
+    struct Pcspk {
+        data_on: u8,
+        #[vmstate(skip)]
+        enabled: bool,
+    }
+    impl Pcspk {
+        fn migrate(&self) -> bool {
+            self.enabled
+        }
+    }
+    #[derive(VmState, Clone, Default)]
+    #[vmstate(name = "port92", version = 1)]
+    struct Port92 {
+        outport: u8,
+    }
+    let mut p = Pcspk::default();
+    assert!(!p.section_needed());
+    p.enabled = true;
+    assert!(p.section_needed());
+    assert_eq!(p.to_bytes(&Context::new()).unwrap(), [0]);
+    assert!(Port92::default().section_needed());
+}

@@ -50,6 +50,14 @@ pub trait VmState: Sized {
         ctx: &Context,
     ) -> Result<()>;
 
+    /// Whether a stream writer should send this value's section at all
+    /// (QEMU's `needed` on a top-level description: false drops the whole
+    /// section). Set with the struct-level `needed = path`; always true
+    /// otherwise. Subsections use the field-level `needed` instead.
+    fn section_needed(&self) -> bool {
+        true
+    }
+
     /// Saves the payload (fields and subsections, no section header).
     /// Errors name the full path, starting with the description's name.
     fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {

@@ -65,6 +65,7 @@ pub struct Container {
     pub post_save: Attr<ExprPath>,
     pub pre_load: Attr<ExprPath>,
     pub post_load: Attr<ExprPath>,
+    pub needed: Attr<ExprPath>,
     pub krate: Attr<syn::Path>,
 }
 
@@ -117,6 +118,7 @@ impl Container {
             post_save: Attr::none(POST_SAVE),
             pre_load: Attr::none(PRE_LOAD),
             post_load: Attr::none(POST_LOAD),
+            needed: Attr::none(NEEDED),
             krate: Attr::none(CRATE),
         };
         for_each_meta(cx, &input.attrs, |meta| {
@@ -142,6 +144,9 @@ impl Container {
             } else if *p == POST_LOAD {
                 let v = parse_path(&meta)?;
                 c.post_load.set(cx, &meta, v);
+            } else if *p == NEEDED {
+                let v = parse_path(&meta)?;
+                c.needed.set(cx, &meta, v);
             } else if *p == CRATE {
                 let s: LitStr = meta.value()?.parse()?;
                 let v = s.parse()?;

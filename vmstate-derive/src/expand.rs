@@ -105,6 +105,14 @@ fn expand(cont: &Container) -> TokenStream {
     ];
     let [h0, h1, h2, h3] = hooks;
 
+    let section_needed = cont.attrs.needed.value.as_ref().map(|path| {
+        let call = quote_spanned!(path.span()=> #p::needed_fn::<Self>(#path));
+        quote! {
+            fn section_needed(&self) -> bool {
+                #call(self)
+            }
+        }
+    });
     let save_body = save_body(&p, cont, &subsections);
     let load_body = load_body(&p, cont, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
@@ -153,6 +161,8 @@ fn expand(cont: &Container) -> TokenStream {
             ) -> #p::Result<()> {
                 #load_body
             }
+
+            #section_needed
         }
 
         /// Nested as a field: QEMU's `VMSTATE_STRUCT`, saved and loaded at

@@ -54,6 +54,7 @@ pub const CONTAINER_KEYS: &[Symbol] = &[
     POST_SAVE,
     PRE_LOAD,
     POST_LOAD,
+    NEEDED,
     CRATE,
 ];
 
