@@ -58,6 +58,11 @@ pub trait Codec<T> {
 ///
 /// The temporary is saved at its own version and loaded at the field's
 /// `version` (QEMU passes `field->version_id`, usually 0).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a temporary of `{P}`",
+    label = "`tmp = Type` needs `impl VmTmp<{P}> for Type`",
+    note = "a temporary is a #[derive(VmState)] struct that implements VmTmp<Parent> (fill_from_parent, apply_to_parent)"
+)]
 pub trait VmTmp<P>: VmState + Default {
     /// Fills the temporary from the parent (QEMU: the tmp's `pre_save`).
     fn fill_from_parent(&mut self, parent: &P) -> std::result::Result<(), BoxError>;

@@ -145,7 +145,10 @@ pub fn load_vec<T: VmField + Default, S: Source>(
     ctx: &Context,
 ) -> Result<()> {
     v.clear();
-    let per_step = (STEP_BYTES / T::ELEM_SIZE.max(1) / T::COUNT.max(1)).max(1);
+    // The larger of the wire and the memory size: structs have no fixed
+    // wire size, and a small wire form may stand for a large value.
+    let elem = (T::ELEM_SIZE * T::COUNT).max(size_of::<T>()).max(1);
+    let per_step = (STEP_BYTES / elem).max(1);
     let mut done = 0usize;
     while done < n {
         let k = per_step.min(n - done);

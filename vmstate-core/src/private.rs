@@ -247,12 +247,24 @@ pub fn check_range(value: i128, min: i128, max: i128, offset: u64) -> Result<()>
 }
 
 /// An integer field's value for `check_range`.
+#[diagnostic::on_unimplemented(
+    message = "`min`/`max` need an integer field, not `{Self}`",
+    label = "bounds are checked on integer fields (u8..u64, i8..i64)"
+)]
 pub trait RangeInt: Copy {
+    /// The type's lowest value.
+    const MIN: i128;
+    /// The type's highest value.
+    const MAX: i128;
     /// The value, widened.
     fn widen(self) -> i128;
 }
 macro_rules! range_int {
-    ($($t:ty),*) => {$( impl RangeInt for $t { fn widen(self) -> i128 { self as i128 } } )*};
+    ($($t:ty),*) => {$( impl RangeInt for $t {
+        const MIN: i128 = <$t>::MIN as i128;
+        const MAX: i128 = <$t>::MAX as i128;
+        fn widen(self) -> i128 { self as i128 }
+    } )*};
 }
 range_int!(u8, u16, u32, u64, i8, i16, i32, i64);
 

@@ -16,6 +16,9 @@ pub struct Field<'a> {
     pub member: &'a Ident,
     pub ty: &'a Type,
     pub attrs: attr::Field,
+    /// The description name of the field that gives this field's length
+    /// (`count`, `vbuffer`, `bitmap`), resolved against the struct.
+    pub length_name: Option<String>,
 }
 
 /// What a field is, once the checks have passed.
@@ -67,6 +70,8 @@ pub struct Value<'a> {
 #[derive(Clone, Copy)]
 pub struct Count<'a> {
     pub field: &'a Ident,
+    /// That field's description name.
+    pub name: &'a str,
     pub multiply: u32,
 }
 
@@ -131,9 +136,27 @@ impl<'a> Container<'a> {
                     member: f.ident.as_ref()?,
                     ty: &f.ty,
                     attrs: attr::Field::from_ast(cx, f),
+                    length_name: None,
                 })
             })
-            .collect();
+            .collect::<Vec<Field>>();
+        let names: Vec<(&Ident, String)> = fields.iter().map(|f| (f.member, f.name())).collect();
+        let mut fields = fields;
+        for f in &mut fields {
+            let a = &f.attrs;
+            let src = a
+                .count
+                .value
+                .as_ref()
+                .or(a.vbuffer.value.as_ref())
+                .or(a.bitmap.value.as_ref());
+            f.length_name = src.map(|src| {
+                names
+                    .iter()
+                    .find(|(m, _)| *m == src)
+                    .map_or_else(|| src.to_string(), |(_, n)| n.clone())
+            });
+        }
         Some(Container {
             ident: &input.ident,
             attrs,
@@ -191,7 +214,12 @@ impl<'a> Field<'a> {
             .value
             .as_ref()
             .map_or(1, attr::int_value);
-        Count { field, multiply }
+        let name = self.length_name.as_deref().unwrap_or("");
+        Count {
+            field,
+            name,
+            multiply,
+        }
     }
 
     pub fn role(&'a self) -> Role<'a> {

@@ -526,6 +526,20 @@ fn check_lengths(cx: &Ctxt, cont: &Container, field: &Field) {
             ),
         );
     }
+    if a.count.is_set() {
+        if let Some(crate::fields::Holder::Vec(elem)) = crate::fields::holder(field.ty) {
+            let is_option = matches!(strip(elem), Type::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+            if is_option {
+                cx.error_spanned_by(
+                    field.ty,
+                    "a counted `Vec` of `Option` slots cannot load: new slots are null, and a \
+                     null slot only accepts QEMU's null marker; use a fixed `[Option<T>; N]` \
+                     whose slots are set up before loading",
+                );
+            }
+        }
+    }
     if a.vbuffer.is_set() && !elem_is(&["u8"]) {
         cx.error_spanned_by(
             field.ty,

@@ -438,7 +438,44 @@ fn assertions(
                 out.push(quote_spanned!(ty.span()=> #p::assert_void_ptr::<#ty>();));
             }
             Role::Subsection(_) => out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;)),
+            Role::Buffer { start, size } => {
+                let start = start.unwrap_or(0) as usize;
+                let size = size.unwrap_or(0) as usize;
+                let msg = format!(
+                    "`buffer` bytes {start}..{} of `{}` lie beyond the array",
+                    start + size,
+                    f.member
+                );
+                out.push(quote_spanned! {ty.span()=>
+                    ::core::assert!(#start + #size <= <#ty as #p::ByteArray>::LEN, #msg);
+                });
+            }
             _ => {}
+        }
+        if let Role::Value(v) = f.role() {
+            if let Some(sv) = v.struct_version {
+                let msg = format!(
+                    "`struct_version = {sv}` on `{}` is outside the versions its description \
+                     can save and load (minimum_version..=version)",
+                    f.member
+                );
+                out.push(quote_spanned! {ty.span()=>
+                    ::core::assert!(
+                        #sv >= <#ty as #p::VmState>::VMSD.minimum_version_id
+                            && #sv <= <#ty as #p::VmState>::VMSD.version_id,
+                        #msg
+                    );
+                });
+            }
+            if let Some((min, max)) = fields::bounds(p, f) {
+                let msg = format!("the bounds of `{}` lie outside its type's range", f.member);
+                out.push(quote_spanned! {ty.span()=>
+                    ::core::assert!(
+                        #min >= <#ty as #p::RangeInt>::MIN && #max <= <#ty as #p::RangeInt>::MAX,
+                        #msg
+                    );
+                });
+            }
         }
     }
     for f in subsections {

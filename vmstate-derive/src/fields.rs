@@ -62,7 +62,7 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
     let version = f.version();
     let exists = f.attrs.exists.is_set().then(|| quote!(.with_exists()));
     let length_from = |c: &Count| {
-        let (field, mult) = (c.field.to_string(), c.multiply);
+        let (field, mult) = (c.name, c.multiply);
         quote!(.with_length_from(#field, #mult))
     };
     let base = match f.role() {
@@ -81,7 +81,9 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
                 .with_elem_size(8)
                 .with_from_ptr(#src))
         }
-        Role::Validate(_) => quote!(#p::Field::new(#name, "", #p::FieldKind::Validate)),
+        // QEMU's VMSTATE_VALIDATE is an array of 0 elements.
+        Role::Validate(_) => quote!(#p::Field::new(#name, "", #p::FieldKind::Validate)
+            .with_array_len(#p::Some(0))),
         Role::Tmp(t) => quote! {
             #p::Field::new(#name, "tmp", #p::FieldKind::Tmp)
                 .with_vmsd(#p::Some(<#t as #p::VmState>::VMSD))
@@ -98,7 +100,9 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
             let start = start.unwrap_or(0) as usize;
             let size = match size {
                 Some(s) => quote!(#s as usize),
-                None => quote!(<#ty as #p::ByteArray>::LEN - #start),
+                // Checked at compile time (`assertions`); saturating keeps
+                // the table itself from failing first.
+                None => quote!(<#ty as #p::ByteArray>::LEN.saturating_sub(#start)),
             };
             quote!(#p::Field::new(#name, "buffer", #p::FieldKind::Leaf).with_elem_size(#size))
         }
@@ -106,8 +110,8 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
             let len = length_from(&c);
             quote!(#p::Field::new(#name, "buffer", #p::FieldKind::Leaf) #len)
         }
-        Role::Bitmap(bits) => {
-            let bits = bits.to_string();
+        Role::Bitmap(_) => {
+            let bits = f.length_name.as_deref().unwrap_or("");
             quote!(#p::Field::new(#name, "bitmap", #p::FieldKind::Leaf).with_length_from(#bits, 1))
         }
         Role::Value(v) => value_desc(p, f, &v),
@@ -134,7 +138,7 @@ fn value_desc(p: &TokenStream, f: &Field, v: &Value) -> TokenStream {
     // A variable array describes its element type.
     let (elem, array_len, length) = match &v.count {
         Some(c) => {
-            let (field, mult) = (c.field.to_string(), c.multiply);
+            let (field, mult) = (c.name, c.multiply);
             (
                 quote!(<#ty as #p::VarArray>::Elem),
                 quote!(#p::None),
@@ -175,23 +179,33 @@ fn value_desc(p: &TokenStream, f: &Field, v: &Value) -> TokenStream {
     }
 }
 
-/// `min`/`max` bounds; `max` alone means `0..=max`.
-fn bounds(f: &Field) -> Option<(i128, i128)> {
+/// `min`/`max` bounds as expressions: `max` alone means `0..=max`, `min`
+/// alone means `min..=` the type's maximum.
+pub fn bounds(p: &TokenStream, f: &Field) -> Option<(TokenStream, TokenStream)> {
     let a = &f.attrs;
     if !a.min.is_set() && !a.max.is_set() {
         return None;
     }
-    let min = a
-        .min
-        .value
-        .as_ref()
-        .map_or(if a.max.is_set() { 0 } else { i128::MIN }, |s| s.value);
-    let max = a.max.value.as_ref().map_or(i128::MAX, |s| s.value);
+    let ty = f.ty;
+    let min = match &a.min.value {
+        Some(s) => {
+            let v = s.value;
+            quote!(#v)
+        }
+        None => quote!(0i128),
+    };
+    let max = match &a.max.value {
+        Some(s) => {
+            let v = s.value;
+            quote!(#v)
+        }
+        None => quote_spanned!(ty.span()=> <#ty as #p::RangeInt>::MAX),
+    };
     Some((min, max))
 }
 
 fn range_check(p: &TokenStream, f: &Field) -> TokenStream {
-    match bounds(f) {
+    match bounds(p, f) {
         Some((min, max)) => quote!(#p::Check::Range { min: #min, max: #max }),
         None => quote!(#p::Check::None),
     }
@@ -202,13 +216,22 @@ fn at_field(name: &str) -> TokenStream {
     quote!(.map_err(|__e| __e.field(#name)))
 }
 
-/// `let __n = length(self.count, mult, cap, "count", offset)?;`
-fn length_stmt(p: &TokenStream, c: &Count, cap: TokenStream, offset: &TokenStream) -> TokenStream {
+/// `let __n = length(self.count, mult, cap, "count", offset)?;`, its
+/// error naming the field being loaded (`err`).
+fn length_stmt(
+    p: &TokenStream,
+    c: &Count,
+    cap: TokenStream,
+    offset: &TokenStream,
+    err: &TokenStream,
+) -> TokenStream {
     let field = c.field;
-    let fname = field.to_string();
+    let fname = c.name;
     let mult = c.multiply;
+    // Spanned on the count field: a wrong counter type is reported there.
     let value = quote_spanned!(field.span()=> #p::CountField::clone_value(&self.#field));
-    quote!(let __n = #p::length(#value, #mult, #cap, #fname, #offset)?;)
+    let length = quote_spanned!(field.span()=> #p::length);
+    quote!(let __n = #length(#value, #mult, #cap, #fname, #offset) #err ?;)
 }
 
 /// Which side: the stream variable, its offset, and the direction.
@@ -239,7 +262,7 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         Role::Unused { bytes, count } => {
             let n = match &count {
                 Some(c) => {
-                    let len = length_stmt(p, c, quote!(u64::MAX), &offset);
+                    let len = length_stmt(p, c, quote!(u64::MAX), &offset, &err);
                     quote!({ #len (__n as u64).saturating_mul(#bytes) })
                 }
                 None => quote!(#bytes),
@@ -308,6 +331,7 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         Role::Bitmap(bits) => {
             let c = Count {
                 field: bits,
+                name: f.length_name.as_deref().unwrap_or(""),
                 multiply: 1,
             };
             return Some(var_len(p, f, &c, dir, &offset, &err, true));
@@ -369,7 +393,7 @@ fn value_stmt(
             quote!(#call(&mut self.#m, __r, __ctx))
         }
     };
-    match bounds(f) {
+    match bounds(p, f) {
         None => quote!(#load #err ?;),
         Some((min, max)) => {
             let widen = item(quote!(RangeInt), quote!(widen));
@@ -416,13 +440,13 @@ fn var_len(
             (cap, false)
         }
     };
-    let len = length_stmt(p, c, cap, offset);
+    let len = length_stmt(p, c, cap, offset, err);
     let n = if bitmap {
         quote!(#p::bitmap_words(__n))
     } else {
         quote!(__n)
     };
-    let count_name = c.field.to_string();
+    let count_name = c.name;
     let call = match (save, fixed) {
         (true, true) => quote!(#p::save_prefix(&mut self.#m, #n, __w, __ctx)),
         (false, true) => quote!(#p::load_prefix(&mut self.#m, #n, __r, __ctx)),

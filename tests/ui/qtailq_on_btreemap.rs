@@ -1,0 +1,17 @@
+use std::collections::BTreeMap;
+use vmstate_core::VmState;
+
+#[derive(VmState, Default)]
+#[vmstate(name = "req", version = 1)]
+struct Req {
+    tag: u32,
+}
+
+#[derive(VmState)]
+#[vmstate(name = "dev", version = 1)]
+struct Dev {
+    #[vmstate(qtailq)]
+    reqs: BTreeMap<u64, Req>,
+}
+
+fn main() {}

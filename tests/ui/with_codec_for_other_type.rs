@@ -1,0 +1,25 @@
+use vmstate_core::codec::Codec;
+use vmstate_core::stream::Source;
+use vmstate_core::{Context, Reader, Result, VmState, Writer};
+
+struct Le32;
+
+impl Codec<u32> for Le32 {
+    const INFO: &'static str = "le32";
+    const SIZE: usize = 4;
+    fn save<W: std::io::Write>(_: &mut u32, _: &mut Writer<W>, _: &Context) -> Result<()> {
+        Ok(())
+    }
+    fn load<S: Source>(_: &mut u32, _: &mut Reader<S>, _: &Context) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(VmState)]
+#[vmstate(name = "dev", version = 1)]
+struct Dev {
+    #[vmstate(with = Le32)]
+    vlans: u16,
+}
+
+fn main() {}
