@@ -439,16 +439,17 @@ fn assertions(
             }
             Role::Subsection(_) => out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;)),
             Role::Buffer { start, size } => {
-                let start = start.unwrap_or(0) as usize;
-                let size = size.unwrap_or(0) as usize;
-                let msg = format!(
-                    "`buffer` bytes {start}..{} of `{}` lie beyond the array",
-                    start + size,
-                    f.member
-                );
-                out.push(quote_spanned! {ty.span()=>
-                    ::core::assert!(#start + #size <= <#ty as #p::ByteArray>::LEN, #msg);
-                });
+                let end = start.unwrap_or(0) as usize + size.unwrap_or(0) as usize;
+                if end > 0 {
+                    let msg = format!(
+                        "`buffer` bytes {}..{end} of `{}` lie beyond the array",
+                        start.unwrap_or(0),
+                        f.member
+                    );
+                    out.push(quote_spanned! {ty.span()=>
+                        ::core::assert!(#end <= <#ty as #p::ByteArray>::LEN, #msg);
+                    });
+                }
             }
             _ => {}
         }
@@ -467,13 +468,21 @@ fn assertions(
                     );
                 });
             }
-            if let Some((min, max)) = fields::bounds(p, f) {
-                let msg = format!("the bounds of `{}` lie outside its type's range", f.member);
+            let a = &f.attrs;
+            let msg = format!("the bounds of `{}` lie outside its type's range", f.member);
+            for (given, cmp) in [
+                (a.min.value.as_ref(), quote!(>=)),
+                (a.max.value.as_ref(), quote!(<=)),
+            ] {
+                let Some(bound) = given else { continue };
+                let v = bound.value;
+                let limit = if cmp.to_string() == ">=" {
+                    quote!(MIN)
+                } else {
+                    quote!(MAX)
+                };
                 out.push(quote_spanned! {ty.span()=>
-                    ::core::assert!(
-                        #min >= <#ty as #p::RangeInt>::MIN && #max <= <#ty as #p::RangeInt>::MAX,
-                        #msg
-                    );
+                    ::core::assert!(#v #cmp <#ty as #p::RangeInt>::#limit, #msg);
                 });
             }
         }
@@ -504,6 +513,9 @@ fn assertions(
         });
     }
     quote! {
+        // Compile-time checks only; their expressions are spanned on the
+        // user's tokens, so keep lints about their shape out of user crates.
+        #[allow(clippy::all)]
         const _: () = {
             #(#out)*
         };
