@@ -21,44 +21,23 @@ pub trait Queue {
     fn push_tail(&mut self, e: Self::Elem);
 }
 
-impl<T: VmState + Default> Queue for Vec<T> {
-    type Elem = T;
-    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.iter_mut()
-    }
-    fn clear_queue(&mut self) {
-        self.clear();
-    }
-    fn push_tail(&mut self, e: T) {
-        self.push(e);
-    }
+macro_rules! queue {
+    ($($coll:ident: $push:ident),*) => {$(
+        impl<T: VmState + Default> Queue for $coll<T> {
+            type Elem = T;
+            fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
+                self.iter_mut()
+            }
+            fn clear_queue(&mut self) {
+                self.clear();
+            }
+            fn push_tail(&mut self, e: T) {
+                self.$push(e);
+            }
+        }
+    )*};
 }
-
-impl<T: VmState + Default> Queue for VecDeque<T> {
-    type Elem = T;
-    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.iter_mut()
-    }
-    fn clear_queue(&mut self) {
-        self.clear();
-    }
-    fn push_tail(&mut self, e: T) {
-        self.push_back(e);
-    }
-}
-
-impl<T: VmState + Default> Queue for LinkedList<T> {
-    type Elem = T;
-    fn elems_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.iter_mut()
-    }
-    fn clear_queue(&mut self) {
-        self.clear();
-    }
-    fn push_tail(&mut self, e: T) {
-        self.push_back(e);
-    }
-}
+queue!(Vec: push, VecDeque: push_back, LinkedList: push_back);
 
 /// Saves a queue: elements at their own version.
 pub fn save_queue<Q: Queue, W: Write>(q: &mut Q, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
