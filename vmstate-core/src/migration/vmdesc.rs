@@ -1,0 +1,415 @@
+//! The vmdesc trailer: QEMU's JSON description of every device section in
+//! a stream (spec 2.6), parsed into a typed form that the
+//! [generic decoder](super::generic) walks.
+//!
+//! Field types are classified as `scripts/analyze-migration.py` does: the
+//! integer infos (`uint8` … `int64`, the `equal` variants, `int32 le`),
+//! `bool`, `capability`, `nullptr` and `struct` are understood; every other
+//! type (`buffer`, `unused_buffer`, `timer`, `float64`, `pci config`,
+//! `tmp`, `vstruct`, `virtio`, …) is `size` opaque bytes.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::error::{StreamError, StreamResult};
+
+/// The parsed vmdesc trailer. Cloning it is cheap (shared contents).
+#[derive(Clone, Debug)]
+pub struct VmDesc {
+    /// `page_size`: the target page size, which RAM page records use.
+    pub page_size: u64,
+    /// One description per device section, in the JSON's order.
+    pub devices: Arc<[SectionDesc]>,
+    /// The JSON as parsed (QEMU's key order kept; a duplicate key keeps its
+    /// first position and its last value, like Python's `json`).
+    pub json: Arc<Json>,
+}
+
+/// The description of one FULL section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SectionDesc {
+    /// The section's idstr.
+    pub name: String,
+    /// Its instance id.
+    pub instance_id: u32,
+    /// Its fields and subsections.
+    pub body: StructDesc,
+}
+
+/// A VMSD (section body, nested struct, or subsection).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct StructDesc {
+    /// `vmsd_name`, if present.
+    pub vmsd_name: Option<String>,
+    /// `version`, if present.
+    pub version: Option<u64>,
+    /// The fields in wire order.
+    pub fields: Vec<FieldDesc>,
+    /// The subsections, in the order they were written.
+    pub subsections: Vec<StructDesc>,
+}
+
+/// One field of a [`StructDesc`]: one JSON entry, or a run of `index`
+/// entries of the same name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDesc {
+    /// The field's name as written in the vmdesc.
+    pub name: String,
+    /// Scalar, compressed array, or element-by-element array.
+    pub shape: Shape,
+}
+
+/// How many elements a field has on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// One element, no `index`/`array_len`.
+    Single(ElemDesc),
+    /// `array_len`: `len` elements alike. (`analyze-migration.py` reads at
+    /// least one element, so `len` 0 reads one; so do we.)
+    Array {
+        /// The element.
+        elem: ElemDesc,
+        /// `array_len` as written.
+        len: u64,
+    },
+    /// Consecutive entries with `index` 0, 1, …: each element described on
+    /// its own.
+    Indexed(Vec<ElemDesc>),
+}
+
+impl Shape {
+    /// The description of element `i`.
+    pub fn elem(&self, i: u64) -> Option<&ElemDesc> {
+        match self {
+            Shape::Single(e) => (i == 0).then_some(e),
+            Shape::Array { elem, len } => (i < (*len).max(1)).then_some(elem),
+            Shape::Indexed(v) => usize::try_from(i).ok().and_then(|i| v.get(i)),
+        }
+    }
+
+    /// Number of elements on the wire.
+    pub fn count(&self) -> u64 {
+        match self {
+            Shape::Single(_) => 1,
+            Shape::Array { len, .. } => (*len).max(1),
+            Shape::Indexed(v) => v.len() as u64,
+        }
+    }
+
+    /// Whether the value is an array ([`Value::Array`](super::Value::Array)).
+    pub fn is_array(&self) -> bool {
+        !matches!(self, Shape::Single(_))
+    }
+}
+
+/// One element of a field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElemDesc {
+    /// The vmdesc `type` (QEMU's info name, or `struct`).
+    pub type_name: String,
+    /// The vmdesc `size` (bytes written for the element; 0 when absent).
+    pub size: u64,
+    /// How the decoder reads it.
+    pub kind: ElemKind,
+}
+
+/// How the generic decoder reads one element.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ElemKind {
+    /// A big-endian integer of `size` (1..=8) bytes.
+    Int {
+        /// Shown as signed (analyze-migration.py's `VMSDFieldInt`).
+        signed: bool,
+    },
+    /// One byte, shown as `true` unless zero.
+    Bool,
+    /// `size` opaque bytes.
+    Bytes,
+    /// A null-pointer marker: one byte, `'0'`.
+    Nullptr,
+    /// A capability name: u8 length + name.
+    Capability,
+    /// A nested description.
+    Struct(Box<StructDesc>),
+}
+
+/// Limits on the description itself.
+const MAX_INT_SIZE: u64 = 8;
+
+impl VmDesc {
+    /// Parses the trailer's JSON bytes. `offset` is where the JSON starts in
+    /// the stream (for error messages).
+    pub fn parse(json: &[u8], offset: u64) -> StreamResult<VmDesc> {
+        let value: Json = serde_json::from_slice(json)
+            .map_err(|e| StreamError::bad_vmdesc(format!("not valid JSON: {e}"), offset))?;
+        Self::from_json(value, offset)
+    }
+
+    /// Builds the typed description from parsed JSON.
+    pub fn from_json(json: Json, offset: u64) -> StreamResult<VmDesc> {
+        let bad = |m: String| StreamError::bad_vmdesc(m, offset);
+        let top = json
+            .as_object()
+            .ok_or_else(|| bad("the top level is not an object".into()))?;
+        let page_size = top
+            .get("page_size")
+            .and_then(Json::as_u64)
+            .ok_or_else(|| bad("`page_size` is missing or not an integer".into()))?;
+        let devs = top
+            .get("devices")
+            .and_then(Json::as_array)
+            .ok_or_else(|| bad("`devices` is missing or not an array".into()))?;
+        let mut devices = Vec::with_capacity(devs.len());
+        for (i, d) in devs.iter().enumerate() {
+            let obj = d
+                .as_object()
+                .ok_or_else(|| bad(format!("devices[{i}] is not an object")))?;
+            let name = obj
+                .get("name")
+                .and_then(Json::as_str)
+                .ok_or_else(|| bad(format!("devices[{i}] has no string `name`")))?
+                .to_owned();
+            let instance_id = obj
+                .get("instance_id")
+                .and_then(Json::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| bad(format!("device `{name}` has no u32 `instance_id`")))?;
+            let body = parse_struct(obj).map_err(|m| bad(format!("device `{name}`: {m}")))?;
+            devices.push(SectionDesc {
+                name,
+                instance_id,
+                body,
+            });
+        }
+        Ok(VmDesc {
+            page_size,
+            devices: devices.into(),
+            json: Arc::new(json),
+        })
+    }
+
+    /// The description of section `(idstr, instance_id)`. Like
+    /// analyze-migration.py, the last of duplicate entries wins.
+    pub fn section(&self, idstr: &str, instance_id: u32) -> Option<&SectionDesc> {
+        self.devices
+            .iter()
+            .rev()
+            .find(|d| d.name == idstr && d.instance_id == instance_id)
+    }
+}
+
+fn parse_struct(obj: &Map<String, Json>) -> Result<StructDesc, String> {
+    let vmsd_name = obj
+        .get("vmsd_name")
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    let version = obj.get("version").and_then(Json::as_u64);
+    let fields_json = obj
+        .get("fields")
+        .and_then(Json::as_array)
+        .ok_or_else(|| "no `fields` array".to_string())?;
+    let mut fields: Vec<FieldDesc> = Vec::with_capacity(fields_json.len());
+    for (i, f) in fields_json.iter().enumerate() {
+        let fo = f
+            .as_object()
+            .ok_or_else(|| format!("fields[{i}] is not an object"))?;
+        let name = fo
+            .get("name")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("fields[{i}] has no string `name`"))?
+            .to_owned();
+        let elem = parse_elem(fo).map_err(|m| format!("field `{name}`: {m}"))?;
+        if let Some(len) = fo.get("array_len") {
+            let len = len
+                .as_u64()
+                .ok_or_else(|| format!("field `{name}`: `array_len` is not an integer"))?;
+            fields.push(FieldDesc {
+                name,
+                shape: Shape::Array { elem, len },
+            });
+        } else if let Some(idx) = fo.get("index") {
+            let idx = idx
+                .as_u64()
+                .ok_or_else(|| format!("field `{name}`: `index` is not an integer"))?;
+            // Continue the run of the previous entry when it is the same
+            // field's next element.
+            if let Some(FieldDesc {
+                name: prev,
+                shape: Shape::Indexed(elems),
+            }) = fields.last_mut()
+            {
+                if *prev == name && elems.len() as u64 == idx {
+                    elems.push(elem);
+                    continue;
+                }
+            }
+            fields.push(FieldDesc {
+                name,
+                shape: Shape::Indexed(vec![elem]),
+            });
+        } else {
+            fields.push(FieldDesc {
+                name,
+                shape: Shape::Single(elem),
+            });
+        }
+    }
+    let mut subsections = Vec::new();
+    if let Some(subs) = obj.get("subsections") {
+        let subs = subs
+            .as_array()
+            .ok_or_else(|| "`subsections` is not an array".to_string())?;
+        for (i, s) in subs.iter().enumerate() {
+            let so = s
+                .as_object()
+                .ok_or_else(|| format!("subsections[{i}] is not an object"))?;
+            subsections.push(parse_struct(so).map_err(|m| format!("subsections[{i}]: {m}"))?);
+        }
+    }
+    Ok(StructDesc {
+        vmsd_name,
+        version,
+        fields,
+        subsections,
+    })
+}
+
+fn parse_elem(fo: &Map<String, Json>) -> Result<ElemDesc, String> {
+    let type_name = fo
+        .get("type")
+        .and_then(Json::as_str)
+        .ok_or_else(|| "no string `type`".to_string())?
+        .to_owned();
+    let size = match fo.get("size") {
+        Some(s) => Some(
+            s.as_u64()
+                .ok_or_else(|| "`size` is not a non-negative integer".to_string())?,
+        ),
+        None => None,
+    };
+    let need_size = || size.ok_or_else(|| format!("type `{type_name}` needs a `size`"));
+    let kind = match type_name.as_str() {
+        "bool" => {
+            if need_size()? != 1 {
+                return Err("a `bool` must have size 1".into());
+            }
+            ElemKind::Bool
+        }
+        "int8" | "int16" | "int32" | "int32 equal" | "int32 le" | "int64" | "int64 equal"
+        | "uint8 equal" | "uint16 equal" => int_kind(need_size()?, true)?,
+        "uint8" | "uint16" | "uint32" | "uint32 equal" | "uint64" => int_kind(need_size()?, false)?,
+        "nullptr" => {
+            if need_size()? != 1 {
+                return Err("a `nullptr` must have size 1".into());
+            }
+            ElemKind::Nullptr
+        }
+        "capability" => ElemKind::Capability,
+        "struct" => {
+            let so = fo
+                .get("struct")
+                .and_then(Json::as_object)
+                .ok_or_else(|| "a `struct` field without a `struct` object".to_string())?;
+            ElemKind::Struct(Box::new(parse_struct(so)?))
+        }
+        _ => {
+            need_size()?;
+            ElemKind::Bytes
+        }
+    };
+    Ok(ElemDesc {
+        type_name,
+        size: size.unwrap_or(0),
+        kind,
+    })
+}
+
+fn int_kind(size: u64, signed: bool) -> Result<ElemKind, String> {
+    if size == 0 || size > MAX_INT_SIZE {
+        return Err(format!(
+            "integer size {size} is not supported (1..={MAX_INT_SIZE})"
+        ));
+    }
+    Ok(ElemKind::Int { signed })
+}
+
+/// Where the vmdesc trailer starts in `tail`, the last bytes of a stream:
+/// the index of its `0x06` byte.
+///
+/// The trailer is `0x06`, be32 length, then that many bytes of JSON, and it
+/// ends the stream. This looks for the `0x06` whose length reaches exactly
+/// the end of `tail` with a `{` after it; failing that, it does what
+/// analyze-migration.py does: the last NUL byte, the first `{` after it,
+/// and a `0x06` five bytes before.
+pub fn find_trailer(tail: &[u8]) -> Option<usize> {
+    let n = tail.len();
+    // End-anchored: 0x06 at p, len at p+1..p+5, JSON at p+5..n.
+    for p in (0..n.saturating_sub(5)).rev() {
+        if tail.get(p) != Some(&0x06) || tail.get(p + 5) != Some(&b'{') {
+            continue;
+        }
+        let Some(len) = tail
+            .get(p + 1..p + 5)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        else {
+            continue;
+        };
+        let len = u32::from_be_bytes(len) as u64;
+        if (p + 5) as u64 + len == n as u64 {
+            return Some(p);
+        }
+    }
+    // analyze-migration.py's heuristic.
+    let nul = tail.iter().rposition(|&b| b == 0)?;
+    let brace = nul + tail.get(nul..)?.iter().position(|&b| b == b'{')?;
+    let p = brace.checked_sub(5)?;
+    (tail.get(p) == Some(&0x06)).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_shapes_and_subsections() {
+        let j = br#"{"page_size": 4096, "devices": [{"name": "pckbd", "instance_id": 0,
+            "vmsd_name": "pckbd", "version": 3, "fields": [
+              {"name": "a", "array_len": 3, "type": "uint16", "size": 2},
+              {"name": "b", "index": 0, "type": "int8", "size": 1},
+              {"name": "b", "index": 1, "type": "int8", "size": 1},
+              {"name": "c", "type": "buffer", "size": 5}],
+            "subsections": [{"vmsd_name": "pckbd/x", "version": 0, "fields": []}]}]}"#;
+        let d = VmDesc::parse(j, 0).unwrap();
+        let s = d.section("pckbd", 0).unwrap();
+        assert_eq!(s.body.fields.len(), 3);
+        assert_eq!(s.body.fields[0].shape.count(), 3);
+        assert_eq!(s.body.fields[1].shape.count(), 2);
+        assert!(matches!(s.body.fields[2].shape, Shape::Single(_)));
+        assert_eq!(s.body.subsections[0].vmsd_name.as_deref(), Some("pckbd/x"));
+    }
+
+    #[test]
+    fn rejects_bad_descriptions() {
+        for j in [
+            &b"[]"[..],
+            b"{\"page_size\": 4096}",
+            b"{\"page_size\": 4096, \"devices\": [{\"name\": \"x\", \"instance_id\": 0}]}",
+            b"{\"page_size\": 4096, \"devices\": [{\"name\": \"x\", \"instance_id\": 0, \"fields\": [{\"name\": \"a\", \"type\": \"uint32\"}]}]}",
+            b"{\"page_size\": 4096, \"devices\": [{\"name\": \"x\", \"instance_id\": 0, \"fields\": [{\"name\": \"a\", \"type\": \"uint32\", \"size\": 9}]}]}",
+            b"{",
+        ] {
+            assert!(VmDesc::parse(j, 7).is_err());
+        }
+    }
+
+    #[test]
+    fn trailer_search() {
+        let mut s = vec![0u8, 0, 6, 0, 0, 0, 2, b'{', b'}'];
+        assert_eq!(find_trailer(&s), Some(2));
+        s.push(b'x');
+        assert_eq!(find_trailer(&s), Some(2));
+        assert_eq!(find_trailer(&[]), None);
+        assert_eq!(find_trailer(&[6, 0, 0]), None);
+    }
+}
