@@ -63,6 +63,26 @@ pub trait VmField: Sized {
 /// Bytes converted per chunk by the bulk integer paths (on the stack).
 const CHUNK: usize = 512;
 
+/// A bulk read of `size`-byte elements from `first` on, starting at stream
+/// offset `at`, ran out: name the element that was cut, at its own offset.
+#[cold]
+fn short_element(e: Error, at: u64, first: usize, size: usize) -> Error {
+    match e.kind() {
+        ErrorKind::UnexpectedEof { available, .. } => {
+            let whole = *available / size as u64;
+            Error::new(
+                ErrorKind::UnexpectedEof {
+                    needed: size as u64,
+                    available: *available % size as u64,
+                },
+                at + whole * size as u64,
+            )
+            .index(first + whole as usize)
+        }
+        _ => e.index(first),
+    }
+}
+
 macro_rules! int_field {
     ($($t:ty => $info:literal),* $(,)?) => {$(
         impl VmField for $t {
@@ -97,7 +117,8 @@ macro_rules! int_field {
                 let mut buf = [0u8; CHUNK];
                 for (k, chunk) in items.chunks_mut(CHUNK / N).enumerate() {
                     let bytes = &mut buf[..chunk.len() * N];
-                    r.get_bytes(bytes).map_err(|e| e.index(k * (CHUNK / N)))?;
+                    let at = r.offset();
+                    r.get_bytes(bytes).map_err(|e| short_element(e, at, k * (CHUNK / N), N))?;
                     for (v, src) in chunk.iter_mut().zip(bytes.chunks_exact(N)) {
                         let mut a = [0u8; N];
                         a.copy_from_slice(src);
@@ -135,7 +156,8 @@ impl VmField for u8 {
     }
 
     fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, _: &Context) -> Result<()> {
-        r.get_bytes(items)
+        let at = r.offset();
+        r.get_bytes(items).map_err(|e| short_element(e, at, 0, 1))
     }
 }
 
@@ -249,8 +271,9 @@ mod tests {
         let e = back
             .load(&mut Reader::from_slice(&bytes), &Context::new())
             .unwrap_err();
-        assert_eq!(e.path(), "[128]");
-        assert_eq!(e.offset(), 512);
+        // 800 bytes hold 200 whole elements: element 200 is the one cut.
+        assert_eq!(e.path(), "[200]");
+        assert_eq!(e.offset(), 800);
     }
 
     #[test]

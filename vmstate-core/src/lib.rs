@@ -19,7 +19,9 @@
 //! assert_eq!(back.outport, 0x02);
 //! ```
 //!
-//! The attribute language is documented in [`attributes`].
+//! The attribute language is documented in [`attributes`]; what a load
+//! guarantees on hostile input, and which attribute closes which QEMU CVE
+//! pattern, in [`hostile`].
 //!
 //! # Modules
 //! * [`stream`]: the big-endian [`Reader`] and [`Writer`];
@@ -38,6 +40,8 @@
 #[doc = include_str!("attributes.md")]
 pub mod attributes {}
 pub mod checks;
+#[doc = include_str!("hostile.md")]
+pub mod hostile {}
 pub mod codec;
 pub mod context;
 pub mod desc;
