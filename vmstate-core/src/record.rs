@@ -249,10 +249,12 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
         };
         m.insert("type".into(), info.into());
         if let Some(nested) = nested {
-            if field.kind != FieldKind::VStruct {
-                m.insert("struct".into(), Value::Object(nested.to_json()));
-            } else {
+            // QEMU nests a struct under "struct"; a vstruct or a tmp writes
+            // the description's keys into the field object itself.
+            if matches!(field.kind, FieldKind::VStruct | FieldKind::Tmp) {
                 m.extend(nested.to_json());
+            } else {
+                m.insert("struct".into(), Value::Object(nested.to_json()));
             }
         }
         m.insert("size".into(), size.into());

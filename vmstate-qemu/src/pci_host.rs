@@ -3,17 +3,20 @@
 //! `i440FX-pcihost`).
 //!
 //! Constructs shown: the smallest section there is (one `u32`), and a
-//! **section-level** `needed` rule. QEMU skips the whole section when its
-//! description's `needed` returns false. The derive has no struct-level
-//! `needed` (a subsection's is on the parent's field), so the rule is
-//! [`PciHost::section_needed`], which a saver calls before writing the
-//! section.
+//! **section-level** `needed` rule (struct-level `needed = path`). QEMU
+//! skips the whole section when its description's `needed` returns false;
+//! a stream writer asks [`VmState::section_needed`] before writing it.
 
 use vmstate_core::VmState;
 
 /// Section `PCIHost` (version 1, minimum 1).
 #[derive(VmState, Clone, Debug, PartialEq)]
-#[vmstate(name = "PCIHost", version = 1, minimum_version = 1)]
+#[vmstate(
+    name = "PCIHost",
+    version = 1,
+    minimum_version = 1,
+    needed = Self::pci_host_needed
+)]
 pub struct PciHost {
     /// The last value written to the `0xcf8` address port.
     pub config_reg: u32,
@@ -34,7 +37,7 @@ impl Default for PciHost {
 
 impl PciHost {
     /// `pci_host_needed`: whether QEMU writes this section at all.
-    pub fn section_needed(&self) -> bool {
+    fn pci_host_needed(&self) -> bool {
         self.mig_enabled
     }
 }

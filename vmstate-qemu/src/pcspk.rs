@@ -1,14 +1,19 @@
 //! `pcspk`: the PC speaker (QEMU 7.2 `hw/audio/pcspk.c`, `vmstate_spk`).
 //!
 //! Constructs shown: a section-level `needed` rule (the `migrate`
-//! property), kept as [`PcSpk::section_needed`] because the derive has no
-//! struct-level `needed`.
+//! property) with struct-level `needed = path`: when it is false a stream
+//! writer leaves the whole section out ([`VmState::section_needed`]).
 
 use vmstate_core::VmState;
 
 /// Section `pcspk` (version 1, minimum 1).
 #[derive(VmState, Clone, Debug, PartialEq)]
-#[vmstate(name = "pcspk", version = 1, minimum_version = 1)]
+#[vmstate(
+    name = "pcspk",
+    version = 1,
+    minimum_version = 1,
+    needed = Self::migrate_needed
+)]
 pub struct PcSpk {
     /// Speaker data enable (port 0x61 bit 1).
     pub data_on: u8,
@@ -32,7 +37,7 @@ impl Default for PcSpk {
 
 impl PcSpk {
     /// `migrate_needed`: whether QEMU writes this section at all.
-    pub fn section_needed(&self) -> bool {
+    fn migrate_needed(&self) -> bool {
         self.migrate
     }
 }

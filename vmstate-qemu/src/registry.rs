@@ -18,24 +18,38 @@
 //! let rt = (e.roundtrip)(&[0x02, 0x7e, 0, 0, 0, 0x1d], 1, &Context::new()).unwrap();
 //! assert_eq!(rt.consumed, 1);
 //! assert_eq!(rt.resaved, [0x02]);
-//! assert!(registry::lookup("0000:00:01.0/PIIX3").is_none()); // not mirrored yet
+//! assert!(rt.needed && rt.record.is_none());
+//! let rt = (e.roundtrip_recorded)(&[0x02], 1, &Context::new()).unwrap();
+//! let json = vmstate_core::record::section_json("port92", 0, &rt.record.unwrap());
+//! assert!(json.ends_with(r#""fields": [{"name": "outport", "type": "uint8", "size": 1}]}"#));
+//! assert_eq!(registry::lookup("0000:00:01.0/PIIX3").unwrap().name, "PIIX3");
+//! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
 //! ```
 
-use vmstate_core::{Context, Error, Reader, VmState, Vmsd};
+use vmstate_core::record::VmsdRecord;
+use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
 
 use crate::{
-    acpi_build, apic, cpu_common, dma, fw_cfg, i2c_bus, i8254, i8259, ioapic, kvm_tpr_opt,
-    pci_host, pckbd, pcspk, port92, serial, timer, vmmouse,
+    acpi_build, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus, i440fx,
+    i8254, i8259, ide, ioapic, kvm_tpr_opt, mc146818rtc, pci_bus, pci_host, pckbd, pcspk, piix3,
+    piix4_pm, port92, ps2, serial, timer, vmmouse,
 };
 
-/// The outcome of [`Entry::roundtrip`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The outcome of [`Entry::roundtrip`] and [`Entry::roundtrip_recorded`].
+#[derive(Clone, Debug)]
 pub struct Roundtrip {
     /// Payload bytes the load consumed (what follows is the footer or the
     /// next section).
     pub consumed: usize,
     /// The payload saved again from the loaded mirror.
     pub resaved: Vec<u8>,
+    /// What the save wrote, for QEMU's vmdesc entry of the section
+    /// ([`vmstate_core::record::section_json`]); only from
+    /// [`Entry::roundtrip_recorded`].
+    pub record: Option<VmsdRecord>,
+    /// Whether the loaded mirror would be sent at all
+    /// ([`VmState::section_needed`]).
+    pub needed: bool,
 }
 
 /// Loads a section payload into a fresh mirror and saves it again.
@@ -55,6 +69,9 @@ pub struct Entry {
     pub type_name: &'static str,
     /// Load into `Default::default()` and save again.
     pub roundtrip: RoundtripFn,
+    /// The same, saving through a recording writer: the outcome has the
+    /// vmdesc record.
+    pub roundtrip_recorded: RoundtripFn,
     /// What QEMU's description has that the mirror lacks; empty when the
     /// mirror is complete.
     pub gaps: &'static str,
@@ -73,17 +90,46 @@ impl Entry {
 /// The generic body of every [`RoundtripFn`]: the mirror's `Default` is the
 /// destination's configuration, which `equal` checks and configuration
 /// fields (`skip`) need.
-fn roundtrip<T: VmState + Clone + Default>(
+fn roundtrip_with<T: VmState + Clone + Default>(
     payload: &[u8],
     version: u32,
     ctx: &Context,
+    record: bool,
 ) -> Result<Roundtrip, Error> {
     let mut dev = T::default();
     let mut r = Reader::from_slice(payload);
     dev.load(&mut r, version, ctx)?;
     let consumed = payload.len() - r.remaining().len();
-    let resaved = dev.to_bytes(ctx)?;
-    Ok(Roundtrip { consumed, resaved })
+    let mut resaved = Vec::new();
+    let mut w = if record {
+        Writer::recording(&mut resaved)
+    } else {
+        Writer::new(&mut resaved)
+    };
+    dev.save(&mut w, ctx)?;
+    let record = w.take_record();
+    Ok(Roundtrip {
+        consumed,
+        resaved,
+        record,
+        needed: dev.section_needed(),
+    })
+}
+
+fn roundtrip<T: VmState + Clone + Default>(
+    payload: &[u8],
+    version: u32,
+    ctx: &Context,
+) -> Result<Roundtrip, Error> {
+    roundtrip_with::<T>(payload, version, ctx, false)
+}
+
+fn roundtrip_recorded<T: VmState + Clone + Default>(
+    payload: &[u8],
+    version: u32,
+    ctx: &Context,
+) -> Result<Roundtrip, Error> {
+    roundtrip_with::<T>(payload, version, ctx, true)
 }
 
 const fn entry<T: VmState + Clone + Default>(type_name: &'static str, gaps: &'static str) -> Entry {
@@ -92,6 +138,7 @@ const fn entry<T: VmState + Clone + Default>(type_name: &'static str, gaps: &'st
         vmsd: T::VMSD,
         type_name,
         roundtrip: roundtrip::<T>,
+        roundtrip_recorded: roundtrip_recorded::<T>,
         gaps,
     }
 }
@@ -100,24 +147,34 @@ const fn entry<T: VmState + Clone + Default>(type_name: &'static str, gaps: &'st
 pub static ENTRIES: &[Entry] = &[
     entry::<timer::Timers>("timer::Timers", ""),
     entry::<cpu_common::CpuCommon>("cpu_common::CpuCommon", ""),
+    entry::<cpu::X86Cpu>("cpu::X86Cpu", ""),
     entry::<kvm_tpr_opt::VapicRomState>("kvm_tpr_opt::VapicRomState", ""),
     entry::<apic::ApicCommon>("apic::ApicCommon", ""),
     entry::<fw_cfg::FwCfg>("fw_cfg::FwCfg", ""),
     entry::<pci_host::PciHost>("pci_host::PciHost", ""),
+    entry::<pci_bus::PciBus>("pci_bus::PciBus", ""),
+    entry::<i440fx::I440fx>("i440fx::I440fx", ""),
     entry::<dma::I8257>("dma::I8257", ""),
+    entry::<piix3::Piix3>("piix3::Piix3", ""),
     entry::<i8259::PicCommon>("i8259::PicCommon", ""),
     entry::<ioapic::IoapicCommon>("ioapic::IoapicCommon", ""),
+    entry::<hpet::Hpet>("hpet::Hpet", ""),
+    entry::<mc146818rtc::Rtc>("mc146818rtc::Rtc", ""),
     entry::<i8254::PitCommon>("i8254::PitCommon", ""),
     entry::<pcspk::PcSpk>("pcspk::PcSpk", ""),
+    entry::<fdc::IsaFdc>("fdc::IsaFdc", ""),
+    entry::<ps2::Ps2Kbd>("ps2::Ps2Kbd", ""),
+    entry::<ps2::Ps2Mouse>("ps2::Ps2Mouse", ""),
     entry::<pckbd::KbdIsa>("pckbd::KbdIsa", ""),
     entry::<vmmouse::VmMouse>("vmmouse::VmMouse", ""),
     entry::<port92::Port92>("port92::Port92", ""),
+    entry::<ide::PciIde>("ide::PciIde", ""),
     entry::<i2c_bus::I2cBus>("i2c_bus::I2cBus", ""),
-    entry::<serial::IsaSerial>(
-        "serial::IsaSerial",
-        "subsections serial/recv_fifo and serial/xmit_fifo (Fifo8 data: vbuffer)",
-    ),
+    entry::<serial::IsaSerial>("serial::IsaSerial", ""),
+    entry::<e1000::E1000>("e1000::E1000", ""),
+    entry::<piix4_pm::Piix4Pm>("piix4_pm::Piix4Pm", ""),
     entry::<acpi_build::AcpiBuild>("acpi_build::AcpiBuild", ""),
+    entry::<globalstate::GlobalState>("globalstate::GlobalState", ""),
 ];
 
 /// The entry that mirrors the section named `idstr`, if any.

@@ -2,13 +2,6 @@
 //! `vmstate_serial`, wrapped by `hw/char/serial-isa.c`'s
 //! `vmstate_isa_serial`; device `isa-serial`).
 //!
-//! **Partial mirror.** Five of the seven subsections are here; the two
-//! FIFO subsections, `serial/recv_fifo` and `serial/xmit_fifo`, hold a
-//! `Fifo8` whose `data` is a `VMSTATE_VBUFFER_UINT32` sized by the FIFO's
-//! `capacity`, which the derive cannot express yet (`vbuffer`). A stream
-//! that carries either (a FIFO that was not empty) fails to load with an
-//! "unknown subsection" error naming it: never a silent misparse.
-//!
 //! Constructs shown:
 //! * a section that wraps a nested struct of the same name, saved at the
 //!   nested struct's own version;
@@ -17,10 +10,15 @@
 //!   `post_load` that derives what absent subsections stand for;
 //! * a **`post_load` check** that rejects inconsistent state, as QEMU's
 //!   does (`tsr_retry` against `LSR.TEMT`), and clamps a value;
-//! * [`Timer`] fields in subsections, one `needed` by "timer armed".
+//! * [`Timer`] fields in subsections, one `needed` by "timer armed";
+//! * the FIFOs, sent only when not empty: a nested [`Fifo8`] (a struct
+//!   field from version 1) whose data is a **variable buffer** sized by
+//!   the FIFO's capacity (`vbuffer`).
 
 use vmstate_core::types::Timer;
 use vmstate_core::VmState;
+
+use crate::fifo8::Fifo8;
 
 /// `UART_IER_THRI`: transmitter-holding-register-empty interrupt enable.
 pub const UART_IER_THRI: u8 = 0x02;
@@ -34,6 +32,8 @@ pub const UART_IIR_FE: u8 = 0xc0;
 pub const UART_LSR_TEMT: u8 = 0x40;
 /// `UART_FCR_FE`: FIFO enable.
 pub const UART_FCR_FE: u8 = 0x01;
+/// `UART_FIFO_LENGTH`: bytes in each FIFO of a 16550A.
+pub const UART_FIFO_LENGTH: u32 = 16;
 /// `MAX_XMIT_RETRY`.
 pub const MAX_XMIT_RETRY: u32 = 4;
 
@@ -101,6 +101,12 @@ pub struct Serial {
     /// Subsection `serial/tsr`.
     #[vmstate(subsection, needed = Self::tsr_needed)]
     pub tsr: SerialTsr,
+    /// Subsection `serial/recv_fifo`.
+    #[vmstate(subsection, needed = Self::recv_fifo_needed)]
+    pub recv_fifo: SerialRecvFifo,
+    /// Subsection `serial/xmit_fifo`.
+    #[vmstate(subsection, needed = Self::xmit_fifo_needed)]
+    pub xmit_fifo: SerialXmitFifo,
     /// Subsection `serial/fifo_timeout_timer`.
     #[vmstate(subsection, needed = Self::fifo_timeout_timer_needed)]
     pub fifo_timeout_timer: SerialFifoTimeoutTimer,
@@ -132,6 +138,8 @@ impl Default for Serial {
             fcr_vmstate: 0,
             thr_ipending: SerialThrIpending::default(),
             tsr: SerialTsr::default(),
+            recv_fifo: SerialRecvFifo::default(),
+            xmit_fifo: SerialXmitFifo::default(),
             fifo_timeout_timer: SerialFifoTimeoutTimer::default(),
             timeout_ipending: SerialTimeoutIpending::default(),
             poll: SerialPoll::default(),
@@ -156,6 +164,16 @@ impl Serial {
     /// `serial_tsr_needed`.
     fn tsr_needed(&self) -> bool {
         self.tsr.tsr_retry != 0
+    }
+
+    /// `serial_recv_fifo_needed`: the receive FIFO holds data.
+    fn recv_fifo_needed(&self) -> bool {
+        !self.recv_fifo.recv_fifo.is_empty()
+    }
+
+    /// `serial_xmit_fifo_needed`: the transmit FIFO holds data.
+    fn xmit_fifo_needed(&self) -> bool {
+        !self.xmit_fifo.xmit_fifo.is_empty()
     }
 
     /// `serial_fifo_timeout_timer_needed`: the timer is armed.
@@ -237,6 +255,41 @@ pub struct SerialTsr {
     pub thr: u8,
     /// Transmit shift register.
     pub tsr: u8,
+}
+
+/// Subsection `serial/recv_fifo` (version 1).
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "serial/recv_fifo", version = 1, minimum_version = 1)]
+pub struct SerialRecvFifo {
+    /// The receive FIFO (`VMSTATE_STRUCT(recv_fifo, ..., 1, vmstate_fifo8,
+    /// Fifo8)`).
+    #[vmstate(version = 1)]
+    pub recv_fifo: Fifo8,
+}
+
+impl Default for SerialRecvFifo {
+    fn default() -> Self {
+        SerialRecvFifo {
+            recv_fifo: Fifo8::new(UART_FIFO_LENGTH),
+        }
+    }
+}
+
+/// Subsection `serial/xmit_fifo` (version 1).
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "serial/xmit_fifo", version = 1, minimum_version = 1)]
+pub struct SerialXmitFifo {
+    /// The transmit FIFO.
+    #[vmstate(version = 1)]
+    pub xmit_fifo: Fifo8,
+}
+
+impl Default for SerialXmitFifo {
+    fn default() -> Self {
+        SerialXmitFifo {
+            xmit_fifo: Fifo8::new(UART_FIFO_LENGTH),
+        }
+    }
 }
 
 /// Subsection `serial/fifo_timeout_timer` (version 1).

@@ -5,17 +5,25 @@
 mod common;
 
 use common::{diff_payload, layout_len, sections, FIXTURES};
-use vmstate_core::Context;
+use vmstate_core::{record, Context};
 use vmstate_qemu::registry;
 
-/// Loads, re-saves and compares one fixture's mirrored sections; returns
-/// one line per failure.
+/// Loads, re-saves and compares one fixture's mirrored sections: the
+/// payload byte for byte, and the vmdesc entry that the re-save records
+/// against the text QEMU wrote into the trailer. Returns one line per
+/// failure and the number of sections checked.
 fn roundtrip_fixture(name: &str) -> (Vec<String>, usize) {
     let stream = common::fixture(name);
     let ctx = Context::new();
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut seen: Vec<(String, u32)> = Vec::new();
     for s in sections(&stream) {
+        let nth = seen
+            .iter()
+            .filter(|(i, n)| *i == s.idstr && *n == s.instance_id)
+            .count();
+        seen.push((s.idstr.clone(), s.instance_id));
         let Some(entry) = registry::lookup(&s.idstr) else {
             continue;
         };
@@ -31,31 +39,41 @@ fn roundtrip_fixture(name: &str) -> (Vec<String>, usize) {
         );
         // The loader sees the whole rest of the stream, as in a real load:
         // it must stop exactly at the payload's end.
-        match (entry.roundtrip)(s.rest, s.version, &ctx) {
-            Err(e) => failures.push(format!("{what}: load or save failed: {e}")),
-            Ok(rt) => {
-                if rt.consumed != s.payload.len() {
-                    failures.push(format!(
-                        "{what}: the load consumed {} bytes, the payload has {}; there: {}",
-                        rt.consumed,
-                        s.payload.len(),
-                        common::field_at(&s.desc, rt.consumed.min(s.payload.len()))
-                    ));
-                }
-                if let Some(d) = diff_payload(&s.desc, s.payload, &rt.resaved) {
-                    failures.push(format!("{what}: re-saved payload differs: {d}"));
-                }
-                if rt.consumed != s.payload.len() || rt.resaved != s.payload {
-                    // A field of the wrong width shifts everything after
-                    // it, and zeros hide where: say where the mirror's
-                    // description departs from QEMU's vmdesc.
-                    let mut errs = Vec::new();
-                    common::check_vmdesc(entry.vmsd, &s.desc, &s.idstr, &mut errs);
-                    for e in errs {
-                        failures.push(format!("{what}: description: {e}"));
-                    }
-                }
+        let rt = match (entry.roundtrip_recorded)(s.rest, s.version, &ctx) {
+            Err(e) => {
+                failures.push(format!("{what}: load or save failed: {e}"));
+                continue;
             }
+            Ok(rt) => rt,
+        };
+        if rt.consumed != s.payload.len() {
+            failures.push(format!(
+                "{what}: the load consumed {} bytes, the payload has {}; there: {}",
+                rt.consumed,
+                s.payload.len(),
+                common::field_at(&s.desc, rt.consumed.min(s.payload.len()))
+            ));
+        }
+        if let Some(d) = diff_payload(&s.desc, s.payload, &rt.resaved) {
+            failures.push(format!("{what}: re-saved payload differs: {d}"));
+        }
+        if !rt.needed {
+            failures.push(format!(
+                "{what}: the loaded mirror says the section is not needed"
+            ));
+        }
+        // The vmdesc entry, exactly as QEMU wrote it.
+        let Some(rec) = rt.record.as_ref() else {
+            failures.push(format!("{what}: the save recorded nothing"));
+            continue;
+        };
+        let value = record::section_value(&s.idstr, s.instance_id, rec);
+        let mine = record::to_qemu_json(&value);
+        let theirs = common::vmdesc_entry_text(&stream, &s.idstr, s.instance_id, nth);
+        if theirs != Some(mine.as_str()) {
+            let d = common::json_diff(&s.desc, &value)
+                .unwrap_or_else(|| "same JSON, different text".to_owned());
+            failures.push(format!("{what}: recorded vmdesc differs: {d}"));
         }
     }
     (failures, checked)
@@ -67,19 +85,30 @@ fn assert_fixture(name: &str, expect_checked: usize) {
     assert_eq!(checked, expect_checked, "{name}: mirrored sections checked");
 }
 
+/// Per fixture: sections mirrored, and sections in the stream.
+const COVERAGE: [(&str, usize, usize); 3] = [
+    ("pc.mig", 30, 30),
+    ("pc-devices.mig", 32, 35),
+    ("pc-nofooter.mig", 30, 30),
+];
+
+fn mirrored(name: &str) -> usize {
+    COVERAGE.iter().find(|c| c.0 == name).map_or(0, |c| c.1)
+}
+
 #[test]
 fn pc_mig_sections_roundtrip() {
-    assert_fixture("pc.mig", 18);
+    assert_fixture("pc.mig", mirrored("pc.mig"));
 }
 
 #[test]
 fn pc_devices_mig_sections_roundtrip() {
-    assert_fixture("pc-devices.mig", 19);
+    assert_fixture("pc-devices.mig", mirrored("pc-devices.mig"));
 }
 
 #[test]
 fn pc_nofooter_mig_sections_roundtrip() {
-    assert_fixture("pc-nofooter.mig", 18);
+    assert_fixture("pc-nofooter.mig", mirrored("pc-nofooter.mig"));
 }
 
 /// The section walk itself: the vmdesc's field sizes add up to each payload
@@ -127,15 +156,7 @@ fn coverage() {
         counts.push((name, mirrored, all.len()));
     }
     println!("{report}");
-    assert_eq!(
-        counts,
-        [
-            ("pc.mig", 18, 30),
-            ("pc-devices.mig", 19, 35),
-            ("pc-nofooter.mig", 18, 30)
-        ],
-        "{report}"
-    );
+    assert_eq!(counts, COVERAGE, "{report}");
 }
 
 /// A mismatch is reported with the field that QEMU's vmdesc places at the
@@ -168,4 +189,60 @@ fn mismatch_names_the_field() {
     // A shorter re-save is reported too.
     let msg = diff_payload(&fw.desc, fw.payload, &fw.payload[..10]).unwrap();
     assert!(msg.contains("lengths 74 vs 10"), "{msg}");
+}
+
+/// The trailer's entries are found as QEMU wrote them, and a recorded
+/// description that departs from QEMU's is reported at the first
+/// difference, by field name.
+#[test]
+fn vmdesc_entries_and_differences() {
+    let stream = common::fixture("pc.mig");
+    assert_eq!(
+        common::vmdesc_entry_text(&stream, "port92", 0, 0),
+        Some(
+            r#"{"name": "port92", "instance_id": 0, "vmsd_name": "port92", "version": 1, "fields": [{"name": "outport", "type": "uint8", "size": 1}]}"#
+        )
+    );
+    assert!(common::vmdesc_entry_text(&stream, "dma", 1, 0).is_some());
+    assert!(common::vmdesc_entry_text(&stream, "dma", 1, 1).is_none());
+    assert!(common::vmdesc_entry_text(&stream, "dma", 2, 0).is_none());
+
+    let all = sections(&stream);
+    let apic = all.iter().find(|s| s.idstr == "apic").unwrap();
+    let mut bad = apic.desc.clone();
+    bad["fields"][4]["size"] = 2.into();
+    assert_eq!(
+        common::json_diff(&apic.desc, &bad).unwrap(),
+        ".fields[4: spurious_vec].size: QEMU has 4, the mirror 2"
+    );
+    let mut bad = apic.desc.clone();
+    let n = bad["fields"].as_array().unwrap().len();
+    bad["fields"].as_array_mut().unwrap().pop();
+    assert_eq!(
+        common::json_diff(&apic.desc, &bad).unwrap(),
+        format!(".fields: QEMU has {n} entries, the mirror {}", n - 1)
+    );
+    let mut bad = apic.desc.clone();
+    bad["subsections"] = serde_json::json!([]);
+    assert_eq!(
+        common::json_diff(&apic.desc, &bad).unwrap(),
+        ".subsections: the mirror has [], QEMU nothing"
+    );
+    assert_eq!(common::json_diff(&apic.desc, &apic.desc), None);
+}
+
+/// A `tmp` field's description is written inline in the field object, as
+/// QEMU's `vmstate_info_tmp` writes it (not under `"struct"`).
+#[test]
+fn tmp_vmdesc_is_inline() {
+    use vmstate_core::{VmState, Writer};
+    let mut reg = vmstate_qemu::cpu::FpReg::default();
+    let mut out = Vec::new();
+    let mut w = Writer::recording(&mut out);
+    reg.save(&mut w, &Context::new()).unwrap();
+    let rec = w.take_record().unwrap();
+    assert_eq!(
+        record::section_json("fpreg", 0, &rec),
+        r#"{"name": "fpreg", "instance_id": 0, "vmsd_name": "fpreg", "version": 0, "fields": [{"name": "tmp", "type": "tmp", "vmsd_name": "fpreg_tmp", "version": 0, "fields": [{"name": "tmp_mant", "type": "uint64", "size": 8}, {"name": "tmp_exp", "type": "uint16", "size": 2}], "size": 10}]}"#
+    );
 }

@@ -10,7 +10,6 @@
 pub mod support;
 
 use serde_json::Value as Json;
-use vmstate_core::desc::{Field, FieldKind, Vmsd};
 
 /// The three QEMU 7.2 streams of a `pc` machine.
 pub const FIXTURES: [&str; 3] = ["pc.mig", "pc-devices.mig", "pc-nofooter.mig"];
@@ -216,146 +215,86 @@ pub fn diff_payload(desc: &Json, want: &[u8], got: &[u8]) -> Option<String> {
     ))
 }
 
-/// The name QEMU's vmdesc writer gives field `i` of `vmsd`: repeated names
-/// get `[k]`, `k` counting the earlier fields of that name.
-fn vmdesc_name(vmsd: &Vmsd, i: usize) -> String {
-    let name = vmsd.fields[i].name;
-    let same = vmsd.fields.iter().filter(|f| f.name == name).count();
-    if same > 1 {
-        let k = vmsd.fields[..i].iter().filter(|f| f.name == name).count();
-        format!("{name}[{k}]")
-    } else {
-        name.to_owned()
+/// The exact text of the vmdesc entry for section `(idstr, instance_id)`
+/// in `stream`'s trailer, as QEMU wrote it; `nth` picks among entries with
+/// the same idstr and instance (0 for the first).
+pub fn vmdesc_entry_text<'a>(
+    stream: &'a [u8],
+    idstr: &str,
+    instance_id: u32,
+    nth: usize,
+) -> Option<&'a str> {
+    let json = support::vmdesc_json(stream)?;
+    let head = format!(r#"{{"name": "{idstr}", "instance_id": {instance_id}, "#);
+    let (start, _) = json.match_indices(head.as_str()).nth(nth)?;
+    // The object ends where its braces balance (outside strings).
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, c) in json[start..].char_indices() {
+        match (in_str, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_str = false,
+            (true, false, _) => {}
+            (false, _, '"') => in_str = true,
+            (false, _, '{') => depth += 1,
+            (false, _, '}') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&json[start..=start + i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The first place where two vmdesc objects differ, as a path and both
+/// values (`None` when equal): where a mirror's recorded description
+/// departs from QEMU's.
+pub fn json_diff(want: &Json, got: &Json) -> Option<String> {
+    diff_at(want, got, String::new())
+}
+
+fn diff_at(want: &Json, got: &Json, path: String) -> Option<String> {
+    match (want, got) {
+        (Json::Object(a), Json::Object(b)) => {
+            for (k, va) in a {
+                let p = format!("{path}.{k}");
+                match b.get(k) {
+                    None => return Some(format!("{p}: QEMU has {va}, the mirror nothing")),
+                    Some(vb) => {
+                        if let Some(d) = diff_at(va, vb, p) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            b.keys()
+                .find(|k| !a.contains_key(*k))
+                .map(|k| format!("{path}.{k}: the mirror has {}, QEMU nothing", b[k]))
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                let label = va["name"]
+                    .as_str()
+                    .or(va["vmsd_name"].as_str())
+                    .map_or_else(|| format!("[{i}]"), |n| format!("[{i}: {n}]"));
+                if let Some(d) = diff_at(va, vb, format!("{path}{label}")) {
+                    return Some(d);
+                }
+            }
+            (a.len() != b.len()).then(|| {
+                format!(
+                    "{path}: QEMU has {} entries, the mirror {}",
+                    a.len(),
+                    b.len()
+                )
+            })
+        }
+        _ => (want != got).then(|| format!("{path}: QEMU has {want}, the mirror {got}")),
     }
 }
 
-/// QEMU's `vmsd_can_compress`: arrays are described once with
-/// `array_len` unless a test or a nested subsection list could change
-/// elements.
-fn can_compress(f: &Field) -> bool {
-    if f.has_exists {
-        return false;
-    }
-    match f.vmsd {
-        Some(v) if f.kind == FieldKind::Struct => {
-            v.subsections.is_empty() && v.fields.iter().all(can_compress)
-        }
-        _ => true,
-    }
-}
-
-/// Checks one vmdesc object (`vmsd_name`, `version`, `fields`,
-/// `subsections`) against a mirror description; pushes every mismatch.
-pub fn check_vmdesc(vmsd: &Vmsd, j: &Json, path: &str, errs: &mut Vec<String>) {
-    let mut err = |m: String| errs.push(format!("{path}: {m}"));
-    if j["vmsd_name"] != vmsd.name {
-        err(format!(
-            "vmsd_name {} vs mirror {}",
-            j["vmsd_name"], vmsd.name
-        ));
-    }
-    if j["version"] != vmsd.version_id {
-        err(format!(
-            "version {} vs mirror {}",
-            j["version"], vmsd.version_id
-        ));
-    }
-    let empty = Vec::new();
-    let jfields = j["fields"].as_array().unwrap_or(&empty);
-    let mut nested = Vec::new();
-    let mut k = 0usize;
-    for (i, f) in vmsd.fields.iter().enumerate() {
-        let name = vmdesc_name(vmsd, i);
-        let at_save = if f.has_exists {
-            // The test's result at save time is only visible in the JSON.
-            jfields.get(k).is_some_and(|e| e["name"] == name.as_str())
-        } else {
-            f.version_id <= vmsd.version_id
-        };
-        if !at_save {
-            continue;
-        }
-        let n = f.array_len.unwrap_or(1);
-        let entries: Vec<&Json> = if n > 1 && !can_compress(f) {
-            (0..n).filter_map(|i| jfields.get(k + i)).collect()
-        } else {
-            jfields.get(k).into_iter().collect()
-        };
-        let want_entries = if n > 1 && !can_compress(f) { n } else { 1 };
-        if entries.len() != want_entries {
-            err(format!("field {name}: missing from the vmdesc"));
-            return;
-        }
-        for (idx, e) in entries.iter().enumerate() {
-            let e_path = format!("{name}#{}", k + idx);
-            if e["name"] != name.as_str() {
-                err(format!("field {e_path}: vmdesc has {}", e["name"]));
-                continue;
-            }
-            if e["type"] != f.info {
-                err(format!(
-                    "field {name}: type {} vs mirror {}",
-                    e["type"], f.info
-                ));
-            }
-            match (n > 1, can_compress(f)) {
-                (true, true) if e["array_len"] != n => {
-                    err(format!("field {name}: array_len {} vs {n}", e["array_len"]))
-                }
-                (true, false) if e["index"] != idx => {
-                    err(format!("field {name}: index {} vs {idx}", e["index"]))
-                }
-                (false, _) if e.get("array_len").is_some() || e.get("index").is_some() => {
-                    err(format!("field {name}: an array in the vmdesc"))
-                }
-                _ => {}
-            }
-            if f.kind == FieldKind::Struct {
-                match f.vmsd {
-                    Some(v) => nested.push((v, e["struct"].clone(), format!("{path}/{name}"))),
-                    None => err(format!("field {name}: struct without a description")),
-                }
-                let size = layout_len(&serde_json::json!({"fields": [
-                    {"name": name, "type": "struct", "struct": e["struct"], "size": e["size"]}
-                ]}));
-                if e["size"] != size {
-                    err(format!("field {name}: struct size {} vs {size}", e["size"]));
-                }
-            } else if e["size"] != f.elem_size {
-                err(format!(
-                    "field {name}: size {} vs mirror {}",
-                    e["size"], f.elem_size
-                ));
-            }
-        }
-        k += entries.len();
-    }
-    if k != jfields.len() {
-        err(format!(
-            "the vmdesc has {} field entries, the mirror accounts for {k}",
-            jfields.len()
-        ));
-    }
-    // Sent subsections: each must be the mirror's, in the mirror's order.
-    let mut last = None;
-    for s in j["subsections"].as_array().unwrap_or(&empty) {
-        let name = s["vmsd_name"].as_str().unwrap_or("?");
-        match vmsd.subsections.iter().position(|m| m.vmsd.name == name) {
-            None => err(format!("subsection {name} is not the mirror's")),
-            Some(p) => {
-                if last.is_some_and(|l| l >= p) {
-                    err(format!("subsection {name} out of order"));
-                }
-                last = Some(p);
-                nested.push((
-                    vmsd.subsections[p].vmsd,
-                    s.clone(),
-                    format!("{path}/{name}"),
-                ));
-            }
-        }
-    }
-    for (v, j, p) in nested {
-        check_vmdesc(v, &j, &p, errs);
-    }
-}
