@@ -297,4 +297,3 @@ fn diff_at(want: &Json, got: &Json, path: String) -> Option<String> {
         _ => (want != got).then(|| format!("{path}: QEMU has {want}, the mirror {got}")),
     }
 }
-
