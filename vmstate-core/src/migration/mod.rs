@@ -9,6 +9,9 @@
 //!   [generic decoder](generic), which is also how their end is found.
 //! * [`StreamWriter`] writes the same records; a stream read and written
 //!   again is byte-identical ([`Stream::to_bytes`]).
+//! * [`DeviceStreamWriter`] writes sections straight from `VmState` values,
+//!   with the vmdesc trailer generated from what they wrote;
+//!   [`Dispatcher`] loads a stream's sections into registered values.
 //! * [`Analyzer`] prints what QEMU's `analyze-migration.py` prints.
 //! * [`edit::set`] changes a field of a decoded section, checked against
 //!   its type.
@@ -33,6 +36,7 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
+mod devices;
 pub mod edit;
 mod error;
 pub mod generic;
@@ -43,6 +47,7 @@ mod vmdesc;
 mod writer;
 
 pub use analyze::{hex_bytes, struct_json, to_python_json, Analyzer};
+pub use devices::{DeviceStreamWriter, DispatchReport, Dispatcher, LoadSection};
 pub use error::{PathSegment, SectionName, StreamError, StreamErrorKind, StreamResult};
 pub use generic::DecodeLimits;
 pub use ram::{

@@ -1,0 +1,263 @@
+//! Streams of derived device state: a [`DeviceStreamWriter`] that writes
+//! FULL sections straight from [`VmState`] values with the vmdesc trailer
+//! generated from what each save wrote, and a [`Dispatcher`] that loads a
+//! stream's FULL sections into registered values by `(idstr, instance)`.
+
+use std::io::Write;
+
+use serde_json::{json, Value as Json};
+
+use super::error::{SectionName, StreamError, StreamResult};
+use super::reader::{Configuration, Payload, SectionKind, Stream};
+use super::writer::{StreamWriter, WriteOptions};
+use crate::context::Context;
+use crate::record;
+use crate::state::VmState;
+use crate::stream::Writer;
+
+/// Writes a device-state stream from derived values: header, optional
+/// configuration, one FULL section per value (skipped when its
+/// [`section_needed`](VmState::section_needed) says no, as QEMU does), EOF,
+/// and a vmdesc trailer in QEMU 7.2's shape built from the saves' records,
+/// so that QEMU's `analyze-migration.py` and [`Stream::parse`] can read it.
+///
+/// ```
+/// use vmstate_core::migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
+/// use vmstate_core::{Context, VmState};
+///
+/// #[derive(VmState, Clone, Default, PartialEq, Debug)]
+/// #[vmstate(name = "port92", version = 1)]
+/// struct Port92 {
+///     outport: u8,
+/// }
+///
+/// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+/// let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
+/// w.configuration("pc-i440fx-7.2")?;
+/// w.section("port92", 0, &mut Port92 { outport: 2 })?;
+/// let bytes = w.finish(4096)?;
+///
+/// let stream = Stream::parse(&bytes, ReadOptions::default())?;
+/// let s = stream.section("port92", 0).unwrap();
+/// assert_eq!(s.vmsd().unwrap().bytes, [2]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct DeviceStreamWriter<W: Write> {
+    w: StreamWriter<W>,
+    ctx: Context,
+    devices: Vec<Json>,
+    next_id: u32,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> DeviceStreamWriter<W> {
+    /// Starts a stream on `inner`: writes the header.
+    pub fn new(inner: W, opts: WriteOptions, ctx: Context) -> StreamResult<Self> {
+        let mut w = StreamWriter::new(inner, opts);
+        w.header()?;
+        Ok(DeviceStreamWriter {
+            w,
+            ctx,
+            devices: Vec::new(),
+            next_id: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The configuration record naming the machine type (QEMU checks it
+    /// against its own).
+    pub fn configuration(&mut self, machine: &str) -> StreamResult<()> {
+        self.w.configuration(&Configuration {
+            offset: 0,
+            machine: machine.to_owned(),
+            subsections: Vec::new(),
+        })
+    }
+
+    /// Saves `value` as the FULL section `(idstr, instance_id)` with the
+    /// next section id (ids count sections in order, from 0). Returns
+    /// whether it was written.
+    pub fn section<T: VmState>(
+        &mut self,
+        idstr: &str,
+        instance_id: u32,
+        value: &mut T,
+    ) -> StreamResult<bool> {
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        self.section_with_id(id, idstr, instance_id, value)
+    }
+
+    /// As [`section`](Self::section), with an explicit section id (QEMU's
+    /// are registration-order counters).
+    pub fn section_with_id<T: VmState>(
+        &mut self,
+        section_id: u32,
+        idstr: &str,
+        instance_id: u32,
+        value: &mut T,
+    ) -> StreamResult<bool> {
+        if !value.section_needed() {
+            return Ok(false);
+        }
+        let name = SectionName {
+            idstr: idstr.to_owned(),
+            instance_id,
+            section_id,
+        };
+        self.buf.clear();
+        let mut rw = Writer::recording(&mut self.buf);
+        value
+            .save(&mut rw, &self.ctx)
+            .map_err(|e| StreamError::from(e).in_section(&name))?;
+        let rec = rw.take_record();
+        let version = T::VMSD.version_id;
+        self.w
+            .full_section(section_id, idstr, instance_id, version, &self.buf)
+            .map_err(|e| e.in_section(&name))?;
+        if let Some(rec) = rec {
+            self.devices
+                .push(record::section_value(idstr, instance_id, &rec));
+        }
+        Ok(true)
+    }
+
+    /// Writes EOF and the vmdesc trailer (`page_size` is the target page
+    /// size QEMU records, 4096 on x86), and returns the target.
+    pub fn finish(mut self, page_size: u64) -> StreamResult<W> {
+        self.w.eof()?;
+        let desc = json!({ "page_size": page_size, "devices": self.devices });
+        self.w.vmdesc(record::to_qemu_json(&desc).as_bytes())?;
+        self.w.flush()?;
+        Ok(self.w.into_inner())
+    }
+}
+
+/// Loads a value from one section payload (implemented for every
+/// `VmState + Clone`: a transactional load that must consume the payload
+/// exactly). One call per section, so dynamic dispatch costs nothing here.
+pub trait LoadSection {
+    /// Loads `payload`, saved at stream version `version`.
+    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()>;
+}
+
+impl<T: VmState + Clone> LoadSection for T {
+    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()> {
+        let mut r = crate::Reader::from_slice(payload);
+        let mut scratch = self.clone();
+        scratch.load(&mut r, version, ctx)?;
+        let left = r.remaining().len();
+        if left != 0 {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Invalid {
+                    message: "the section payload is longer than the description reads",
+                },
+                r.offset(),
+            ));
+        }
+        *self = scratch;
+        Ok(())
+    }
+}
+
+/// Routes the FULL sections of a parsed [`Stream`] to registered values by
+/// `(idstr, instance_id)`, as QEMU's `find_se` does.
+///
+/// ```
+/// # use vmstate_core::migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
+/// # use vmstate_core::{Context, VmState};
+/// # #[derive(VmState, Clone, Default, PartialEq, Debug)]
+/// # #[vmstate(name = "port92", version = 1)]
+/// # struct Port92 { outport: u8 }
+/// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+/// # let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
+/// # w.section("port92", 0, &mut Port92 { outport: 2 })?;
+/// # let bytes = w.finish(4096)?;
+/// let stream = Stream::parse(&bytes, ReadOptions::default())?;
+/// let mut port92 = Port92::default();
+/// let mut d = Dispatcher::new(Context::new());
+/// d.register("port92", 0, &mut port92);
+/// let report = d.load(&stream)?;
+/// assert_eq!((report.loaded, report.unknown.len()), (1, 0));
+/// drop(d);
+/// assert_eq!(port92.outport, 2);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Dispatcher<'a> {
+    ctx: Context,
+    targets: Vec<(String, u32, &'a mut dyn LoadSection)>,
+}
+
+/// What a [`Dispatcher::load`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Sections loaded into registered values.
+    pub loaded: usize,
+    /// FULL sections no value was registered for (QEMU would fail with
+    /// "Unknown section or instance"; the caller decides).
+    pub unknown: Vec<SectionName>,
+    /// Registered values no section arrived for (QEMU cannot tell either);
+    /// their `section_id` is 0.
+    pub missing: Vec<SectionName>,
+}
+
+impl<'a> Dispatcher<'a> {
+    /// An empty dispatcher loading with `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Dispatcher {
+            ctx,
+            targets: Vec::new(),
+        }
+    }
+
+    /// Loads the section `(idstr, instance_id)` into `target`.
+    pub fn register(&mut self, idstr: &str, instance_id: u32, target: &'a mut dyn LoadSection) {
+        self.targets.push((idstr.to_owned(), instance_id, target));
+    }
+
+    /// Loads every FULL section that has a registered target. A failed
+    /// load stops there with an error naming the section; targets loaded
+    /// before it keep their new state, the failing one its old state.
+    pub fn load(&mut self, stream: &Stream) -> StreamResult<DispatchReport> {
+        let mut report = DispatchReport::default();
+        let mut seen = vec![false; self.targets.len()];
+        for s in stream.sections() {
+            if s.kind != SectionKind::Full {
+                continue;
+            }
+            let Payload::Vmsd(v) = &s.payload else {
+                continue;
+            };
+            let hit = self
+                .targets
+                .iter_mut()
+                .enumerate()
+                .find(|(_, (id, inst, _))| *id == s.idstr && *inst == s.instance_id);
+            match hit {
+                Some((i, (_, _, target))) => {
+                    target
+                        .load_section(&v.bytes, s.version_id, &self.ctx)
+                        .map_err(|e| StreamError::from(e).rebase(s.payload_offset))
+                        .map_err(|e| e.in_section(&s.name()))?;
+                    if let Some(flag) = seen.get_mut(i) {
+                        *flag = true;
+                    }
+                    report.loaded += 1;
+                }
+                None => report.unknown.push(s.name()),
+            }
+        }
+        for ((idstr, instance_id, _), seen) in self.targets.iter().zip(seen) {
+            if !seen {
+                report.missing.push(SectionName {
+                    idstr: idstr.clone(),
+                    instance_id: *instance_id,
+                    section_id: 0,
+                });
+            }
+        }
+        Ok(report)
+    }
+}
