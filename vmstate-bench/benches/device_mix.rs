@@ -1,0 +1,128 @@
+//! Benchmark 1: the device mix (308 bytes), saved into a `Vec<u8>` and
+//! loaded from a `&[u8]`, four ways on identical bytes:
+//!
+//! * `derived`: `#[derive(VmState)]` (save; load in place and the
+//!   transactional `load`, which clones the struct first);
+//! * `byteorder`: hand-written `byteorder` code for the same struct, the
+//!   practical limit (load in place, and into a clone like `load`);
+//! * `binrw`: `#[binrw] #[brw(big)]` on an equivalent struct with the same
+//!   wire layout, the peer derive (it reads through `Read + Seek` and
+//!   returns a new value);
+//! * `generic`: the table-driven decoder of issue 4
+//!   (`vmstate_core::migration::generic`), which decodes with nothing but a
+//!   description into a value tree (as `vmstate analyze` does), and its
+//!   encoder; given the device mix's own description table.
+//!
+//! All encoders are checked to produce the same bytes, and all decoders to
+//! give the same value, before anything is measured.
+//!
+//! `cargo bench -p vmstate-bench --bench device_mix`
+
+mod common;
+
+use std::hint::black_box;
+use std::io::Cursor;
+
+use binrw::{BinRead, BinWrite};
+use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
+use vmstate_core::migration::generic;
+use vmstate_core::{Context, Reader, VmState, Writer};
+
+fn device_mix(c: &mut Criterion) {
+    let ctx = Context::new();
+    let mut dev = DeviceMix::sample();
+    let bytes = same_bytes_everywhere(&mut dev, &ctx);
+    let br = BrMix::from(&dev);
+    let desc = struct_desc(DeviceMix::VMSD);
+    let value = generic::decode_payload(&desc, &bytes, 0).unwrap();
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+
+    let mut g = c.benchmark_group("device_mix/save");
+    g.throughput(Throughput::Bytes(PAYLOAD_LEN as u64));
+    g.bench_function("derived", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(&mut dev)
+                .save(&mut Writer::new(&mut out), &ctx)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("byteorder", |b| {
+        b.iter(|| {
+            out.clear();
+            hand_save(black_box(&dev), &mut out).unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("binrw", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(&br).write(&mut Cursor::new(&mut out)).unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("generic", |b| {
+        b.iter(|| {
+            out.clear();
+            generic::encode_struct(&desc, black_box(&value), &mut out).unwrap();
+            black_box(&out);
+        })
+    });
+    g.finish();
+
+    let mut target = DeviceMix::default();
+    let mut g = c.benchmark_group("device_mix/load");
+    g.throughput(Throughput::Bytes(PAYLOAD_LEN as u64));
+    g.bench_function("derived_in_place", |b| {
+        b.iter(|| {
+            let mut r = Reader::from_slice(black_box(&bytes));
+            target.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("derived_transactional", |b| {
+        b.iter(|| {
+            let mut r = Reader::from_slice(black_box(&bytes));
+            target.load(&mut r, VERSION, &ctx).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("byteorder_in_place", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            hand_load(&mut target, &mut r, VERSION).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("byteorder_into_clone", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            let mut scratch = target.clone();
+            hand_load(&mut scratch, &mut r, VERSION).unwrap();
+            target = scratch;
+            black_box(&target);
+        })
+    });
+    g.bench_function("binrw", |b| {
+        b.iter(|| {
+            let mut cur = Cursor::new(black_box(&bytes[..]));
+            black_box(BrMix::read_args(&mut cur, (VERSION,)).unwrap());
+        })
+    });
+    g.bench_function("generic", |b| {
+        b.iter(|| black_box(generic::decode_payload(&desc, black_box(&bytes), 0).unwrap()))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = device_mix
+}
+criterion_main!(benches);

@@ -1,0 +1,213 @@
+//! A driver for `valgrind --tool=callgrind`: runs one operation of the
+//! benches N times, each call in its own `#[inline(never)]` function, so
+//! that instructions per operation can be read off a profile (callgrind
+//! counts instructions, which do not depend on the machine's load).
+//!
+//! ```sh
+//! CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+//!   cargo build --release -p vmstate-bench --example callgrind
+//! valgrind --tool=callgrind --callgrind-out-file=cg.out \
+//!   target/release/examples/callgrind mix_load_derived 10000
+//! callgrind_annotate cg.out
+//! ```
+//!
+//! `callgrind list` prints the operations.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::io::Cursor;
+
+use binrw::{BinRead, BinWrite};
+use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
+use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
+use vmstate_bench::device::{DeviceMix, VERSION};
+use vmstate_core::migration::{generic, StructDesc, StructValue};
+use vmstate_core::{Context, Reader, VmState, Writer};
+
+struct Env {
+    ctx: Context,
+    dev: DeviceMix,
+    target: DeviceMix,
+    bytes: Vec<u8>,
+    br: BrMix,
+    desc: StructDesc,
+    value: StructValue,
+    out: Vec<u8>,
+    u8s: Box<BulkU8>,
+    u32s: Box<BulkU32>,
+    u64s: Box<BulkU64>,
+    bulk_u8: Vec<u8>,
+    bulk_u32: Vec<u8>,
+    bulk_u64: Vec<u8>,
+}
+
+#[inline(never)]
+fn mix_save_derived(e: &mut Env) {
+    e.out.clear();
+    e.dev.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn mix_save_byteorder(e: &mut Env) {
+    e.out.clear();
+    hand_save(&e.dev, &mut e.out).unwrap();
+}
+
+#[inline(never)]
+fn mix_save_binrw(e: &mut Env) {
+    e.out.clear();
+    e.br.write(&mut Cursor::new(&mut e.out)).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_derived(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.bytes);
+    e.target
+        .load_state_in_place(&mut r, VERSION, &e.ctx)
+        .unwrap();
+}
+
+#[inline(never)]
+fn mix_load_transactional(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.bytes);
+    e.target.load(&mut r, VERSION, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_byteorder(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    hand_load(&mut e.target, &mut r, VERSION).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_binrw(e: &mut Env) {
+    let mut cur = Cursor::new(&e.bytes[..]);
+    black_box(BrMix::read_args(&mut cur, (VERSION,)).unwrap());
+}
+
+#[inline(never)]
+fn mix_save_generic(e: &mut Env) {
+    e.out.clear();
+    generic::encode_struct(&e.desc, &e.value, &mut e.out).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_generic(e: &mut Env) {
+    black_box(generic::decode_payload(&e.desc, &e.bytes, 0).unwrap());
+}
+
+#[inline(never)]
+fn bulk_u8_save(e: &mut Env) {
+    e.out.clear();
+    e.u8s.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn bulk_u8_load(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.bulk_u8);
+    e.u8s.load_state_in_place(&mut r, 1, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn bulk_u32_save(e: &mut Env) {
+    e.out.clear();
+    e.u32s.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn bulk_u32_load(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.bulk_u32);
+    e.u32s.load_state_in_place(&mut r, 1, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn bulk_u64_save(e: &mut Env) {
+    e.out.clear();
+    e.u64s.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn bulk_u64_load(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.bulk_u64);
+    e.u64s.load_state_in_place(&mut r, 1, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn memcpy_1mib(e: &mut Env) {
+    e.out.clear();
+    e.out.extend_from_slice(&e.bulk_u8);
+}
+
+type Op = fn(&mut Env);
+
+const OPS: &[(&str, Op)] = &[
+    ("mix_save_derived", mix_save_derived),
+    ("mix_save_byteorder", mix_save_byteorder),
+    ("mix_save_binrw", mix_save_binrw),
+    ("mix_load_derived", mix_load_derived),
+    ("mix_load_transactional", mix_load_transactional),
+    ("mix_load_byteorder", mix_load_byteorder),
+    ("mix_load_binrw", mix_load_binrw),
+    ("mix_save_generic", mix_save_generic),
+    ("mix_load_generic", mix_load_generic),
+    ("bulk_u8_save", bulk_u8_save),
+    ("bulk_u8_load", bulk_u8_load),
+    ("bulk_u32_save", bulk_u32_save),
+    ("bulk_u32_load", bulk_u32_load),
+    ("bulk_u64_save", bulk_u64_save),
+    ("bulk_u64_load", bulk_u64_load),
+    ("memcpy_1mib", memcpy_1mib),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args.get(1).map(String::as_str).unwrap_or("list");
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let Some(&(_, op)) = OPS.iter().find(|(o, _)| *o == name) else {
+        for (o, _) in OPS {
+            println!("{o}");
+        }
+        return;
+    };
+
+    let ctx = Context::new();
+    let mut dev = DeviceMix::sample();
+    let bytes = same_bytes_everywhere(&mut dev, &ctx);
+    let br = BrMix::from(&dev);
+    let desc = struct_desc(DeviceMix::VMSD);
+    let value = generic::decode_payload(&desc, &bytes, 0).unwrap();
+    let mut env = Env {
+        ctx,
+        target: DeviceMix::default(),
+        bytes,
+        br,
+        desc,
+        value,
+        dev,
+        out: Vec::with_capacity(2 * BULK_BYTES),
+        u8s: BulkU8::boxed_pattern(),
+        u32s: BulkU32::boxed_pattern(),
+        u64s: BulkU64::boxed_pattern(),
+        bulk_u8: Vec::new(),
+        bulk_u32: Vec::new(),
+        bulk_u64: Vec::new(),
+    };
+    env.bulk_u8 = env.u8s.to_bytes(&env.ctx).unwrap();
+    env.bulk_u32 = env.u32s.to_bytes(&env.ctx).unwrap();
+    env.bulk_u64 = env.u64s.to_bytes(&env.ctx).unwrap();
+    // Check the hand-written load agrees once more (and use it).
+    let mut back = DeviceMix::default();
+    hand_load(&mut back, &mut &env.bytes[..], VERSION).unwrap();
+    assert_eq!(back, env.dev);
+    let mut out = Vec::new();
+    hand_save(&back, &mut out).unwrap();
+    assert_eq!(out, env.bytes);
+
+    for _ in 0..n {
+        op(black_box(&mut env));
+    }
+    black_box(&env.out);
+    eprintln!("{name}: {n} calls");
+}

@@ -1,0 +1,43 @@
+//! Shared fixtures for the benchmarks of issue 6 (`cargo bench -p
+//! vmstate-bench`) and for the tests that back their claims (`tests/`).
+//!
+//! * [`device`]: the device mix, a derived struct of a few hundred bytes;
+//! * [`bulk`]: 1 MiB of `u8`, `u32` and `u64` in derived structs;
+//! * [`pc`]: mirrors of five QEMU 7.2 device descriptions (copied from the
+//!   root crate's `tests/pc_payloads.rs`) and a locator for their sections
+//!   in `tests/fixtures/qemu-7.2/pc.mig`;
+//! * [`CountingWrite`]: a sink that counts the `write` calls it gets.
+//!
+//! Only `vmstate-core` is a dependency here; the competitors (byteorder,
+//! binrw) are dev-dependencies used by the benches themselves.
+
+pub mod bulk;
+pub mod device;
+pub mod pc;
+
+use std::io::{self, Write};
+
+/// A `Write` that keeps nothing and counts what it is given: one `write`
+/// call is what a syscall would be for a file, pipe or socket.
+#[derive(Debug, Default)]
+pub struct CountingWrite {
+    /// Calls to `write`.
+    pub writes: usize,
+    /// Bytes accepted.
+    pub bytes: usize,
+    /// Calls to `flush`.
+    pub flushes: usize,
+}
+
+impl Write for CountingWrite {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        self.bytes += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flushes += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+//! Benchmark 5: heap allocations, counted by a global allocator that
+//! counts per thread (tests run on parallel threads).
+//!
+//! * saving a fixed-size struct into a pre-sized `Vec` allocates nothing;
+//! * `load_state_in_place` from a slice allocates nothing;
+//! * the transactional `load` of a struct without heap fields allocates
+//!   nothing either: its one `clone()` is a copy of plain data;
+//! * a reader over `std::io::Read` allocates its buffer once, not per
+//!   field or per load.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
+use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
+use vmstate_bench::pc;
+use vmstate_core::{Context, Reader, VmState, Writer};
+
+struct Counting;
+
+thread_local! {
+    /// Allocations (alloc, alloc_zeroed, realloc) made by this thread.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // Const-initialised and without destructor: never allocates, never
+    // fails, even while the thread exits.
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations this thread made meanwhile.
+fn allocations<R>(f: impl FnOnce() -> R) -> (u64, R) {
+    let before = ALLOCS.with(Cell::get);
+    let r = f();
+    (ALLOCS.with(Cell::get) - before, r)
+}
+
+#[test]
+fn the_counter_counts() {
+    let (n, v) = allocations(|| vec![1u8; 10]);
+    assert_eq!((n, v.len()), (1, 10));
+}
+
+#[test]
+fn save_into_a_presized_vec_allocates_nothing() {
+    let ctx = Context::new();
+    let mut dev = DeviceMix::sample();
+    let mut out = Vec::with_capacity(PAYLOAD_LEN);
+    let (n, ()) = allocations(|| {
+        for _ in 0..100 {
+            out.clear();
+            dev.save(&mut Writer::new(&mut out), &ctx).unwrap();
+        }
+    });
+    assert_eq!(out.len(), PAYLOAD_LEN);
+    assert_eq!(n, 0, "allocations for 100 saves of the device mix");
+
+    // 1 MiB arrays of every width: chunks are converted on the stack.
+    let mut u8s = BulkU8::boxed_pattern();
+    let mut u32s = BulkU32::boxed_pattern();
+    let mut u64s = BulkU64::boxed_pattern();
+    let mut out = Vec::with_capacity(BULK_BYTES);
+    let (n, ()) = allocations(|| {
+        out.clear();
+        u8s.save(&mut Writer::new(&mut out), &ctx).unwrap();
+        out.clear();
+        u32s.save(&mut Writer::new(&mut out), &ctx).unwrap();
+        out.clear();
+        u64s.save(&mut Writer::new(&mut out), &ctx).unwrap();
+    });
+    assert_eq!(out.len(), BULK_BYTES);
+    assert_eq!(n, 0, "allocations for saving 3 MiB of bulk arrays");
+}
+
+#[test]
+fn load_in_place_from_a_slice_allocates_nothing() {
+    let ctx = Context::new();
+    let mut src = DeviceMix::sample();
+    let bytes = src.to_bytes(&ctx).unwrap();
+    let mut dev = DeviceMix::default();
+    let (n, ()) = allocations(|| {
+        for _ in 0..100 {
+            let mut r = Reader::from_slice(&bytes);
+            dev.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
+        }
+    });
+    assert_eq!(dev, src);
+    assert_eq!(n, 0, "allocations for 100 in-place loads of the device mix");
+
+    let mut u32s = BulkU32::boxed_pattern();
+    let wire = u32s.to_bytes(&ctx).unwrap();
+    let mut dst = BulkU32::boxed();
+    let (n, ()) = allocations(|| {
+        dst.load_state_in_place(&mut Reader::from_slice(&wire), 1, &ctx)
+            .unwrap();
+    });
+    assert!(dst.data == u32s.data);
+    assert_eq!(n, 0, "allocations for an in-place load of 1 MiB of u32");
+}
+
+#[test]
+fn transactional_load_of_plain_data_allocates_nothing() {
+    // `load` clones the destination first; for a struct without heap
+    // fields the clone is a copy and allocates nothing.
+    let ctx = Context::new();
+    let mut src = DeviceMix::sample();
+    let bytes = src.to_bytes(&ctx).unwrap();
+    let mut dev = DeviceMix::default();
+    let (n, ()) = allocations(|| {
+        for _ in 0..100 {
+            dev.load(&mut Reader::from_slice(&bytes), VERSION, &ctx)
+                .unwrap();
+        }
+    });
+    assert_eq!(dev, src);
+    assert_eq!(n, 0, "allocations for 100 transactional loads");
+
+    // The same for the real pc.mig payloads, hooks and subsections
+    // included (pckbd has two subsections and three hooks).
+    let mut kbd = pc::Pckbd::default();
+    let p = pc::payload(&mut kbd, "pckbd", 0);
+    let mut cpu = pc::CpuCommon::default();
+    let q = pc::payload(&mut cpu, "cpu_common", 0);
+    let (n, ()) = allocations(|| {
+        for _ in 0..100 {
+            kbd.load(&mut Reader::from_slice(p.bytes), p.version, &ctx)
+                .unwrap();
+            cpu.load(&mut Reader::from_slice(q.bytes), q.version, &ctx)
+                .unwrap();
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "allocations for 200 transactional loads of pc.mig payloads"
+    );
+}
+
+#[test]
+fn io_reader_allocates_its_buffer_once() {
+    // 100 payloads back to back through one reader over `std::io::Read`:
+    // one allocation (the reader's 64 KiB buffer), none per field or load.
+    let ctx = Context::new();
+    let mut src = DeviceMix::sample();
+    let one = src.to_bytes(&ctx).unwrap();
+    let stream = one.repeat(100);
+    let mut dev = DeviceMix::default();
+    let (n, ()) = allocations(|| {
+        let mut r = Reader::new(&stream[..]);
+        for _ in 0..100 {
+            dev.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
+        }
+        assert_eq!(r.offset(), stream.len() as u64);
+    });
+    assert_eq!(dev, src);
+    assert_eq!(n, 1, "allocations for 100 loads through one io reader");
+}
+
+#[test]
+fn to_bytes_grows_its_vec() {
+    // The convenience `to_bytes` starts from an empty `Vec` and grows it:
+    // a few allocations per call, none per field. Save into a pre-sized
+    // `Vec` (above) to avoid them.
+    let ctx = Context::new();
+    let mut dev = DeviceMix::sample();
+    let (n, bytes) = allocations(|| dev.to_bytes(&ctx).unwrap());
+    assert_eq!(bytes.len(), PAYLOAD_LEN);
+    println!("to_bytes of the device mix: {n} allocations (Vec growth)");
+    assert!((1..=8).contains(&n), "{n}");
+}
