@@ -44,11 +44,28 @@ pub trait VmField: Sized {
     /// Writes consecutive elements; scalars override it with a bulk copy.
     fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         for (i, item) in items.iter_mut().enumerate() {
-            w.record_elem();
             item.save(w, ctx).map_err(|e| e.index(i))?;
-            w.record_end();
         }
         Ok(())
+    }
+
+    /// [`save`](VmField::save) for a [`Writer::recording`]: also reports
+    /// what was written, for the vmdesc. Only types with nested
+    /// descriptions or per-element sizes override it; the ordinary save path
+    /// never pays for recording.
+    #[doc(hidden)]
+    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        self.save(w, ctx)
+    }
+
+    /// [`save_slice`](VmField::save_slice) for a recording writer.
+    #[doc(hidden)]
+    fn save_slice_recorded<W: Write>(
+        items: &mut [Self],
+        w: &mut Writer<W>,
+        ctx: &Context,
+    ) -> Result<()> {
+        Self::save_slice(items, w, ctx)
     }
 
     /// Reads consecutive elements; scalars override it with a bulk copy.
@@ -225,9 +242,37 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
         T::save_slice(items.as_flattened_mut(), w, ctx)
     }
 
+    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        T::save_slice_recorded(self, w, ctx)
+    }
+
+    fn save_slice_recorded<W: Write>(
+        items: &mut [Self],
+        w: &mut Writer<W>,
+        ctx: &Context,
+    ) -> Result<()> {
+        T::save_slice_recorded(items.as_flattened_mut(), w, ctx)
+    }
+
     fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         T::load_slice(items.as_flattened_mut(), r, ctx)
     }
+}
+
+/// Element-by-element recorded save, for types whose elements have their
+/// own sizes in the vmdesc (structs, pointer slots).
+#[doc(hidden)]
+pub fn save_elems_recorded<T: VmField, W: Write>(
+    items: &mut [T],
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    for (i, item) in items.iter_mut().enumerate() {
+        w.record_elem();
+        item.save_recorded(w, ctx).map_err(|e| e.index(i))?;
+        w.record_end();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

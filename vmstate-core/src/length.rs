@@ -75,14 +75,17 @@ pub fn length<C: CountField>(
     usize::try_from(n).map_err(|_| too_big())
 }
 
-/// Saves the first `n` elements of a fixed array.
+/// Saves the first `n` elements of a fixed array (`recorded`: for a
+/// recording writer).
 pub fn save_prefix<T: VmField, W: Write>(
     items: &mut [T],
     n: usize,
     w: &mut Writer<W>,
     ctx: &Context,
+    recorded: bool,
 ) -> Result<()> {
     match items.get_mut(..n) {
+        Some(head) if recorded => T::save_slice_recorded(head, w, ctx),
         Some(head) => T::save_slice(head, w, ctx),
         None => Err(internal_len(w.offset())),
     }
@@ -118,6 +121,7 @@ pub fn save_vec<T: VmField, W: Write>(
     count_field: &'static str,
     w: &mut Writer<W>,
     ctx: &Context,
+    recorded: bool,
 ) -> Result<()> {
     if v.len() != n {
         return Err(Error::new(
@@ -129,7 +133,11 @@ pub fn save_vec<T: VmField, W: Write>(
             w.offset(),
         ));
     }
-    T::save_slice(v, w, ctx)
+    if recorded {
+        T::save_slice_recorded(v, w, ctx)
+    } else {
+        T::save_slice(v, w, ctx)
+    }
 }
 
 /// Elements read per step into a `Vec`: its capacity never runs more than

@@ -8,7 +8,7 @@ pub use crate::codec::{Codec, VmTmp};
 pub use crate::context::Context;
 pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
 pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
-pub use crate::field::VmField;
+pub use crate::field::{save_elems_recorded, VmField};
 pub use crate::length::{
     bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,
 };
@@ -22,6 +22,21 @@ pub use std::result::Result::{Err, Ok};
 
 /// QEMU_VM_SUBSECTION.
 pub const SUBSECTION: u8 = 0x05;
+
+/// The error for a stream version outside `min..=version_id` (generated
+/// code compares against literals and calls this only on failure).
+#[cold]
+pub fn version_error(vmsd: &'static Vmsd, version: u32, offset: u64) -> Error {
+    match check_version(vmsd, version, offset) {
+        Err(e) => e,
+        Ok(()) => Error::new(
+            ErrorKind::Invalid {
+                message: "internal: version within range",
+            },
+            offset,
+        ),
+    }
+}
 
 /// Rejects stream versions outside `min..=version_id`.
 #[inline]
@@ -159,7 +174,20 @@ pub fn save_subsection_header<W: Write>(w: &mut Writer<W>, vmsd: &'static Vmsd) 
 /// the enclosing level. A name with the parent's prefix that is not one of
 /// its subsections is an error. Returns the subsection's index and its
 /// version, truncated to 8 bits as QEMU does.
+#[inline(always)]
 pub fn next_subsection<S: Source>(
+    r: &mut Reader<S>,
+    parent: &'static Vmsd,
+) -> Result<Option<(usize, u32)>> {
+    // The common case, no subsection, is one inlined byte test.
+    match r.peek(1)? {
+        [SUBSECTION] => next_subsection_named(r, parent),
+        _ => Ok(None),
+    }
+}
+
+#[inline(never)]
+fn next_subsection_named<S: Source>(
     r: &mut Reader<S>,
     parent: &'static Vmsd,
 ) -> Result<Option<(usize, u32)>> {
@@ -278,11 +306,17 @@ pub fn save_tmp<T: VmTmp<P>, P, W: Write>(
     parent: &P,
     w: &mut Writer<W>,
     ctx: &Context,
+    recorded: bool,
 ) -> Result<()> {
     let mut tmp = T::default();
     tmp.fill_from_parent(parent)
         .map_err(|e| Error::hook("pre_save", e, w.offset()))?;
-    tmp.save_state(w, ctx)
+    let version = T::VMSD.version_id;
+    if recorded {
+        tmp.save_state_v_recorded(w, version, ctx)
+    } else {
+        tmp.save_state_v(w, version, ctx)
+    }
 }
 
 /// Loads a `VmTmp` temporary at `version` and applies it to the parent.

@@ -38,6 +38,21 @@ pub trait VmState: Sized {
         self.save_state_v(w, Self::VMSD.version_id, ctx)
     }
 
+    /// [`save_state_v`](VmState::save_state_v) that also reports what it
+    /// writes to a [`Writer::recording`], for the vmdesc. The derive
+    /// generates it next to the plain one, so ordinary saves never pay for
+    /// recording; a hand-written impl that does not override it saves
+    /// without records.
+    #[doc(hidden)]
+    fn save_state_v_recorded<W: Write>(
+        &mut self,
+        w: &mut Writer<W>,
+        version: u32,
+        ctx: &Context,
+    ) -> Result<()> {
+        self.save_state_v(w, version, ctx)
+    }
+
     /// Loads a payload saved at stream version `version`: version check,
     /// `pre_load`, fields, subsections, `post_load(version)`.
     ///
@@ -61,8 +76,13 @@ pub trait VmState: Sized {
     /// Saves the payload (fields and subsections, no section header).
     /// Errors name the full path, starting with the description's name.
     fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
-        self.save_state(w, ctx)
-            .map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
+        let version = Self::VMSD.version_id;
+        let res = if w.is_recording() {
+            self.save_state_v_recorded(w, version, ctx)
+        } else {
+            self.save_state_v(w, version, ctx)
+        };
+        res.map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
     }
 
     /// Loads a payload saved at stream `version` (the section's version).

@@ -113,7 +113,8 @@ fn expand(cont: &Container) -> TokenStream {
             }
         }
     });
-    let save_body = save_body(&p, cont, &subsections);
+    let save_plain = save_body(&p, cont, &subsections, false);
+    let save_body_recorded = save_body(&p, cont, &subsections, true);
     let load_body = load_body(&p, cont, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
@@ -150,7 +151,16 @@ fn expand(cont: &Container) -> TokenStream {
                 __version: u32,
                 __ctx: &#p::Context,
             ) -> #p::Result<()> {
-                #save_body
+                #save_plain
+            }
+
+            fn save_state_v_recorded<__W: #p::IoWrite>(
+                &mut self,
+                __w: &mut #p::Writer<__W>,
+                __version: u32,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                #save_body_recorded
             }
 
             fn load_state_in_place<__S: #p::Source>(
@@ -182,6 +192,27 @@ fn expand(cont: &Container) -> TokenStream {
                 __ctx: &#p::Context,
             ) -> #p::Result<()> {
                 <Self as #p::VmState>::save_state(self, __w, __ctx)
+            }
+
+            fn save_recorded<__W: #p::IoWrite>(
+                &mut self,
+                __w: &mut #p::Writer<__W>,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                <Self as #p::VmState>::save_state_v_recorded(
+                    self,
+                    __w,
+                    <Self as #p::VmState>::VMSD.version_id,
+                    __ctx,
+                )
+            }
+
+            fn save_slice_recorded<__W: #p::IoWrite>(
+                __items: &mut [Self],
+                __w: &mut #p::Writer<__W>,
+                __ctx: &#p::Context,
+            ) -> #p::Result<()> {
+                #p::save_elems_recorded(__items, __w, __ctx)
             }
 
             #[inline]
@@ -246,7 +277,21 @@ fn void_ptr_guard(p: &TokenStream, cont: &Container, offset: TokenStream) -> Opt
     Some(quote!(#p::require_cpr(__ctx, #offset).map_err(|__e| __e.field(#name))?;))
 }
 
-fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
+/// The save body; `recorded` generates the variant for a recording writer
+/// (vmdesc events around every field), the other has none.
+fn save_body(
+    p: &TokenStream,
+    cont: &Container,
+    subsections: &[&Field],
+    recorded: bool,
+) -> TokenStream {
+    let dir = if recorded {
+        Dir::SaveRecorded
+    } else {
+        Dir::Save
+    };
+    // Recording events exist only in the recorded variant.
+    let rec = |t: TokenStream| if recorded { t } else { quote!() };
     let guard = void_ptr_guard(p, cont, quote!(__w.offset()));
     let mut prelude = Vec::new();
     let mut body = Vec::new();
@@ -261,14 +306,16 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             let member = f.member;
             prelude.push(quote!(self.#member = #p::VoidPtr::addr_u64(&self.#src);));
         }
-        if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+        if let Some(stmt) = fields::stmt(p, f, dir) {
             // The field's index in the table, for the vmdesc record.
             let index = table_index;
             table_index += 1;
+            let begin = rec(quote!(__w.record_field(#index);));
+            let end = rec(quote!(__w.record_end();));
             let stmt = quote! {
-                __w.record_field(#index);
+                #begin
                 #stmt
-                __w.record_end();
+                #end
             };
             body.push(gate(exists_test(p, f), stmt));
         }
@@ -277,12 +324,17 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         let member = f.member;
         let ty = f.ty;
         let sub = quote!(<#ty as #p::VmState>::VMSD);
-        let save_fn = quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state);
+        let save_fn = if recorded {
+            quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v_recorded)
+        } else {
+            quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
+        };
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
+        let mark = rec(quote!(__w.record_subsection();));
         let stmt = quote! {
-            __w.record_subsection();
+            #mark
             #p::save_subsection_header(__w, #sub) #err ?;
-            #save_fn(&mut self.#member, __w, __ctx) #err ?;
+            #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
         };
         let needed = match f.role() {
             Role::Subsection(Some(path)) => {
@@ -299,14 +351,16 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         .value
         .as_ref()
         .map(|path| hook_call(p, path, "pre_save", quote!(__w.offset())));
+    let enter = rec(quote!(__w.record_enter(<Self as #p::VmState>::VMSD, __version);));
+    let leave = rec(quote!(__w.record_end();));
     match &a.post_save.value {
         None => quote! {
             #guard
             #(#prelude)*
             #pre_save
-            __w.record_enter(<Self as #p::VmState>::VMSD, __version);
+            #enter
             #(#body)*
-            __w.record_end();
+            #leave
             #p::Ok(())
         },
         Some(path) => {
@@ -317,10 +371,10 @@ fn save_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
                 #guard
                 #(#prelude)*
                 #pre_save
-                __w.record_enter(<Self as #p::VmState>::VMSD, __version);
+                #enter
                 let __res: #p::Result<()> = (|| {
                     #(#body)*
-                    __w.record_end();
+                    #leave
                     #p::Ok(())
                 })();
                 let __post = #p::hook_result(#f(self), "post_save", __w.offset());
@@ -388,8 +442,15 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         quote!(#p::hook_result(#f(self, __version), "post_load", __r.offset())?;)
     });
     let guard = void_ptr_guard(p, cont, quote!(__r.offset()));
+    // Literals: the derive knows the versions (no load of the table).
+    let (max, min) = (cont.version(), cont.minimum_version());
+    let version_check = quote! {
+        if !(#min..=#max).contains(&__version) {
+            return #p::Err(#p::version_error(<Self as #p::VmState>::VMSD, __version, __r.offset()));
+        }
+    };
     quote! {
-        #p::check_version(<Self as #p::VmState>::VMSD, __version, __r.offset())?;
+        #version_check
         #guard
         #pre_load
         #(#body)*

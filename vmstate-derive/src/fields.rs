@@ -238,6 +238,8 @@ fn length_stmt(
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
     Save,
+    /// Saving to a recording writer: nested saves record too.
+    SaveRecorded,
     Load,
 }
 
@@ -248,7 +250,8 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
     let m = f.member;
     let ty = f.ty;
     let err = at_field(&f.name());
-    let save = dir == Dir::Save;
+    let save = dir != Dir::Load;
+    let recorded = dir == Dir::SaveRecorded;
     let offset = if save {
         quote!(__w.offset())
     } else {
@@ -298,7 +301,7 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         }
         Role::Tmp(t) => {
             if save {
-                quote_spanned!(t.span()=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx))
+                quote_spanned!(t.span()=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx, #recorded))
             } else {
                 quote_spanned!(t.span()=> #p::load_tmp::<#t, Self, _>(self, __r, #field_version, __ctx))
             }
@@ -351,14 +354,19 @@ fn value_stmt(
 ) -> TokenStream {
     let m = f.member;
     let ty = f.ty;
-    let save = dir == Dir::Save;
+    let save = dir != Dir::Load;
+    let recorded = dir == Dir::SaveRecorded;
     let item = |tr: TokenStream, it: TokenStream| quote_spanned!(ty.span()=> <#ty as #p::#tr>::#it);
     if let Some(c) = &v.count {
         return var_len(p, f, c, dir, offset, err, false);
     }
     if let Some(sv) = v.struct_version {
         return if save {
-            let call = item(quote!(VmState), quote!(save_state_v));
+            let call = if recorded {
+                item(quote!(VmState), quote!(save_state_v_recorded))
+            } else {
+                item(quote!(VmState), quote!(save_state_v))
+            };
             quote!(#call(&mut self.#m, __w, #sv, __ctx) #err ?;)
         } else {
             let call = item(quote!(VmState), quote!(load_state_in_place));
@@ -375,7 +383,11 @@ fn value_stmt(
         return quote!(#call(&mut self.#m, #stream, __ctx) #err ?;);
     }
     if save {
-        let call = item(quote!(VmField), quote!(save));
+        let call = if recorded {
+            item(quote!(VmField), quote!(save_recorded))
+        } else {
+            item(quote!(VmField), quote!(save))
+        };
         return quote!(#call(&mut self.#m, __w, __ctx) #err ?;);
     }
     let load = match v.check {
@@ -419,7 +431,8 @@ fn var_len(
     bitmap: bool,
 ) -> TokenStream {
     let m = f.member;
-    let save = dir == Dir::Save;
+    let save = dir != Dir::Load;
+    let recorded = dir == Dir::SaveRecorded;
     let (cap, fixed) = match holder(f.ty) {
         Some(Holder::Fixed(_)) => {
             let cap = if bitmap {
@@ -448,9 +461,11 @@ fn var_len(
     };
     let count_name = c.name;
     let call = match (save, fixed) {
-        (true, true) => quote!(#p::save_prefix(&mut self.#m, #n, __w, __ctx)),
+        (true, true) => quote!(#p::save_prefix(&mut self.#m, #n, __w, __ctx, #recorded)),
         (false, true) => quote!(#p::load_prefix(&mut self.#m, #n, __r, __ctx)),
-        (true, false) => quote!(#p::save_vec(&mut self.#m, #n, #count_name, __w, __ctx)),
+        (true, false) => {
+            quote!(#p::save_vec(&mut self.#m, #n, #count_name, __w, __ctx, #recorded))
+        }
         (false, false) => quote!(#p::load_vec(&mut self.#m, #n, __r, __ctx)),
     };
     quote!({

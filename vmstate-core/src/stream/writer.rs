@@ -47,6 +47,12 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// Whether this writer records (see [`Writer::recording`]).
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.rec.is_some()
+    }
+
     /// The record of the last complete save, if recording.
     pub fn take_record(&mut self) -> Option<VmsdRecord> {
         let rec = self.rec.take()?;

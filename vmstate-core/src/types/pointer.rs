@@ -26,6 +26,10 @@ impl<T: VmField> VmField for Box<T> {
         (**self).save(w, ctx)
     }
 
+    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        (**self).save_recorded(w, ctx)
+    }
+
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         (**self).load(r, ctx)
@@ -51,6 +55,22 @@ impl<T: VmField> VmField for Option<T> {
             Some(v) => v.save(w, ctx),
             None => w.put_u8(NULL_MARKER),
         }
+    }
+
+    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        match self {
+            Some(v) => v.save_recorded(w, ctx),
+            None => w.put_u8(NULL_MARKER),
+        }
+    }
+
+    // Each slot has its own size in the vmdesc (a null one is 1 byte).
+    fn save_slice_recorded<W: Write>(
+        items: &mut [Self],
+        w: &mut Writer<W>,
+        ctx: &Context,
+    ) -> Result<()> {
+        crate::field::save_elems_recorded(items, w, ctx)
     }
 
     #[inline]
