@@ -17,7 +17,6 @@ use crate::error::{Error, ErrorKind, Result};
 /// ```
 pub struct Reader<S> {
     src: S,
-    pos: u64,
 }
 
 impl<'a> Reader<SliceSource<'a>> {
@@ -42,13 +41,13 @@ impl<R: Read> Reader<IoSource<R>> {
 impl<S: Source> Reader<S> {
     /// A reader over a custom [`Source`].
     pub fn with_source(src: S) -> Self {
-        Reader { src, pos: 0 }
+        Reader { src }
     }
 
     /// Bytes consumed so far.
     #[inline]
     pub fn offset(&self) -> u64 {
-        self.pos
+        self.src.offset()
     }
 
     /// The source back.
@@ -64,9 +63,9 @@ impl<S: Source> Reader<S> {
                     needed,
                     available: got,
                 },
-                self.pos,
+                self.offset(),
             ),
-            ReadError::Io(e) => Error::io(e, self.pos),
+            ReadError::Io(e) => Error::io(e, self.offset()),
         }
     }
 
@@ -74,10 +73,7 @@ impl<S: Source> Reader<S> {
     #[inline]
     pub fn get_bytes(&mut self, buf: &mut [u8]) -> Result<()> {
         match self.src.read_exact(buf) {
-            Ok(()) => {
-                self.pos += buf.len() as u64;
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => Err(self.fail(buf.len() as u64, e)),
         }
     }
@@ -93,10 +89,7 @@ impl<S: Source> Reader<S> {
     /// Discards `n` bytes.
     pub fn skip(&mut self, n: u64) -> Result<()> {
         match self.src.skip(n) {
-            Ok(()) => {
-                self.pos += n;
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => Err(self.fail(n, e)),
         }
     }
@@ -104,7 +97,7 @@ impl<S: Source> Reader<S> {
     /// Up to `n` upcoming bytes (at most [`MAX_PEEK`](super::MAX_PEEK)),
     /// not consumed; fewer only at end of input.
     pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
-        let pos = self.pos;
+        let pos = self.offset();
         self.src.peek(n).map_err(|e| Error::io(e, pos))
     }
 

@@ -31,6 +31,10 @@ pub trait Source {
 
     /// Discards `n` bytes, or reports how many were there.
     fn skip(&mut self, n: u64) -> Result<(), ReadError>;
+
+    /// Bytes consumed by successful reads and skips so far (a failed read
+    /// does not move it, so errors point at the element's start).
+    fn offset(&self) -> u64;
 }
 
 /// The longest peek a source must support: a subsection marker, its length
@@ -41,12 +45,17 @@ pub const MAX_PEEK: usize = 2 + 255;
 #[derive(Clone, Debug)]
 pub struct SliceSource<'a> {
     rest: &'a [u8],
+    /// The length at the start: the offset is what has gone since.
+    len: usize,
 }
 
 impl<'a> SliceSource<'a> {
     /// A source over `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        SliceSource { rest: bytes }
+        SliceSource {
+            rest: bytes,
+            len: bytes.len(),
+        }
     }
 
     /// The bytes not read yet.
@@ -87,6 +96,11 @@ impl Source for SliceSource<'_> {
             }),
         }
     }
+
+    #[inline]
+    fn offset(&self) -> u64 {
+        (self.len - self.rest.len()) as u64
+    }
 }
 
 /// Buffer size of an [`IoSource`]; one allocation per source.
@@ -100,6 +114,8 @@ pub struct IoSource<R> {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Bytes consumed by successful reads and skips.
+    pos: u64,
 }
 
 impl<R: Read> IoSource<R> {
@@ -110,6 +126,7 @@ impl<R: Read> IoSource<R> {
             buf: vec![0; IO_BUF].into_boxed_slice(),
             start: 0,
             end: 0,
+            pos: 0,
         }
     }
 
@@ -172,6 +189,7 @@ impl<R: Read> Source for IoSource<R> {
             self.start += n;
             done += n;
         }
+        self.pos += buf.len() as u64;
         Ok(())
     }
 
@@ -191,7 +209,19 @@ impl<R: Read> Source for IoSource<R> {
         Ok(&self.buf[self.start..self.start + avail])
     }
 
-    fn skip(&mut self, mut n: u64) -> Result<(), ReadError> {
+    fn skip(&mut self, n: u64) -> Result<(), ReadError> {
+        self.skip_inner(n)?;
+        self.pos += n;
+        Ok(())
+    }
+
+    fn offset(&self) -> u64 {
+        self.pos
+    }
+}
+
+impl<R: Read> IoSource<R> {
+    fn skip_inner(&mut self, mut n: u64) -> Result<(), ReadError> {
         let mut got = 0u64;
         while n > 0 {
             if self.start == self.end {
