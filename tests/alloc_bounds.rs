@@ -127,20 +127,33 @@ fn u32_count_of_0xffffffff_with_100_bytes() {
     );
     assert!(peak < 4 * KIB, "peak {peak}");
 
-    // No limit at all: the Vec grows one 64 KiB step, then the data ends.
+    // No limit at all, input in memory: the count needs more bytes than
+    // are left, so the load fails before any element is read.
     let (e, peak, took) = failing_load(&VArray::default(), &wire, &no_limit());
-    assert!(matches!(e.kind(), ErrorKind::UnexpectedEof { .. }), "{e}");
-    // 100 bytes hold 12 whole u64s after the 4-byte count: element 12 is
-    // the one cut, at byte 4 + 96.
-    assert_eq!(e.offset(), 100);
-    assert!(e.path().ends_with("v[12]"), "{e}");
-    assert!(peak < 128 * KIB, "peak {peak} bytes for 100 bytes of data");
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::UnexpectedEof {
+                needed: 0x7_ffff_fff8,
+                available: 100
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.offset(), 4);
+    assert!(e.path().ends_with("/v"), "{e}");
+    assert!(peak < 4 * KIB, "peak {peak} bytes for 100 bytes of data");
     assert!(took < Duration::from_secs(1), "{took:?}");
 
-    // Through the buffered reader: plus its one 64 KiB buffer.
+    // Through the buffered reader, which cannot know what is left: the Vec
+    // grows one 64 KiB step, then the data ends in element 12 (100 bytes
+    // hold 12 whole u64s after the 4-byte count), at byte 4 + 96. Plus the
+    // reader's one 64 KiB buffer.
     let mut d = VArray::default();
     let (res, peak) = peak_during(|| d.load(&mut Reader::new(&wire[..]), 1, &no_limit()));
-    assert!(res.is_err());
+    let e = res.unwrap_err();
+    assert_eq!(e.offset(), 100);
+    assert!(e.path().ends_with("v[12]"), "{e}");
     assert!(peak < 64 * KIB + 128 * KIB, "peak {peak}");
 }
 

@@ -91,6 +91,26 @@ pub fn save_prefix<T: VmField, W: Write>(
     }
 }
 
+/// Fails when `n` elements of `T` need more bytes than an in-memory input
+/// still holds: the error comes before any element is read (structs, whose
+/// size varies, are checked element by element).
+fn check_input_holds<T: VmField, S: Source>(n: usize, r: &Reader<S>) -> Result<()> {
+    let per = (T::ELEM_SIZE as u64).saturating_mul(T::COUNT as u64);
+    if let Some(left) = r.remaining_len() {
+        let needed = (n as u64).saturating_mul(per);
+        if needed > left {
+            return Err(Error::new(
+                ErrorKind::UnexpectedEof {
+                    needed,
+                    available: left,
+                },
+                r.offset(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Loads the first `n` elements of a fixed array (`n` already checked).
 pub fn load_prefix<T: VmField, S: Source>(
     items: &mut [T],
@@ -98,6 +118,7 @@ pub fn load_prefix<T: VmField, S: Source>(
     r: &mut Reader<S>,
     ctx: &Context,
 ) -> Result<()> {
+    check_input_holds::<T, S>(n, r)?;
     match items.get_mut(..n) {
         Some(head) => T::load_slice(head, r, ctx),
         None => Err(internal_len(r.offset())),
@@ -152,6 +173,7 @@ pub fn load_vec<T: VmField + Default, S: Source>(
     r: &mut Reader<S>,
     ctx: &Context,
 ) -> Result<()> {
+    check_input_holds::<T, S>(n, r)?;
     v.clear();
     // The larger of the wire and the memory size: structs have no fixed
     // wire size, and a small wire form may stand for a large value.

@@ -50,6 +50,12 @@ impl<S: Source> Reader<S> {
         self.src.offset()
     }
 
+    /// Bytes left in the input, when the source knows (in memory).
+    #[inline]
+    pub fn remaining_len(&self) -> Option<u64> {
+        self.src.remaining_len()
+    }
+
     /// The source back.
     pub fn into_source(self) -> S {
         self.src

@@ -35,6 +35,11 @@ pub trait Source {
     /// Bytes consumed by successful reads and skips so far (a failed read
     /// does not move it, so errors point at the element's start).
     fn offset(&self) -> u64;
+
+    /// Bytes left, when the source knows (in memory); `None` for a pipe.
+    fn remaining_len(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The longest peek a source must support: a subsection marker, its length
@@ -100,6 +105,11 @@ impl Source for SliceSource<'_> {
     #[inline]
     fn offset(&self) -> u64 {
         (self.len - self.rest.len()) as u64
+    }
+
+    #[inline]
+    fn remaining_len(&self) -> Option<u64> {
+        Some(self.rest.len() as u64)
     }
 }
 
