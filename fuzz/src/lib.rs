@@ -102,11 +102,20 @@ where
         (Err(ea), Err(eb)) => {
             assert!(a == *dst, "failed load changed the destination: {ea}");
             assert!(b == *dst, "failed io load changed the destination: {eb}");
-            assert_eq!(
-                (format!("{:?}", ea.kind()), ea.offset(), ea.path()),
-                (format!("{:?}", eb.kind()), eb.offset(), eb.path()),
-                "slice and io readers failed differently"
-            );
+            // An in-memory reader knows how many bytes are left and may
+            // refuse a length up front (at the field); the io reader finds
+            // the end later. Otherwise the two fail identically.
+            let eof = |e: &vmstate_core::Error| matches!(e.kind(), ErrorKind::UnexpectedEof { .. });
+            if eof(&ea) && eof(&eb) {
+                assert!(ea.offset() <= eb.offset(), "slice {ea} / io {eb}");
+                assert!(eb.path().starts_with(&ea.path()), "slice {ea} / io {eb}");
+            } else {
+                assert_eq!(
+                    (format!("{:?}", ea.kind()), ea.offset(), ea.path()),
+                    (format!("{:?}", eb.kind()), eb.offset(), eb.path()),
+                    "slice and io readers failed differently"
+                );
+            }
             // Every error renders (and names an offset inside the input,
             // or just past it for end of stream).
             let _ = ea.to_string();
