@@ -420,3 +420,37 @@ fn tmp_struct() {
     );
     truncations_fail(&WithTmp::default(), &WIRE_WITH_TMP);
 }
+
+/// A counted array of pointer slots whose nulls take one byte each: the
+/// up-front length check counts a null slot as one byte, not as a value.
+#[test]
+fn counted_pointer_slots_with_nulls_load() {
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "slots", version = 1)]
+    struct Slots {
+        n: u8,
+        #[vmstate(count = n)]
+        ar: [Option<u64>; 4],
+    }
+    // Three slots, all null on both sides: 1 + 3 marker bytes, far fewer
+    // than 3 * 8.
+    let wire = [3, 0x30, 0x30, 0x30];
+    let mut s = Slots::default();
+    s.load(&mut Reader::from_slice(&wire), 1, &ctx()).unwrap();
+    assert_eq!(s.n, 3);
+    assert_eq!(s.to_bytes(&ctx()).unwrap(), wire);
+    // Too few bytes even for markers still fails up front.
+    let e = Slots::default()
+        .load(&mut Reader::from_slice(&[3, 0x30]), 1, &ctx())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::UnexpectedEof {
+                needed: 3,
+                available: 1
+            }
+        ),
+        "{e}"
+    );
+}

@@ -29,6 +29,10 @@ pub trait VmField: Sized {
     const COUNT: usize = 1;
     /// Whether the type is an array (QEMU's `VMS_ARRAY`).
     const IS_ARRAY: bool = false;
+    /// The fewest bytes one value can take on the wire (a null pointer
+    /// slot takes 1, a struct may take 0): used to refuse, before reading,
+    /// a count that the bytes left cannot hold.
+    const MIN_WIRE_SIZE: usize = Self::ELEM_SIZE * Self::COUNT;
     /// Kind of the leaf element.
     const KIND: FieldKind = FieldKind::Leaf;
     /// Nested description of a struct element.
@@ -225,6 +229,7 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     const ELEM_SIZE: usize = T::ELEM_SIZE;
     const COUNT: usize = N * T::COUNT;
     const IS_ARRAY: bool = true;
+    const MIN_WIRE_SIZE: usize = N * T::MIN_WIRE_SIZE;
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 

@@ -95,7 +95,7 @@ pub fn save_prefix<T: VmField, W: Write>(
 /// still holds: the error comes before any element is read (structs, whose
 /// size varies, are checked element by element).
 fn check_input_holds<T: VmField, S: Source>(n: usize, r: &Reader<S>) -> Result<()> {
-    let per = (T::ELEM_SIZE as u64).saturating_mul(T::COUNT as u64);
+    let per = T::MIN_WIRE_SIZE as u64;
     if let Some(left) = r.remaining_len() {
         let needed = (n as u64).saturating_mul(per);
         if needed > left {

@@ -18,6 +18,7 @@ impl<T: VmField> VmField for Box<T> {
     const ELEM_SIZE: usize = T::ELEM_SIZE;
     const COUNT: usize = T::COUNT;
     const IS_ARRAY: bool = T::IS_ARRAY;
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE;
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 
@@ -46,6 +47,12 @@ impl<T: VmField> VmField for Box<T> {
 impl<T: VmField> VmField for Option<T> {
     const INFO: &'static str = T::INFO;
     const ELEM_SIZE: usize = T::ELEM_SIZE;
+    // A null slot is the one marker byte.
+    const MIN_WIRE_SIZE: usize = if T::MIN_WIRE_SIZE < 1 {
+        T::MIN_WIRE_SIZE
+    } else {
+        1
+    };
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 
