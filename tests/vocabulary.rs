@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use vmstate_core::codec::{Codec, VmTmp};
 use vmstate_core::desc::Check;
 use vmstate_core::error::BoxError;
-use vmstate_core::stream::Source;
+use vmstate_core::stream::{Sink, Source};
 use vmstate_core::types::Timer;
 use vmstate_core::{
     Context, Error, ErrorKind, Field, FieldKind, Reader, Result, Segment, VmState, Writer,
@@ -1427,7 +1427,7 @@ struct Le32;
 impl Codec<u32> for Le32 {
     const INFO: &'static str = "le32";
     const SIZE: usize = 4;
-    fn save<W: std::io::Write>(v: &mut u32, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(v: &mut u32, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_bytes(&v.to_le_bytes())
     }
     fn load<S: Source>(v: &mut u32, r: &mut Reader<S>, _: &Context) -> Result<()> {
@@ -1442,7 +1442,7 @@ struct Bcd;
 impl Codec<u8> for Bcd {
     const INFO: &'static str = "bcd";
     const SIZE: usize = 1;
-    fn save<W: std::io::Write>(v: &mut u8, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(v: &mut u8, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_u8((*v / 10) << 4 | (*v % 10))
     }
     fn load<S: Source>(v: &mut u8, r: &mut Reader<S>, _: &Context) -> Result<()> {

@@ -7,7 +7,7 @@ struct Le32;
 impl Codec<u32> for Le32 {
     const INFO: &'static str = "le32";
     const SIZE: usize = 4;
-    fn save<W: std::io::Write>(_: &mut u32, _: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: vmstate_core::stream::Sink>(_: &mut u32, _: &mut Writer<W>, _: &Context) -> Result<()> {
         Ok(())
     }
     fn load<S: Source>(_: &mut u32, _: &mut Reader<S>, _: &Context) -> Result<()> {

@@ -1,5 +1,5 @@
 //! Benchmark 4: saving the device mix (308 bytes) 1000 times per
-//! iteration through `Writer::new(BufWriter::new(..))` over a file, a pipe
+//! iteration through `Writer::from_write(BufWriter::new(..))` over a file, a pipe
 //! (drained by another thread) and `/dev/null`, against the same saves into
 //! a `Vec<u8>`; and, for scale, into an unbuffered `/dev/null` `File`, where
 //! every field is a `write` syscall. `tests/streaming.rs` counts the inner
@@ -13,12 +13,13 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN};
+use vmstate_core::stream::Sink;
 use vmstate_core::{Context, VmState, Writer};
 
 /// Saves per iteration.
 const SAVES: usize = 1000;
 
-fn save_n<W: Write>(dev: &mut DeviceMix, w: &mut Writer<W>, ctx: &Context) {
+fn save_n<W: Sink>(dev: &mut DeviceMix, w: &mut Writer<W>, ctx: &Context) {
     for _ in 0..SAVES {
         black_box(&mut *dev).save(w, ctx).unwrap();
     }
@@ -45,7 +46,7 @@ fn streaming(c: &mut Criterion) {
     let mut file = BufWriter::new(File::create(&path).unwrap());
     g.bench_function("bufwriter_file", |b| {
         b.iter(|| {
-            save_n(&mut dev, &mut Writer::new(&mut file), &ctx);
+            save_n(&mut dev, &mut Writer::from_write(&mut file), &ctx);
             // Back to the start: the file stays at one iteration's size.
             file.seek(SeekFrom::Start(0)).unwrap();
         })
@@ -73,7 +74,7 @@ fn streaming(c: &mut Criterion) {
     let mut iters = 0u64;
     g.bench_function("bufwriter_pipe", |b| {
         b.iter(|| {
-            save_n(&mut dev, &mut Writer::new(&mut pipe), &ctx);
+            save_n(&mut dev, &mut Writer::from_write(&mut pipe), &ctx);
             pipe.flush().unwrap();
             iters += 1;
         })
@@ -84,7 +85,7 @@ fn streaming(c: &mut Criterion) {
     let mut null = BufWriter::new(File::create("/dev/null").unwrap());
     g.bench_function("bufwriter_devnull", |b| {
         b.iter(|| {
-            save_n(&mut dev, &mut Writer::new(&mut null), &ctx);
+            save_n(&mut dev, &mut Writer::from_write(&mut null), &ctx);
             null.flush().unwrap();
         })
     });
@@ -97,7 +98,7 @@ fn streaming(c: &mut Criterion) {
     g.sample_size(10);
     let mut raw = File::create("/dev/null").unwrap();
     g.bench_function("devnull", |b| {
-        b.iter(|| save_n(&mut dev, &mut Writer::new(&mut raw), &ctx))
+        b.iter(|| save_n(&mut dev, &mut Writer::from_write(&mut raw), &ctx))
     });
     g.finish();
 }

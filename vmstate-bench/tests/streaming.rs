@@ -25,9 +25,9 @@ const WRITES_PER_SAVE: usize = 12 + 1 + 1 + 4 * 6 + 1 + 4 + 3 + 1;
 fn writer_alone_writes_once_per_element() {
     let ctx = Context::new();
     let mut dev = DeviceMix::sample();
-    let mut w = Writer::new(CountingWrite::default());
+    let mut w = Writer::from_write(CountingWrite::default());
     dev.save(&mut w, &ctx).unwrap();
-    let sink = w.into_inner();
+    let sink = w.into_inner().into_inner();
     assert_eq!(sink.bytes, PAYLOAD_LEN);
     assert_eq!(sink.writes, WRITES_PER_SAVE);
 }
@@ -41,14 +41,14 @@ fn bufwriter_makes_no_write_per_field() {
 
     let ctx = Context::new();
     let mut dev = DeviceMix::sample();
-    let mut w = Writer::new(BufWriter::with_capacity(CAP, CountingWrite::default()));
+    let mut w = Writer::from_write(BufWriter::with_capacity(CAP, CountingWrite::default()));
     for _ in 0..SAVES {
         dev.save(&mut w, &ctx).unwrap();
     }
     w.flush().unwrap();
     let total = SAVES * PAYLOAD_LEN;
     assert_eq!(w.offset(), total as u64);
-    let sink = w.into_inner().into_inner().unwrap();
+    let sink = w.into_inner().into_inner().into_inner().unwrap();
     assert_eq!(sink.bytes, total);
 
     // BufWriter hands its buffer down when the next element would not fit,
@@ -79,12 +79,12 @@ fn bufwriter_scales_with_bytes_not_fields() {
     let mut dev = DeviceMix::sample();
     let mut counts = Vec::new();
     for cap in [4096usize, 8192, 16384, 65536] {
-        let mut w = Writer::new(BufWriter::with_capacity(cap, CountingWrite::default()));
+        let mut w = Writer::from_write(BufWriter::with_capacity(cap, CountingWrite::default()));
         for _ in 0..1000 {
             dev.save(&mut w, &ctx).unwrap();
         }
         w.flush().unwrap();
-        let sink = w.into_inner().into_inner().unwrap();
+        let sink = w.into_inner().into_inner().into_inner().unwrap();
         let total = 1000 * PAYLOAD_LEN;
         let (min, max) = (total.div_ceil(cap), total / (cap - 64) + 1);
         assert!(

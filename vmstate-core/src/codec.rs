@@ -2,12 +2,10 @@
 //! `VMStateInfo`s, used with `#[vmstate(with = Type)]`) and [`VmTmp`]
 //! (`VMSTATE_WITH_TMP`, used with `#[vmstate(tmp = Type)]`).
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::error::{BoxError, Result};
 use crate::state::VmState;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A custom codec for a field of type `T`, with a QEMU type name.
 ///
@@ -20,7 +18,7 @@ use crate::stream::{Reader, Source, Writer};
 /// impl Codec<[u8; 4]> for PciIrqState {
 ///     const INFO: &'static str = "pci irq state";
 ///     const SIZE: usize = 16;
-///     fn save<W: std::io::Write>(v: &mut [u8; 4], w: &mut Writer<W>, _: &Context) -> Result<()> {
+///     fn save<W: vmstate_core::stream::Sink>(v: &mut [u8; 4], w: &mut Writer<W>, _: &Context) -> Result<()> {
 ///         v.iter().try_for_each(|l| w.put_u32(u32::from(*l)))
 ///     }
 ///     fn load<S: vmstate_core::stream::Source>(v: &mut [u8; 4], r: &mut Reader<S>, _: &Context) -> Result<()> {
@@ -47,7 +45,7 @@ pub trait Codec<T> {
     /// Wire bytes (0 when it varies).
     const SIZE: usize;
     /// Writes `v`.
-    fn save<W: Write>(v: &mut T, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+    fn save<W: Sink>(v: &mut T, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
     /// Reads into `v`.
     fn load<S: Source>(v: &mut T, r: &mut Reader<S>, ctx: &Context) -> Result<()>;
 }

@@ -1,12 +1,10 @@
 //! [`VmField`]: how a Rust type travels as one field, QEMU's leaf codecs
 //! (`VMStateInfo`) for the scalar types, and fixed arrays of any field type.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::desc::{FieldKind, Vmsd};
 use crate::error::{Error, ErrorKind, Result};
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A type that can be a field of a `#[derive(VmState)]` struct.
 ///
@@ -39,14 +37,14 @@ pub trait VmField: Sized {
     const VMSD: Option<&'static Vmsd> = None;
 
     /// Writes the value.
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
 
     /// Reads the value in place. On error `self` may be partly updated; the
     /// public load entry points restore it.
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()>;
 
     /// Writes consecutive elements; scalars override it with a bulk copy.
-    fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_slice<W: Sink>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         for (i, item) in items.iter_mut().enumerate() {
             item.save(w, ctx).map_err(|e| e.index(i))?;
         }
@@ -58,13 +56,13 @@ pub trait VmField: Sized {
     /// descriptions or per-element sizes override it; the ordinary save path
     /// never pays for recording.
     #[doc(hidden)]
-    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_recorded<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         self.save(w, ctx)
     }
 
     /// [`save_slice`](VmField::save_slice) for a recording writer.
     #[doc(hidden)]
-    fn save_slice_recorded<W: Write>(
+    fn save_slice_recorded<W: Sink>(
         items: &mut [Self],
         w: &mut Writer<W>,
         ctx: &Context,
@@ -111,7 +109,7 @@ macro_rules! int_field {
             const ELEM_SIZE: usize = size_of::<$t>();
 
             #[inline]
-            fn save<W: Write>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
+            fn save<W: Sink>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
                 w.put_bytes(&self.to_be_bytes())
             }
 
@@ -121,7 +119,7 @@ macro_rules! int_field {
                 Ok(())
             }
 
-            fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, _: &Context) -> Result<()> {
+            fn save_slice<W: Sink>(items: &mut [Self], w: &mut Writer<W>, _: &Context) -> Result<()> {
                 const N: usize = size_of::<$t>();
                 let mut buf = [0u8; CHUNK];
                 for chunk in items.chunks(CHUNK / N) {
@@ -162,7 +160,7 @@ impl VmField for u8 {
     const ELEM_SIZE: usize = 1;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_u8(*self)
     }
 
@@ -172,7 +170,7 @@ impl VmField for u8 {
         Ok(())
     }
 
-    fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save_slice<W: Sink>(items: &mut [Self], w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_bytes(items)
     }
 
@@ -189,7 +187,7 @@ impl VmField for bool {
     const ELEM_SIZE: usize = 1;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_u8(u8::from(*self))
     }
 
@@ -211,7 +209,7 @@ impl VmField for f64 {
     const ELEM_SIZE: usize = 8;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_u64(self.to_bits())
     }
 
@@ -234,7 +232,7 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         T::save_slice(self, w, ctx)
     }
 
@@ -243,15 +241,15 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
         T::load_slice(self, r, ctx)
     }
 
-    fn save_slice<W: Write>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_slice<W: Sink>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         T::save_slice(items.as_flattened_mut(), w, ctx)
     }
 
-    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_recorded<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         T::save_slice_recorded(self, w, ctx)
     }
 
-    fn save_slice_recorded<W: Write>(
+    fn save_slice_recorded<W: Sink>(
         items: &mut [Self],
         w: &mut Writer<W>,
         ctx: &Context,
@@ -267,7 +265,7 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 /// Element-by-element recorded save, for types whose elements have their
 /// own sizes in the vmdesc (structs, pointer slots).
 #[doc(hidden)]
-pub fn save_elems_recorded<T: VmField, W: Write>(
+pub fn save_elems_recorded<T: VmField, W: Sink>(
     items: &mut [T],
     w: &mut Writer<W>,
     ctx: &Context,

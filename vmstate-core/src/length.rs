@@ -5,12 +5,10 @@
 //! (spec section 7). A `Vec` grows only as elements actually arrive, so a
 //! hostile count costs nothing before the data is there.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::VmField;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// An integer field that can give a length: QEMU's counter widths u8, u16,
 /// u32 and i32 (`VMS_VARRAY_UINT8/UINT16/UINT32/INT32`).
@@ -77,7 +75,7 @@ pub fn length<C: CountField>(
 
 /// Saves the first `n` elements of a fixed array (`recorded`: for a
 /// recording writer).
-pub fn save_prefix<T: VmField, W: Write>(
+pub fn save_prefix<T: VmField, W: Sink>(
     items: &mut [T],
     n: usize,
     w: &mut Writer<W>,
@@ -136,7 +134,7 @@ fn internal_len(offset: u64) -> Error {
 }
 
 /// Saves a `Vec` whose length must equal the count field's.
-pub fn save_vec<T: VmField, W: Write>(
+pub fn save_vec<T: VmField, W: Sink>(
     v: &mut [T],
     n: usize,
     count_field: &'static str,

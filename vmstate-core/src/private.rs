@@ -1,8 +1,6 @@
 //! Runtime support for the code `#[derive(VmState)]` generates. Not a
 //! public API: names and signatures change without notice.
 
-use std::io::Write;
-
 pub use crate::checks::{EqualField, PositiveLeField};
 pub use crate::codec::{Codec, VmTmp};
 pub use crate::context::Context;
@@ -14,9 +12,8 @@ pub use crate::length::{
 };
 pub use crate::ptr::VoidPtr;
 pub use crate::state::VmState;
-pub use crate::stream::{Reader, Source, Writer};
+pub use crate::stream::{Reader, Sink, Source, Writer};
 pub use crate::types::{load_gtree, load_queue, save_gtree, save_queue, GtreeKey};
-pub use std::io::Write as IoWrite;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{Err, Ok};
 
@@ -138,7 +135,7 @@ pub fn require_cpr(ctx: &Context, offset: u64) -> Result<()> {
 }
 
 /// Saves a `void_ptr` field: the address as be64, CPR modes only.
-pub fn save_void_ptr<P: VoidPtr, W: Write>(p: &P, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+pub fn save_void_ptr<P: VoidPtr, W: Sink>(p: &P, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
     require_cpr(ctx, w.offset())?;
     w.put_u64(p.addr_u64())
 }
@@ -158,7 +155,7 @@ pub fn load_void_ptr<P: VoidPtr, S: Source>(
 }
 
 /// Writes the subsection header: `05`, u8 name length, name, be32 version.
-pub fn save_subsection_header<W: Write>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
+pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
     // The derive refuses names longer than 255 bytes.
     let name = vmsd.name.as_bytes();
     w.put_u8(SUBSECTION)?;
@@ -302,7 +299,7 @@ pub const fn own_version<T: VmState>() -> u32 {
 }
 
 /// Saves a `VmTmp` temporary built from the parent.
-pub fn save_tmp<T: VmTmp<P>, P, W: Write>(
+pub fn save_tmp<T: VmTmp<P>, P, W: Sink>(
     parent: &P,
     w: &mut Writer<W>,
     ctx: &Context,
@@ -352,7 +349,7 @@ impl<const N: usize> ByteArray for [u8; N] {
 
 /// Saves bytes `start..end` of a `buffer` field (bounds checked at compile
 /// time; an error rather than a panic if they were not).
-pub fn save_buffer<W: Write>(
+pub fn save_buffer<W: Sink>(
     b: &mut [u8],
     start: usize,
     end: usize,

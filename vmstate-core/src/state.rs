@@ -1,11 +1,9 @@
 //! [`VmState`]: a type with a description and generated save/load code.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::desc::Vmsd;
 use crate::error::{Result, Segment};
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A migratable type: a static description and the save/load code that
 /// follows it. Implement it with `#[derive(VmState)]`.
@@ -26,7 +24,7 @@ pub trait VmState: Sized {
     /// version, the needed subsections, `post_save`. Errors carry the path
     /// below this type. Only `struct_version` fields save below the current
     /// version.
-    fn save_state_v<W: Write>(
+    fn save_state_v<W: Sink>(
         &mut self,
         w: &mut Writer<W>,
         version: u32,
@@ -34,7 +32,7 @@ pub trait VmState: Sized {
     ) -> Result<()>;
 
     /// Saves the payload at the current version (nested structs, elements).
-    fn save_state<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_state<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         self.save_state_v(w, Self::VMSD.version_id, ctx)
     }
 
@@ -44,7 +42,7 @@ pub trait VmState: Sized {
     /// recording; a hand-written impl that does not override it saves
     /// without records.
     #[doc(hidden)]
-    fn save_state_v_recorded<W: Write>(
+    fn save_state_v_recorded<W: Sink>(
         &mut self,
         w: &mut Writer<W>,
         version: u32,
@@ -75,7 +73,7 @@ pub trait VmState: Sized {
 
     /// Saves the payload (fields and subsections, no section header).
     /// Errors name the full path, starting with the description's name.
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         let version = Self::VMSD.version_id;
         let res = if w.is_recording() {
             self.save_state_v_recorded(w, version, ctx)

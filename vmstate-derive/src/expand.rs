@@ -56,7 +56,7 @@ fn fallback(input: &syn::DeriveInput) -> TokenStream {
         #[allow(unreachable_code)]
         impl #impl_g #p::VmState for #ident #ty_g #where_c {
             const VMSD: &'static #p::Vmsd = &#p::Vmsd::new("", 0, 0, &[], &[]);
-            fn save_state_v<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: u32, _: &#p::Context) -> #p::Result<()> {
+            fn save_state_v<__W: #p::Sink>(&mut self, _: &mut #p::Writer<__W>, _: u32, _: &#p::Context) -> #p::Result<()> {
                 ::core::unimplemented!()
             }
             fn load_state_in_place<__S: #p::Source>(&mut self, _: &mut #p::Reader<__S>, _: u32, _: &#p::Context) -> #p::Result<()> {
@@ -67,7 +67,7 @@ fn fallback(input: &syn::DeriveInput) -> TokenStream {
         impl #impl_g #p::VmField for #ident #ty_g #where_c {
             const INFO: &'static str = "struct";
             const ELEM_SIZE: usize = 0;
-            fn save<__W: #p::IoWrite>(&mut self, _: &mut #p::Writer<__W>, _: &#p::Context) -> #p::Result<()> {
+            fn save<__W: #p::Sink>(&mut self, _: &mut #p::Writer<__W>, _: &#p::Context) -> #p::Result<()> {
                 ::core::unimplemented!()
             }
             fn load<__S: #p::Source>(&mut self, _: &mut #p::Reader<__S>, _: &#p::Context) -> #p::Result<()> {
@@ -145,7 +145,7 @@ fn expand(cont: &Container) -> TokenStream {
         impl #p::VmState for #ident {
             const VMSD: &'static #p::Vmsd = &__VMSD;
 
-            fn save_state_v<__W: #p::IoWrite>(
+            fn save_state_v<__W: #p::Sink>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
                 __version: u32,
@@ -154,7 +154,7 @@ fn expand(cont: &Container) -> TokenStream {
                 #save_plain
             }
 
-            fn save_state_v_recorded<__W: #p::IoWrite>(
+            fn save_state_v_recorded<__W: #p::Sink>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
                 __version: u32,
@@ -186,7 +186,7 @@ fn expand(cont: &Container) -> TokenStream {
                 #p::Some(<Self as #p::VmState>::VMSD);
 
             #[inline]
-            fn save<__W: #p::IoWrite>(
+            fn save<__W: #p::Sink>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
                 __ctx: &#p::Context,
@@ -194,7 +194,7 @@ fn expand(cont: &Container) -> TokenStream {
                 <Self as #p::VmState>::save_state(self, __w, __ctx)
             }
 
-            fn save_recorded<__W: #p::IoWrite>(
+            fn save_recorded<__W: #p::Sink>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
                 __ctx: &#p::Context,
@@ -207,7 +207,7 @@ fn expand(cont: &Container) -> TokenStream {
                 )
             }
 
-            fn save_slice_recorded<__W: #p::IoWrite>(
+            fn save_slice_recorded<__W: #p::Sink>(
                 __items: &mut [Self],
                 __w: &mut #p::Writer<__W>,
                 __ctx: &#p::Context,

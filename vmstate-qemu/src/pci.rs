@@ -37,10 +37,8 @@
 //! function's in [`PciDevice::express_config`] (empty for conventional
 //! functions, which every device of the pc machine is).
 
-use std::io::Write;
-
 use vmstate_core::codec::Codec;
-use vmstate_core::stream::Source;
+use vmstate_core::stream::{Sink, Source};
 use vmstate_core::{Context, Error, ErrorKind, Reader, Result, VmState, Writer};
 
 /// `PCI_CONFIG_SPACE_SIZE`: a conventional function's configuration space.
@@ -327,7 +325,7 @@ impl<const N: usize> Codec<PciConfig> for PciConfigSpace<N> {
     const INFO: &'static str = "pci config";
     const SIZE: usize = N;
 
-    fn save<W: Write>(v: &mut PciConfig, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(v: &mut PciConfig, w: &mut Writer<W>, _: &Context) -> Result<()> {
         if v.config.len() != N {
             return Err(wrong_size(v.config.len(), w.offset()));
         }
@@ -383,7 +381,7 @@ impl Codec<u32> for PciIrqStateCodec {
     const INFO: &'static str = "pci irq state";
     const SIZE: usize = 4 * PCI_NUM_PINS;
 
-    fn save<W: Write>(v: &mut u32, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save<W: Sink>(v: &mut u32, w: &mut Writer<W>, _: &Context) -> Result<()> {
         (0..PCI_NUM_PINS).try_for_each(|pin| w.put_u32((*v >> pin) & 1))
     }
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::stream::Writer;
+use crate::stream::{IoSink, Writer};
 
 use super::error::{StreamError, StreamResult};
 use super::reader::{ConfigBody, Configuration, Item, Payload, Section, SectionKind, Stream};
@@ -69,7 +69,7 @@ impl WriteOptions {
 /// );
 /// ```
 pub struct StreamWriter<W> {
-    w: Writer<W>,
+    w: Writer<IoSink<W>>,
     opts: WriteOptions,
 }
 
@@ -77,7 +77,7 @@ impl<W: Write> StreamWriter<W> {
     /// A writer over `inner`. For files and pipes wrap it in a `BufWriter`.
     pub fn new(inner: W, opts: WriteOptions) -> Self {
         StreamWriter {
-            w: Writer::new(inner),
+            w: Writer::from_write(inner),
             opts,
         }
     }
@@ -94,7 +94,7 @@ impl<W: Write> StreamWriter<W> {
 
     /// The target back (not flushed).
     pub fn into_inner(self) -> W {
-        self.w.into_inner()
+        self.w.into_inner().into_inner()
     }
 
     /// Magic `QEVM` and version 3.

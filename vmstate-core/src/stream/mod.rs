@@ -1,11 +1,13 @@
-//! The big-endian migration stream: a [`Writer`] over any `std::io::Write`
-//! and a [`Reader`] over any [`Source`], both tracking their byte offset.
+//! The big-endian migration stream: a [`Writer`] over any [`Sink`] and a
+//! [`Reader`] over any [`Source`], both tracking their byte offset.
 //! Neither seeks: migration runs over pipes and sockets.
 
 mod reader;
+mod sink;
 mod source;
 mod writer;
 
 pub use reader::Reader;
+pub use sink::{IoSink, Sink};
 pub use source::{IoSource, ReadError, SliceSource, Source, MAX_PEEK};
 pub use writer::Writer;

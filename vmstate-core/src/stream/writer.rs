@@ -1,15 +1,19 @@
 use std::io::Write;
 
+use super::sink::{IoSink, Sink};
 use crate::desc::Vmsd;
 use crate::error::{Error, Result};
 use crate::record::{Recorder, VmsdRecord};
 
-/// A big-endian stream writer over any `std::io::Write` that tracks how
-/// many bytes it has written.
+/// A big-endian stream writer over a [`Sink`] that knows how many bytes it
+/// has written.
 ///
 /// Writing into a `Vec<u8>` (or `&mut Vec<u8>`) is the in-memory fast path:
-/// each element is an inlined `extend_from_slice`. For a pipe or socket,
-/// wrap it in a `std::io::BufWriter` so that fields do not become syscalls.
+/// each element is an inlined `extend_from_slice`, and the offset is the
+/// vector's length, so nothing is counted per field. Any other
+/// `std::io::Write` goes through [`Writer::from_write`]; for a pipe or
+/// socket, give it a `std::io::BufWriter` so that fields do not become
+/// syscalls.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -21,17 +25,25 @@ use crate::record::{Recorder, VmsdRecord};
 /// ```
 pub struct Writer<W> {
     inner: W,
-    pos: u64,
+    /// The sink's position when this writer started: offsets count from it.
+    start: u64,
     /// Set only by [`Writer::recording`]: what was written, for vmdesc.
     rec: Option<Box<Recorder>>,
 }
 
-impl<W: Write> Writer<W> {
-    /// A writer over `inner`.
+impl<W: Write> Writer<IoSink<W>> {
+    /// A writer over any `std::io::Write`, through a counting [`IoSink`].
+    pub fn from_write(inner: W) -> Self {
+        Writer::new(IoSink::new(inner))
+    }
+}
+
+impl<W: Sink> Writer<W> {
+    /// A writer over `inner`; offsets count from its current position.
     pub fn new(inner: W) -> Self {
         Writer {
+            start: inner.position(),
             inner,
-            pos: 0,
             rec: None,
         }
     }
@@ -41,8 +53,8 @@ impl<W: Write> Writer<W> {
     /// [`Writer::take_record`] after the save.
     pub fn recording(inner: W) -> Self {
         Writer {
+            start: inner.position(),
             inner,
-            pos: 0,
             rec: Some(Box::default()),
         }
     }
@@ -82,7 +94,7 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn record_field(&mut self, index: usize) {
         if let Some(r) = self.rec.as_deref_mut() {
-            r.field(index, self.pos);
+            r.field(index, self.inner.position());
         }
     }
 
@@ -90,7 +102,7 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn record_elem(&mut self) {
         if let Some(r) = self.rec.as_deref_mut() {
-            r.elem(self.pos);
+            r.elem(self.inner.position());
         }
     }
 
@@ -98,14 +110,14 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn record_end(&mut self) {
         if let Some(r) = self.rec.as_deref_mut() {
-            r.end(self.pos);
+            r.end(self.inner.position());
         }
     }
 
     /// Bytes written so far.
     #[inline]
     pub fn offset(&self) -> u64 {
-        self.pos
+        self.inner.position().wrapping_sub(self.start)
     }
 
     /// The target back (not flushed).
@@ -118,22 +130,39 @@ impl<W: Write> Writer<W> {
         &self.inner
     }
 
+    /// The target, mutably (bytes written through it shift the offsets).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// Flushes the target.
     pub fn flush(&mut self) -> Result<()> {
-        let pos = self.pos;
-        self.inner.flush().map_err(|e| Error::io(e, pos))
+        match self.inner.flush() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.io_error(e)),
+        }
+    }
+
+    #[cold]
+    fn io_error(&self, e: std::io::Error) -> Error {
+        Error::io(e, self.offset())
     }
 
     /// Writes raw bytes.
     #[inline]
     pub fn put_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        match self.inner.write_all(bytes) {
-            Ok(()) => {
-                self.pos += bytes.len() as u64;
-                Ok(())
-            }
-            Err(e) => Err(Error::io(e, self.pos)),
+        match self.inner.put(bytes) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.io_error(e)),
         }
+    }
+
+    /// Appends `n` bytes produced by `fill` in place when the target is
+    /// memory ([`Sink::grow`]); `None` when it is not, and nothing was
+    /// written.
+    #[inline]
+    pub fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
+        self.inner.grow(n)
     }
 
     /// One byte.

@@ -2,24 +2,23 @@
 //! then `00`. Nodes come in key order, which a `BTreeMap` gives.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::VmState;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A GTree key: a direct key (`u64`, QEMU's pointer-sized integer, sent as
 /// be64) or a derived struct. Its `Ord` must match QEMU's compare function.
 pub trait GtreeKey: Ord + Sized {
     /// Writes the key.
-    fn save_key<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+    fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
     /// Reads a key; `version` is the field's version.
     fn load_key<S: Source>(r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<Self>;
 }
 
 impl GtreeKey for u64 {
-    fn save_key<W: Write>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
+    fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, _: &Context) -> Result<()> {
         w.put_u64(*self)
     }
     fn load_key<S: Source>(r: &mut Reader<S>, _: u32, _: &Context) -> Result<Self> {
@@ -30,7 +29,7 @@ impl GtreeKey for u64 {
 /// A derived struct as key: its description, saved at its own version and
 /// loaded at the field's version (QEMU's key VMSD).
 impl<T: VmState + Ord + Default> GtreeKey for T {
-    fn save_key<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         self.save_state(w, ctx)
     }
     fn load_key<S: Source>(r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<Self> {
@@ -46,7 +45,7 @@ pub fn save_gtree<K, V, W>(t: &mut BTreeMap<K, V>, w: &mut Writer<W>, ctx: &Cont
 where
     K: GtreeKey + Clone,
     V: VmState,
-    W: Write,
+    W: Sink,
 {
     let n = u32::try_from(t.len()).map_err(|_| {
         Error::new(

@@ -2,13 +2,11 @@
 //! framing) and `Option<T>` / `Option<Box<T>>` slots of pointer arrays
 //! (`VMSTATE_ARRAY_OF_POINTER*`): a null slot is the single byte `0x30`.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::desc::{FieldKind, Vmsd};
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::VmField;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// QEMU's `VMS_NULLPTR_MARKER`.
 pub const NULL_MARKER: u8 = 0x30;
@@ -23,11 +21,11 @@ impl<T: VmField> VmField for Box<T> {
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         (**self).save(w, ctx)
     }
 
-    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_recorded<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         (**self).save_recorded(w, ctx)
     }
 
@@ -57,14 +55,14 @@ impl<T: VmField> VmField for Option<T> {
     const VMSD: Option<&'static Vmsd> = T::VMSD;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         match self {
             Some(v) => v.save(w, ctx),
             None => w.put_u8(NULL_MARKER),
         }
     }
 
-    fn save_recorded<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save_recorded<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         match self {
             Some(v) => v.save_recorded(w, ctx),
             None => w.put_u8(NULL_MARKER),
@@ -72,7 +70,7 @@ impl<T: VmField> VmField for Option<T> {
     }
 
     // Each slot has its own size in the vmdesc (a null one is 1 byte).
-    fn save_slice_recorded<W: Write>(
+    fn save_slice_recorded<W: Sink>(
         items: &mut [Self],
         w: &mut Writer<W>,
         ctx: &Context,

@@ -2,12 +2,11 @@
 //! element's description, then `00`.
 
 use std::collections::{LinkedList, VecDeque};
-use std::io::Write;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::VmState;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A collection that can hold a QEMU queue: `Vec`, `VecDeque`, `LinkedList`.
 pub trait Queue {
@@ -40,7 +39,7 @@ macro_rules! queue {
 queue!(Vec: push, VecDeque: push_back, LinkedList: push_back);
 
 /// Saves a queue: elements at their own version.
-pub fn save_queue<Q: Queue, W: Write>(q: &mut Q, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+pub fn save_queue<Q: Queue, W: Sink>(q: &mut Q, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
     for (i, e) in q.elems_mut().enumerate() {
         w.put_u8(1).map_err(|e| e.index(i))?;
         e.save_state(w, ctx).map_err(|e| e.index(i))?;

@@ -1,9 +1,7 @@
-use std::io::Write;
-
 use crate::context::Context;
 use crate::error::Result;
 use crate::field::VmField;
-use crate::stream::{Reader, Source, Writer};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A QEMU timer (`VMSTATE_TIMER`): the absolute expiry time in nanoseconds
 /// on the timer's clock as be64, or -1 when the timer is not armed.
@@ -54,7 +52,7 @@ impl VmField for Timer {
     const ELEM_SIZE: usize = 8;
 
     #[inline]
-    fn save<W: Write>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+    fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         self.raw.save(w, ctx)
     }
 
