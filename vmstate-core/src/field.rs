@@ -174,6 +174,7 @@ impl VmField for u8 {
         w.put_bytes(items)
     }
 
+    #[inline]
     fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, _: &Context) -> Result<()> {
         let at = r.offset();
         r.get_bytes(items).map_err(|e| short_element(e, at, 0, 1))
@@ -193,14 +194,20 @@ impl VmField for bool {
 
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
-        let at = r.offset();
         let b = r.get_u8()?;
-        if ctx.strict_bool && b > 1 {
-            return Err(Error::new(ErrorKind::InvalidBool { found: b }, at));
+        // The byte first: it is in a register, the option is in memory.
+        if b > 1 && ctx.strict_bool {
+            return Err(wide_bool(b, r.offset()));
         }
         *self = b != 0;
         Ok(())
     }
+}
+
+/// A bool byte above 1 in strict mode (`end` is the offset just after it).
+#[cold]
+fn wide_bool(b: u8, end: u64) -> Error {
+    Error::new(ErrorKind::InvalidBool { found: b }, end.saturating_sub(1))
 }
 
 /// QEMU's `CPU_Double_U`: the IEEE-754 bits as be64 (upper half first).

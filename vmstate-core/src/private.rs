@@ -193,23 +193,33 @@ fn next_subsection_named<S: Source>(
         [SUBSECTION, len] => usize::from(*len),
         _ => return Ok(None),
     };
-    if len < parent.name.len() + 1 {
+    if len <= parent.name.len() {
         return Ok(None);
     }
+    // Exact peeks only: over a socket, peeking further could wait for
+    // bytes that are not sent yet.
     let head = r.peek(2 + len)?;
-    let Some(name) = head.get(2..2 + len) else {
-        return Ok(None);
-    };
-    if !name.starts_with(parent.name.as_bytes()) {
+    let name = head.get(2..).unwrap_or_default();
+    if name.len() != len {
         return Ok(None);
     }
-    let Some(idx) = parent.subsection_index(name) else {
-        return Err(Error::new(
-            ErrorKind::UnknownSubsection {
-                name: String::from_utf8_lossy(name).into_owned(),
-            },
-            at,
-        ));
+    // The derive asserts that every subsection name extends the parent's,
+    // so a known name needs no separate prefix test; only an unknown one
+    // is tested, to tell "not ours" from "ours but unknown".
+    let found = parent
+        .subsections
+        .iter()
+        .position(|s| s.vmsd.name.as_bytes() == name);
+    let Some(idx) = found else {
+        if name.starts_with(parent.name.as_bytes()) {
+            return Err(Error::new(
+                ErrorKind::UnknownSubsection {
+                    name: String::from_utf8_lossy(name).into_owned(),
+                },
+                at,
+            ));
+        }
+        return Ok(None);
     };
     r.skip(2 + len as u64)?;
     let version = r.get_u32()?;

@@ -93,6 +93,7 @@ impl<S: Source> Reader<S> {
     }
 
     /// Discards `n` bytes.
+    #[inline]
     pub fn skip(&mut self, n: u64) -> Result<()> {
         match self.src.skip(n) {
             Ok(()) => Ok(()),
@@ -102,6 +103,7 @@ impl<S: Source> Reader<S> {
 
     /// Up to `n` upcoming bytes (at most [`MAX_PEEK`](super::MAX_PEEK)),
     /// not consumed; fewer only at end of input.
+    #[inline]
     pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
         let pos = self.offset();
         self.src.peek(n).map_err(|e| Error::io(e, pos))
