@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use vmstate_core::codec::{Codec, VmTmp};
 use vmstate_core::desc::Check;
 use vmstate_core::error::BoxError;
+use vmstate_core::record;
 use vmstate_core::stream::{Sink, Source};
 use vmstate_core::types::Timer;
 use vmstate_core::{
@@ -1613,6 +1614,97 @@ fn queue_and_tree_descriptions() {
             ("done", "qlist", FieldKind::Queue, Some("tag"), 0),
             ("by_addr", "gtree", FieldKind::Gtree, Some("tag"), 0),
         ]
+    );
+}
+
+/// The vmdesc of queue and tree fields, as QEMU 7.2 writes it: the field
+/// object (`name`, `type`) gets each element's description written into it
+/// by `put_qtailq`/`put_qlist`/`put_gtree` (keys repeat, one set per element;
+/// a struct key's set comes before its value's, a direct key has none),
+/// then `size`, the bytes of the whole field.
+#[test]
+fn queue_and_tree_vmdesc_repeat_element_descriptions() {
+    let req = r#""vmsd_name": "req", "version": 2, "fields": [{"name": "id", "type": "uint32", "size": 4}, {"name": "flags", "type": "uint8", "size": 1}]"#;
+    let tag = r#""vmsd_name": "tag", "version": 0, "fields": [{"name": "v", "type": "uint16", "size": 2}]"#;
+    let expected = format!(
+        concat!(
+            r#"{{"name": "reqs", "instance_id": 0, "vmsd_name": "reqs", "version": 2, "fields": ["#,
+            r#"{{"name": "pending", "type": "qtailq", {req}, {req}, "size": 13}}, "#,
+            r#"{{"name": "done", "type": "qlist", {tag}, "size": 4}}, "#,
+            r#"{{"name": "by_addr", "type": "gtree", {tag}, {tag}, "size": 27}}]}}"#,
+        ),
+        req = req,
+        tag = tag,
+    );
+    let mut out = Vec::new();
+    let mut w = Writer::recording(&mut out);
+    reqs().save(&mut w, &ctx()).unwrap();
+    let rec = w.take_record().unwrap();
+    assert_eq!(out, REQS_WIRE);
+    assert_eq!(record::section_json("reqs", 0, &rec), expected);
+
+    // A stream with that trailer parses (repeated keys: the last wins, as
+    // in Python's json), and the queue fields decode as raw bytes of their
+    // recorded size, as analyze-migration.py reads them.
+    use vmstate_core::migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
+    let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), ctx()).unwrap();
+    w.section("reqs", 0, &mut reqs()).unwrap();
+    let bytes = w.finish(4096).unwrap();
+    let stream = Stream::parse(&bytes, ReadOptions::default()).unwrap();
+    let s = stream.section("reqs", 0).unwrap();
+    assert_eq!(s.vmsd().unwrap().bytes, REQS_WIRE);
+    assert_eq!(stream.to_bytes().unwrap(), bytes);
+
+    // Empty collections: no element descriptions, only the markers' size.
+    let mut w = Writer::recording(Vec::new());
+    Reqs::default().save(&mut w, &ctx()).unwrap();
+    let rec = w.take_record().unwrap();
+    assert_eq!(
+        record::section_json("reqs", 0, &rec),
+        concat!(
+            r#"{"name": "reqs", "instance_id": 0, "vmsd_name": "reqs", "version": 2, "fields": ["#,
+            r#"{"name": "pending", "type": "qtailq", "size": 1}, "#,
+            r#"{"name": "done", "type": "qlist", "size": 1}, "#,
+            r#"{"name": "by_addr", "type": "gtree", "size": 5}]}"#,
+        )
+    );
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[vmstate(name = "range", version = 1)]
+struct TreeKey {
+    start: u32,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "ranges", version = 1)]
+struct KeyedTree {
+    #[vmstate(gtree)]
+    map: BTreeMap<TreeKey, Tag>,
+}
+
+#[test]
+fn tree_with_struct_keys_describes_key_then_value() {
+    let mut v = KeyedTree {
+        map: BTreeMap::from([(TreeKey { start: 9 }, Tag { v: 3 })]),
+    };
+    let mut w = Writer::recording(Vec::new());
+    v.save(&mut w, &ctx()).unwrap();
+    let rec = w.take_record().unwrap();
+    assert_eq!(
+        w.into_inner(),
+        [0, 0, 0, 1, 0x01, 0, 0, 0, 9, 0, 3, 0x00],
+        "count, marker, key, value, end"
+    );
+    assert_eq!(
+        record::section_json("ranges", 0, &rec),
+        concat!(
+            r#"{"name": "ranges", "instance_id": 0, "vmsd_name": "ranges", "version": 1, "fields": ["#,
+            r#"{"name": "map", "type": "gtree", "#,
+            r#""vmsd_name": "range", "version": 1, "fields": [{"name": "start", "type": "uint32", "size": 4}], "#,
+            r#""vmsd_name": "tag", "version": 0, "fields": [{"name": "v", "type": "uint16", "size": 2}], "#,
+            r#""size": 12}]}"#,
+        )
     );
 }
 

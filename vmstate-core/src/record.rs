@@ -238,6 +238,10 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
             .map(|e| (e.size, e.nested.as_ref()))
             .collect()
     };
+    if matches!(field.kind, FieldKind::Queue | FieldKind::Gtree) {
+        out.push(collection_json(name, field.info, rec));
+        return;
+    }
     let n = elems.len();
     let one = |i: Option<usize>, size: u64, nested: Option<&VmsdRecord>| {
         let mut m = Map::new();
@@ -273,16 +277,80 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
     }
 }
 
+/// A queue or tree field: QEMU's `put_qtailq`/`put_qlist`/`put_gtree` save
+/// each element (and each tree key with a description) with the field's
+/// vmdesc writer, so every element's `vmsd_name`, `version`, `fields` (and
+/// `subsections`) land in the field's own object, one after the other:
+/// keys repeat. They are kept under [`INLINE_KEY`] and written inline by
+/// [`to_qemu_json`].
+fn collection_json(name: String, info: &str, rec: &FieldRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), name.into());
+    m.insert("type".into(), info.into());
+    let inline: Vec<Value> = rec
+        .elems
+        .iter()
+        .filter_map(|e| e.nested.as_ref())
+        .map(|n| Value::Object(n.to_json()))
+        .collect();
+    if !inline.is_empty() {
+        m.insert(INLINE_KEY.into(), Value::Array(inline));
+    }
+    m.insert("size".into(), rec.size.into());
+    Value::Object(m)
+}
+
+/// The key under which a [`section_value`] holds descriptions that QEMU
+/// writes inline into their field's object, repeating keys (elements of
+/// queues and trees). Its value is an array of objects; [`to_qemu_json`]
+/// writes their entries in its place. No VMState name can collide with it
+/// (it starts with a NUL).
+pub const INLINE_KEY: &str = "\u{0}inline";
+
 /// Renders JSON the way QEMU's writer does: compact, with `", "` between
-/// items and `": "` between key and value.
+/// items and `": "` between key and value, and the entries under
+/// [`INLINE_KEY`] written in place (repeated keys, as QEMU writes them).
 pub fn to_qemu_json(v: &Value) -> String {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, QemuFormatter);
     // Writing into a Vec cannot fail, and a Value always serializes.
-    if serde::Serialize::serialize(v, &mut ser).is_err() {
+    if serde::Serialize::serialize(&Inline(v), &mut ser).is_err() {
         return String::new();
     }
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Serializes a value with [`INLINE_KEY`] entries spliced into their object.
+struct Inline<'a>(&'a Value);
+
+impl serde::Serialize for Inline<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Inline(v))?;
+                }
+                seq.end()
+            }
+            Value::Object(m) => {
+                let mut map = s.serialize_map(None)?;
+                for (k, v) in m {
+                    match (k.as_str(), v) {
+                        (INLINE_KEY, Value::Array(objs)) => {
+                            for (k2, v2) in objs.iter().filter_map(Value::as_object).flatten() {
+                                map.serialize_entry(k2, &Inline(v2))?;
+                            }
+                        }
+                        _ => map.serialize_entry(k, &Inline(v))?,
+                    }
+                }
+                map.end()
+            }
+            other => other.serialize(s),
+        }
+    }
 }
 
 struct QemuFormatter;
