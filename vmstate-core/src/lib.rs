@@ -53,6 +53,8 @@ pub mod ptr;
 pub mod record;
 mod state;
 pub mod stream;
+#[doc(hidden)]
+pub mod swap;
 pub mod types;
 
 #[doc(hidden)]
