@@ -241,7 +241,7 @@ pub fn sections(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
             Item::Section(s) => {
                 let subs = match &s.payload {
                     Payload::Vmsd(v) => v.value.subsection_names(),
-                    Payload::Ram(_) => Vec::new(),
+                    Payload::Ram(_) | Payload::Loaded => Vec::new(),
                 };
                 row(
                     out,

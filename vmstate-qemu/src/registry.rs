@@ -26,6 +26,7 @@
 //! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
 //! ```
 
+use vmstate_core::migration::LoadSection;
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
 
@@ -58,6 +59,26 @@ pub struct Roundtrip {
 /// payload; `version` is the section header's version.
 pub type RoundtripFn = fn(payload: &[u8], version: u32, ctx: &Context) -> Result<Roundtrip, Error>;
 
+/// A fresh mirror behind a trait object ([`Entry::new_mirror`]): a
+/// [`Dispatcher`](vmstate_core::migration::Dispatcher) target that can
+/// save its payload again.
+pub trait Mirror {
+    /// The mirror as a dispatcher target.
+    fn as_target(&mut self) -> &mut dyn LoadSection;
+    /// Saves the mirror's payload.
+    fn save_payload(&mut self, ctx: &Context) -> Result<Vec<u8>, Error>;
+}
+
+impl<T: VmState + Clone> Mirror for T {
+    fn as_target(&mut self) -> &mut dyn LoadSection {
+        self
+    }
+
+    fn save_payload(&mut self, ctx: &Context) -> Result<Vec<u8>, Error> {
+        self.to_bytes(ctx)
+    }
+}
+
 /// One mirrored section type.
 #[derive(Debug)]
 pub struct Entry {
@@ -75,6 +96,8 @@ pub struct Entry {
     /// What QEMU's description has that the mirror lacks; empty when the
     /// mirror is complete.
     pub gaps: &'static str,
+    /// A mirror in its `Default` state (the destination's configuration).
+    pub new_mirror: fn() -> Box<dyn Mirror>,
 }
 
 impl Entry {
@@ -132,7 +155,14 @@ fn roundtrip_recorded<T: VmState + Clone + Default>(
     roundtrip_with::<T>(payload, version, ctx, true)
 }
 
-const fn entry<T: VmState + Clone + Default>(type_name: &'static str, gaps: &'static str) -> Entry {
+fn new_mirror<T: VmState + Clone + Default + 'static>() -> Box<dyn Mirror> {
+    Box::new(T::default())
+}
+
+const fn entry<T: VmState + Clone + Default + 'static>(
+    type_name: &'static str,
+    gaps: &'static str,
+) -> Entry {
     Entry {
         name: T::VMSD.name,
         vmsd: T::VMSD,
@@ -140,6 +170,7 @@ const fn entry<T: VmState + Clone + Default>(type_name: &'static str, gaps: &'st
         roundtrip: roundtrip::<T>,
         roundtrip_recorded: roundtrip_recorded::<T>,
         gaps,
+        new_mirror: new_mirror::<T>,
     }
 }
 

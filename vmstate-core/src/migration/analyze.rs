@@ -58,7 +58,7 @@ impl Analyzer {
                 m.insert("section sizes".into(), Json::Object(Map::new()));
                 Some(Json::Object(m))
             }
-            Payload::Ram(_) => None,
+            Payload::Ram(_) | Payload::Loaded => None,
         };
         let idx = match (fresh, self.by_id.get(&s.section_id)) {
             (Some(v), Some(&i)) => {

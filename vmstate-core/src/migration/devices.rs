@@ -3,17 +3,21 @@
 //! generated from what each save wrote, and a [`Dispatcher`] that loads a
 //! stream's FULL sections into registered values by `(idstr, instance)`.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use serde_json::{json, Value as Json};
 
 use super::error::{SectionName, StreamError, StreamResult};
-use super::reader::{Configuration, Payload, SectionKind, Stream};
+use super::reader::{
+    Configuration, DynSource, Item, Payload, ReadOptions, SectionKind, SectionTargets, Stream,
+    StreamReader,
+};
+use super::vmdesc::VmDesc;
 use super::writer::{StreamWriter, WriteOptions};
 use crate::context::Context;
 use crate::record;
 use crate::state::VmState;
-use crate::stream::Writer;
+use crate::stream::{Reader, Writer};
 
 /// Writes a device-state stream from derived values: header, optional
 /// configuration, one FULL section per value (skipped when its
@@ -134,15 +138,34 @@ impl<W: Write> DeviceStreamWriter<W> {
     }
 }
 
-/// Loads a value from one section payload (implemented for every
-/// `VmState + Clone`: a transactional load that must consume the payload
-/// exactly). One call per section, so dynamic dispatch costs nothing here.
+/// Loads a value from one section (implemented for every `VmState +
+/// Clone`: a transactional load). One call per section, so dynamic
+/// dispatch costs nothing here.
 pub trait LoadSection {
-    /// Loads `payload`, saved at stream version `version`.
+    /// Loads `payload`, saved at stream version `version`; the payload must
+    /// be consumed exactly.
     fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()>;
+
+    /// Loads the section from a live stream positioned at its payload,
+    /// reading what the description reads (the caller checks the footer).
+    fn load_streaming(
+        &mut self,
+        r: &mut Reader<DynSource<'_>>,
+        version: u32,
+        ctx: &Context,
+    ) -> crate::Result<()>;
 }
 
 impl<T: VmState + Clone> LoadSection for T {
+    fn load_streaming(
+        &mut self,
+        r: &mut Reader<DynSource<'_>>,
+        version: u32,
+        ctx: &Context,
+    ) -> crate::Result<()> {
+        self.load(r, version, ctx)
+    }
+
     fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()> {
         let mut r = crate::Reader::from_slice(payload);
         let mut scratch = self.clone();
@@ -187,7 +210,28 @@ impl<T: VmState + Clone> LoadSection for T {
 /// ```
 pub struct Dispatcher<'a> {
     ctx: Context,
-    targets: Vec<(String, u32, &'a mut dyn LoadSection)>,
+    /// `(idstr, instance, value, loaded)`.
+    targets: Vec<(String, u32, &'a mut dyn LoadSection, bool)>,
+}
+
+impl<'r> SectionTargets<DynSource<'r>> for Dispatcher<'_> {
+    fn load_full(
+        &mut self,
+        name: &SectionName,
+        version: u32,
+        r: &mut Reader<DynSource<'r>>,
+    ) -> crate::Result<bool> {
+        let Some(i) = self.find(&name.idstr, name.instance_id) else {
+            return Ok(false);
+        };
+        let ctx = &self.ctx;
+        let Some((_, _, target, seen)) = self.targets.get_mut(i) else {
+            return Ok(false);
+        };
+        target.load_streaming(r, version, ctx)?;
+        *seen = true;
+        Ok(true)
+    }
 }
 
 /// What a [`Dispatcher::load`] did.
@@ -214,7 +258,93 @@ impl<'a> Dispatcher<'a> {
 
     /// Loads the section `(idstr, instance_id)` into `target`.
     pub fn register(&mut self, idstr: &str, instance_id: u32, target: &'a mut dyn LoadSection) {
-        self.targets.push((idstr.to_owned(), instance_id, target));
+        self.targets
+            .push((idstr.to_owned(), instance_id, target, false));
+    }
+
+    fn find(&self, idstr: &str, instance_id: u32) -> Option<usize> {
+        self.targets
+            .iter()
+            .position(|(id, inst, _, _)| id == idstr && *inst == instance_id)
+    }
+
+    /// The registered values no section was loaded into, and clears the
+    /// marks for the next load.
+    fn take_missing(&mut self) -> Vec<SectionName> {
+        let mut missing = Vec::new();
+        for (idstr, instance_id, _, seen) in &mut self.targets {
+            if !std::mem::take(seen) {
+                missing.push(SectionName {
+                    idstr: idstr.clone(),
+                    instance_id: *instance_id,
+                    section_id: 0,
+                });
+            }
+        }
+        missing
+    }
+
+    /// Loads a whole stream in one pass from any `Read` (a pipe, a socket):
+    /// each FULL section with a registered value is loaded into it straight
+    /// from the stream ([`StreamReader::next_item_into`]), with its footer
+    /// and section id checked, so no vmdesc is needed. A FULL section
+    /// without a value is decoded with `desc` when given (and listed in
+    /// [`DispatchReport::unknown`]); without `desc` it is an error, as
+    /// QEMU fails on a section it does not know. Every record, loaded
+    /// sections included, is then passed to `on_item` (RAM sections,
+    /// commands, the configuration, EOF and the trailer are the caller's);
+    /// an error from it stops the load.
+    ///
+    /// A failed load stops there with an error naming the section, field
+    /// path and stream offset; values loaded before it keep their new
+    /// state, the failing one its old state.
+    ///
+    /// ```
+    /// # use vmstate_core::migration::{DeviceStreamWriter, Dispatcher, ReadOptions, WriteOptions};
+    /// # use vmstate_core::{Context, VmState};
+    /// # #[derive(VmState, Clone, Default, PartialEq, Debug)]
+    /// # #[vmstate(name = "port92", version = 1)]
+    /// # struct Port92 { outport: u8 }
+    /// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+    /// # let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
+    /// # w.section("port92", 0, &mut Port92 { outport: 2 })?;
+    /// # let bytes = w.finish(4096)?;
+    /// let socket = std::io::Cursor::new(bytes); // any `Read`
+    /// let mut port92 = Port92::default();
+    /// let mut d = Dispatcher::new(Context::new());
+    /// d.register("port92", 0, &mut port92);
+    /// let report = d.load_read(socket, None, ReadOptions::default(), |_item| Ok(()))?;
+    /// assert_eq!((report.loaded, report.unknown.len()), (1, 0));
+    /// drop(d);
+    /// assert_eq!(port92.outport, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn load_read<R: Read>(
+        &mut self,
+        mut input: R,
+        desc: Option<VmDesc>,
+        opts: ReadOptions,
+        mut on_item: impl FnMut(Item) -> StreamResult<()>,
+    ) -> StreamResult<DispatchReport> {
+        let input: &mut dyn Read = &mut input;
+        let mut r = StreamReader::with_reader(Reader::new(input), desc, opts)?;
+        let mut report = DispatchReport::default();
+        for t in &mut self.targets {
+            t.3 = false;
+        }
+        while let Some(item) = r.next_item_into(self)? {
+            if let Item::Section(s) = &item {
+                match s.payload {
+                    Payload::Loaded => report.loaded += 1,
+                    Payload::Vmsd(_) => report.unknown.push(s.name()),
+                    Payload::Ram(_) => {}
+                }
+            }
+            on_item(item)?;
+        }
+        report.missing = self.take_missing();
+        Ok(report)
     }
 
     /// Loads every FULL section that has a registered target. A failed
@@ -222,7 +352,9 @@ impl<'a> Dispatcher<'a> {
     /// before it keep their new state, the failing one its old state.
     pub fn load(&mut self, stream: &Stream) -> StreamResult<DispatchReport> {
         let mut report = DispatchReport::default();
-        let mut seen = vec![false; self.targets.len()];
+        for t in &mut self.targets {
+            t.3 = false;
+        }
         for s in stream.sections() {
             if s.kind != SectionKind::Full {
                 continue;
@@ -230,34 +362,20 @@ impl<'a> Dispatcher<'a> {
             let Payload::Vmsd(v) = &s.payload else {
                 continue;
             };
-            let hit = self
-                .targets
-                .iter_mut()
-                .enumerate()
-                .find(|(_, (id, inst, _))| *id == s.idstr && *inst == s.instance_id);
-            match hit {
-                Some((i, (_, _, target))) => {
+            let hit = self.find(&s.idstr, s.instance_id);
+            match hit.and_then(|i| self.targets.get_mut(i)) {
+                Some((_, _, target, seen)) => {
                     target
                         .load_section(&v.bytes, s.version_id, &self.ctx)
                         .map_err(|e| StreamError::from(e).rebase(s.payload_offset))
                         .map_err(|e| e.in_section(&s.name()))?;
-                    if let Some(flag) = seen.get_mut(i) {
-                        *flag = true;
-                    }
+                    *seen = true;
                     report.loaded += 1;
                 }
                 None => report.unknown.push(s.name()),
             }
         }
-        for ((idstr, instance_id, _), seen) in self.targets.iter().zip(seen) {
-            if !seen {
-                report.missing.push(SectionName {
-                    idstr: idstr.clone(),
-                    instance_id: *instance_id,
-                    section_id: 0,
-                });
-            }
-        }
+        report.missing = self.take_missing();
         Ok(report)
     }
 }

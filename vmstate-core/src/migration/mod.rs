@@ -11,7 +11,10 @@
 //!   again is byte-identical ([`Stream::to_bytes`]).
 //! * [`DeviceStreamWriter`] writes sections straight from `VmState` values,
 //!   with the vmdesc trailer generated from what they wrote;
-//!   [`Dispatcher`] loads a stream's sections into registered values.
+//!   [`Dispatcher`] loads a stream's sections into registered values,
+//!   from a parsed [`Stream`] or in one pass from any `Read` (a socket):
+//!   there each FULL section is loaded straight from the stream, so no
+//!   vmdesc is needed ([`StreamReader::next_item_into`]).
 //! * [`Analyzer`] prints what QEMU's `analyze-migration.py` prints.
 //! * [`edit::set`] changes a field of a decoded section, checked against
 //!   its type.
@@ -56,8 +59,9 @@ pub use ram::{
     FLAG_ZERO, MAX_PAGE_SIZE,
 };
 pub use reader::{
-    locate_vmdesc, Command, ConfigBody, ConfigSubsection, Configuration, FooterMode, Item, Payload,
-    ReadOptions, Section, SectionKind, Stream, StreamReader, Trailer, VmsdPayload,
+    locate_vmdesc, Command, ConfigBody, ConfigSubsection, Configuration, DynSource, FooterMode,
+    Item, Payload, ReadOptions, Section, SectionKind, SectionTargets, Stream, StreamReader,
+    Trailer, VmsdPayload,
 };
 pub use value::{FieldValue, Int, StructValue, SubsectionValue, Value};
 pub use vmdesc::{

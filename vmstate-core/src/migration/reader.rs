@@ -186,7 +186,7 @@ impl Section {
     pub fn vmsd(&self) -> Option<&VmsdPayload> {
         match &self.payload {
             Payload::Vmsd(v) => Some(v),
-            Payload::Ram(_) => None,
+            Payload::Ram(_) | Payload::Loaded => None,
         }
     }
 }
@@ -198,6 +198,9 @@ pub enum Payload {
     Vmsd(VmsdPayload),
     /// A RAM START/PART/END section.
     Ram(RamPayload),
+    /// A FULL section loaded straight from the stream into a registered
+    /// value ([`StreamReader::next_item_into`]); its bytes are not kept.
+    Loaded,
 }
 
 /// A FULL section's payload: its bytes and their decoding.
@@ -261,8 +264,10 @@ enum State {
 ///
 /// FULL sections are not framed: their end is found by decoding them with
 /// the vmdesc (given to [`new`](Self::new), or found by
-/// [`Stream::parse`]), then checking the footer when the stream has
-/// footers. RAM sections are decoded by [`RamPayload`].
+/// [`Stream::parse`]), or by loading them into registered values
+/// ([`next_item_into`](Self::next_item_into)), then checking the footer
+/// when the stream has footers. RAM sections are decoded by
+/// [`RamPayload`].
 ///
 /// ```
 /// use vmstate_core::migration::{Item, ReadOptions, StreamReader};
@@ -291,6 +296,26 @@ impl<'a> StreamReader<SliceSource<'a>> {
     ) -> StreamResult<Self> {
         Self::with_reader(Reader::from_slice(bytes), desc, opts)
     }
+}
+
+/// The source of a streaming dispatch: any `Read` behind one buffer, so
+/// that the dynamic call happens once per buffer refill, not per field.
+pub type DynSource<'r> = IoSource<&'r mut (dyn Read + 'r)>;
+
+/// Values that FULL sections load into straight from the stream (see
+/// [`StreamReader::next_item_into`]); implemented by
+/// [`Dispatcher`](super::Dispatcher).
+pub trait SectionTargets<S> {
+    /// Loads the FULL section `name`, saved at `version`, from `r`
+    /// (positioned at its first payload byte) into its registered value and
+    /// returns `true`; returns `false`, reading nothing, when no value is
+    /// registered for it.
+    fn load_full(
+        &mut self,
+        name: &SectionName,
+        version: u32,
+        r: &mut Reader<S>,
+    ) -> crate::Result<bool>;
 }
 
 impl<R: Read> StreamReader<IoSource<R>> {
@@ -372,6 +397,29 @@ impl<S: Source> StreamReader<S> {
 
     /// The next record, or `None` after the last one.
     pub fn next_item(&mut self) -> StreamResult<Option<Item>> {
+        self.next_item_with(None)
+    }
+
+    /// As [`next_item`](Self::next_item), but a FULL section that has a
+    /// value in `targets` is loaded into it straight from the stream: its
+    /// end is where that load stops, checked by the section footer when the
+    /// stream has footers. No vmdesc is needed for such sections, so a
+    /// stream can be loaded in one pass from a pipe or socket, where the
+    /// vmdesc (at the very end) is not known yet. Their [`Section`] comes
+    /// back with [`Payload::Loaded`]. Sections without a value are decoded
+    /// with the vmdesc, if one was given, or are an error
+    /// ([`StreamErrorKind::NoDescription`]).
+    pub fn next_item_into(
+        &mut self,
+        targets: &mut dyn SectionTargets<S>,
+    ) -> StreamResult<Option<Item>> {
+        self.next_item_with(Some(targets))
+    }
+
+    fn next_item_with(
+        &mut self,
+        targets: Option<&mut dyn SectionTargets<S>>,
+    ) -> StreamResult<Option<Item>> {
         match self.state {
             State::Done => Ok(None),
             State::AfterTrailer => {
@@ -413,7 +461,7 @@ impl<S: Source> StreamReader<S> {
             State::First | State::Sections => {
                 let first = matches!(self.state, State::First);
                 self.state = State::Done; // until this record is read whole
-                let item = self.read_record(first)?;
+                let item = self.read_record(first, targets)?;
                 self.state = if matches!(item, Item::Eof { .. }) {
                     State::AfterEof
                 } else {
@@ -446,7 +494,11 @@ impl<S: Source> StreamReader<S> {
         Ok(Trailer { offset, json })
     }
 
-    fn read_record(&mut self, first: bool) -> StreamResult<Item> {
+    fn read_record(
+        &mut self,
+        first: bool,
+        targets: Option<&mut dyn SectionTargets<S>>,
+    ) -> StreamResult<Item> {
         let offset = self.r.offset();
         let ty = self.r.get_u8()?;
         match ty {
@@ -481,7 +533,7 @@ impl<S: Source> StreamReader<S> {
                     instance_id,
                     section_id,
                 };
-                self.read_section(kind, offset, name, version_id)
+                self.read_section(kind, offset, name, version_id, targets)
                     .map(Item::Section)
             }
             VM_SECTION_PART | VM_SECTION_END => {
@@ -503,7 +555,7 @@ impl<S: Source> StreamReader<S> {
                     instance_id,
                     section_id,
                 };
-                self.read_section(kind, offset, name, version_id)
+                self.read_section(kind, offset, name, version_id, None)
                     .map(Item::Section)
             }
             VM_COMMAND => {
@@ -533,8 +585,9 @@ impl<S: Source> StreamReader<S> {
         offset: u64,
         name: SectionName,
         version_id: u32,
+        targets: Option<&mut dyn SectionTargets<S>>,
     ) -> StreamResult<Section> {
-        self.read_section_inner(kind, offset, &name, version_id)
+        self.read_section_inner(kind, offset, &name, version_id, targets)
             .map_err(|e| e.in_section(&name))
     }
 
@@ -544,9 +597,18 @@ impl<S: Source> StreamReader<S> {
         offset: u64,
         name: &SectionName,
         version_id: u32,
+        targets: Option<&mut dyn SectionTargets<S>>,
     ) -> StreamResult<Section> {
         let payload_offset = self.r.offset();
-        let payload = if kind == SectionKind::Full {
+        let loaded = match targets {
+            Some(t) if kind == SectionKind::Full => t
+                .load_full(name, version_id, &mut self.r)
+                .map_err(StreamError::from)?,
+            _ => false,
+        };
+        let payload = if loaded {
+            Payload::Loaded
+        } else if kind == SectionKind::Full {
             let desc = self
                 .desc
                 .as_ref()

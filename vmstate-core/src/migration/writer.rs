@@ -197,6 +197,13 @@ impl<W: Write> StreamWriter<W> {
     }
 
     fn section_inner(&mut self, s: &Section) -> StreamResult<()> {
+        if s.payload == Payload::Loaded {
+            return Err(StreamError::invalid(
+                "the section was loaded into a value and its bytes were not kept; \
+                 save the value again instead",
+                self.w.offset(),
+            ));
+        }
         if s.kind.has_full_header() {
             self.full_header(s.kind, s.section_id, &s.idstr, s.instance_id, s.version_id)?;
         } else {
@@ -205,6 +212,7 @@ impl<W: Write> StreamWriter<W> {
         }
         match &s.payload {
             Payload::Vmsd(v) => self.w.put_bytes(&v.bytes)?,
+            Payload::Loaded => {}
             Payload::Ram(ram) => {
                 let mut buf = Vec::new();
                 ram.encode(&mut buf)
