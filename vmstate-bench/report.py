@@ -106,11 +106,14 @@ def main():
                   f"| {t(f'bulk_{ty}/load/memcpy') / t(tr):.2f}x |")
 
     print("\n### 3. pc.mig sections (mirrors), median per call and MB/s of payload\n")
-    print("| section | payload | load (`load`) | load MB/s | save | save MB/s |")
+    print("| section (`pc/ID/load`, `pc/ID/save`) | payload | load | load MB/s | save | save MB/s |")
     print("|---|---|---|---|---|---|")
-    for sec in ("i8259.0", "i8259.1", "port92.0", "timer.0", "cpu_common.0", "pckbd.0", "all_six"):
+    # Every section the bench found, in stream order is not recorded: sort
+    # by name, the whole-machine row last.
+    secs = sorted({k.split("/")[1] for k in m if k.startswith("pc/")} - {"all_30"}) + ["all_30"]
+    for sec in secs:
         lo, sv = f"pc/{sec}/load", f"pc/{sec}/save"
-        if lo not in m:
+        if lo not in m or sv not in m:
             continue
         n = m[lo][1]
         print(f"| {sec} | {n} B | {fmt_ns(t(lo))} | {mb_s(t(lo), n):.0f} | {fmt_ns(t(sv))} "

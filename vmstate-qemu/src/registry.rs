@@ -66,7 +66,13 @@ pub trait Mirror {
     /// The mirror as a dispatcher target.
     fn as_target(&mut self) -> &mut dyn LoadSection;
     /// Saves the mirror's payload.
-    fn save_payload(&mut self, ctx: &Context) -> Result<Vec<u8>, Error>;
+    fn save_payload(&mut self, ctx: &Context) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.save_into(&mut out, ctx)?;
+        Ok(out)
+    }
+    /// Appends the mirror's payload to `out`.
+    fn save_into(&mut self, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error>;
 }
 
 impl<T: VmState + Clone> Mirror for T {
@@ -74,8 +80,8 @@ impl<T: VmState + Clone> Mirror for T {
         self
     }
 
-    fn save_payload(&mut self, ctx: &Context) -> Result<Vec<u8>, Error> {
-        self.to_bytes(ctx)
+    fn save_into(&mut self, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+        self.save(&mut Writer::new(out), ctx)
     }
 }
 
