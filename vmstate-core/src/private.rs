@@ -226,6 +226,48 @@ fn next_subsection_named<S: Source>(
     Ok(Some((idx, u32::from(version as u8))))
 }
 
+/// [`next_subsection`] for a description that has subsections: inlined
+/// whole, so that with the table a constant, the name comparisons become
+/// fixed-length compares against the known names (what a hand-written
+/// loader does), not calls. Unknown names go out of line.
+#[inline(always)]
+pub fn next_known_subsection<S: Source>(
+    r: &mut Reader<S>,
+    parent: &'static Vmsd,
+) -> Result<Option<(usize, u32)>> {
+    // One byte first: after the last section of a stream without footers
+    // only the EOF byte may have been sent.
+    if r.peek(1)? != [SUBSECTION] {
+        return Ok(None);
+    }
+    let len = match r.peek(2)? {
+        [SUBSECTION, len] => usize::from(*len),
+        _ => return Ok(None),
+    };
+    if len <= parent.name.len() {
+        return Ok(None);
+    }
+    // Exact peeks only (see next_subsection_named).
+    let head = r.peek(2 + len)?;
+    let name = head.get(2..).unwrap_or_default();
+    if name.len() != len {
+        return Ok(None);
+    }
+    let mut found = None;
+    for (i, s) in parent.subsections.iter().enumerate() {
+        if s.vmsd.name.as_bytes() == name {
+            found = Some(i);
+            break;
+        }
+    }
+    let Some(idx) = found else {
+        return next_subsection_named(r, parent);
+    };
+    r.skip(2 + len as u64)?;
+    let version = r.get_u32()?;
+    Ok(Some((idx, u32::from(version as u8))))
+}
+
 /// Applies the duplicate-subsection policy.
 #[inline]
 pub fn note_subsection(

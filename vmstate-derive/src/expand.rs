@@ -419,7 +419,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             loop {
                 let __at = __r.offset();
                 let #p::Some((__idx, __sv)) =
-                    #p::next_subsection(__r, <Self as #p::VmState>::VMSD)?
+                    #p::next_known_subsection(__r, <Self as #p::VmState>::VMSD)?
                 else {
                     break;
                 };
