@@ -23,10 +23,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_core::{swap, Context, Reader, VmState, Writer};
 
-/// What-if rows (x86_64): the conversions `vmstate-core` does (512-byte
-/// stack chunks on save; here straight from the input slice on load),
-/// compiled for AVX2 and picked at run time, as a multiversioned runtime
-/// could do in a default (x86-64-v1, SSE2-only) build.
+/// What-if rows (x86_64): the conversions `vmstate-core` did before it
+/// used `swap` (512-byte stack chunks on save; here straight from the
+/// input slice on load), compiled for AVX2 and picked at run time, as a
+/// multiversioned runtime could do in a default (x86-64-v1, SSE2-only)
+/// build.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     macro_rules! conv {

@@ -81,7 +81,8 @@ fn save_into_a_presized_vec_allocates_nothing() {
     assert_eq!(out.len(), PAYLOAD_LEN);
     assert_eq!(n, 0, "allocations for 100 saves of the device mix");
 
-    // 1 MiB arrays of every width: chunks are converted on the stack.
+    // 1 MiB arrays of every width: converted straight into the `Vec`,
+    // which grows within its capacity.
     let mut u8s = BulkU8::boxed_pattern();
     let mut u32s = BulkU32::boxed_pattern();
     let mut u64s = BulkU64::boxed_pattern();

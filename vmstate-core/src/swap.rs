@@ -19,8 +19,9 @@
 // need unsafe.
 #![deny(unsafe_code)]
 
-/// The integer types converted here.
-trait Word: Copy {
+/// The integer types converted here (`i8` too, for the library's own
+/// generic bulk paths: its "conversion" is a copy).
+pub(crate) trait Word: Copy {
     /// Bytes per element.
     const SIZE: usize;
     /// Decodes `b`, which is `SIZE` bytes long (else 0, never reached
@@ -53,19 +54,21 @@ macro_rules! word {
         }
     )*};
 }
-word!(u16, u32, u64, i16, i32, i64);
+word!(i8, u16, u32, u64, i16, i32, i64);
 
 /// The loops themselves, inlined into each compiled copy so that each is
-/// vectorized with that copy's instruction set.
+/// vectorized with that copy's instruction set. The library also inlines
+/// them directly for short arrays, where the call and the feature check
+/// of [`load`]/[`store`] would cost more than they save.
 #[inline(always)]
-fn load_kernel<T: Word>(dst: &mut [T], src: &[u8]) {
+pub(crate) fn load_kernel<T: Word>(dst: &mut [T], src: &[u8]) {
     for (d, s) in dst.iter_mut().zip(src.chunks_exact(T::SIZE)) {
         *d = T::from_be_slice(s);
     }
 }
 
 #[inline(always)]
-fn store_kernel<T: Word>(dst: &mut [u8], src: &[T]) {
+pub(crate) fn store_kernel<T: Word>(dst: &mut [u8], src: &[T]) {
     for (d, s) in dst.chunks_exact_mut(T::SIZE).zip(src) {
         s.write_be(d);
     }
@@ -145,8 +148,9 @@ fn tier() -> Tier {
     }
 }
 
+/// [`load_kernel`], the best copy for this CPU.
 #[inline]
-fn load<T: Word>(dst: &mut [T], src: &[u8]) {
+pub(crate) fn load<T: Word>(dst: &mut [T], src: &[u8]) {
     #[cfg(target_arch = "x86_64")]
     match tier() {
         // SAFETY: tier() detected AVX2 on this CPU.
@@ -161,8 +165,9 @@ fn load<T: Word>(dst: &mut [T], src: &[u8]) {
     load_plain(dst, src)
 }
 
+/// [`store_kernel`], the best copy for this CPU.
 #[inline]
-fn store<T: Word>(dst: &mut [u8], src: &[T]) {
+pub(crate) fn store<T: Word>(dst: &mut [u8], src: &[T]) {
     #[cfg(target_arch = "x86_64")]
     match tier() {
         // SAFETY: tier() detected AVX2 on this CPU.
@@ -303,6 +308,8 @@ mod tests {
     exhaustive!(all_i16, i16, load_be_i16, store_be_i16);
     exhaustive!(all_i32, i32, load_be_i32, store_be_i32);
     exhaustive!(all_i64, i64, load_be_i64, store_be_i64);
+    // i8 has no public entry point; the library's generic paths use it.
+    exhaustive!(all_i8, i8, load, store);
 
     #[test]
     fn golden() {

@@ -92,6 +92,16 @@ impl<S: Source> Reader<S> {
         Ok(b)
     }
 
+    /// The next `n` bytes, consumed, when the source already holds them in
+    /// memory (all of a slice; what an io reader has buffered): bulk
+    /// conversions read them in place. `None`, with nothing consumed,
+    /// otherwise; [`get_bytes`](Reader::get_bytes) then reads them, or
+    /// reports where the input ran out.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Option<&[u8]> {
+        self.src.take(n)
+    }
+
     /// Discards `n` bytes.
     #[inline]
     pub fn skip(&mut self, n: u64) -> Result<()> {

@@ -40,6 +40,17 @@ pub trait Source {
     fn remaining_len(&self) -> Option<u64> {
         None
     }
+
+    /// Consumes and returns the next `n` bytes (exactly `n`) when they are
+    /// already in memory, so that bulk conversions can read them in place;
+    /// `None` (nothing consumed) when they would have to be copied or read
+    /// first, including at end of input: [`read_exact`](Source::read_exact)
+    /// then does the work and reports a short input.
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let _ = n;
+        None
+    }
 }
 
 /// The longest peek a source must support: a subsection marker, its length
@@ -110,6 +121,13 @@ impl Source for SliceSource<'_> {
     #[inline]
     fn remaining_len(&self) -> Option<u64> {
         Some(self.rest.len() as u64)
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (head, tail) = self.rest.split_at_checked(n)?;
+        self.rest = tail;
+        Some(head)
     }
 }
 
@@ -228,6 +246,17 @@ impl<R: Read> Source for IoSource<R> {
     fn offset(&self) -> u64 {
         self.pos
     }
+
+    /// Only bytes already buffered: refilling could fail, and an error has
+    /// no place in the answer.
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
+        let head = self.buf.get(self.start..end)?;
+        self.start = end;
+        self.pos += n as u64;
+        Some(head)
+    }
 }
 
 impl<R: Read> IoSource<R> {
@@ -298,6 +327,32 @@ mod tests {
             s.skip(50_000),
             Err(ReadError::Eof { got: 49_990 })
         ));
+    }
+
+    #[test]
+    fn take_consumes_only_what_is_in_memory() {
+        let data: Vec<u8> = (0..100).collect();
+        let mut s = SliceSource::new(&data);
+        assert_eq!(s.take(3).unwrap(), &[0, 1, 2]);
+        assert_eq!(s.take(0).unwrap(), &[] as &[u8]);
+        assert!(s.take(98).is_none());
+        assert_eq!(s.offset(), 3);
+        assert_eq!(s.take(97).unwrap().len(), 97);
+        assert_eq!(s.offset(), 100);
+        assert!(s.take(1).is_none());
+
+        // An io source hands out only what it has buffered.
+        let mut s = IoSource::new(Trickle(&data));
+        assert!(s.take(1).is_none());
+        assert_eq!(s.peek(3).unwrap(), &[0, 1, 2]);
+        assert_eq!(s.take(2).unwrap(), &[0, 1]);
+        assert_eq!(s.offset(), 2);
+        assert!(s.take(2).is_none());
+        assert_eq!(s.take(1).unwrap(), &[2]);
+        let mut b = [0; 2];
+        s.read_exact(&mut b).unwrap();
+        assert_eq!((b, s.offset()), ([3, 4], 5));
+        assert!(s.take(usize::MAX).is_none());
     }
 
     #[test]

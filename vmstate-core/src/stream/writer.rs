@@ -157,9 +157,9 @@ impl<W: Sink> Writer<W> {
         }
     }
 
-    /// Appends `n` bytes produced by `fill` in place when the target is
-    /// memory ([`Sink::grow`]); `None` when it is not, and nothing was
-    /// written.
+    /// Appends `n` zero bytes and returns them to be filled in place, when
+    /// the target is memory ([`Sink::grow`]); `None` when it is not, and
+    /// nothing was written.
     #[inline]
     pub fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
         self.inner.grow(n)
