@@ -230,10 +230,15 @@ fn next_subsection_named<S: Source>(
 /// whole, so that with the table a constant, the name comparisons become
 /// fixed-length compares against the known names (what a hand-written
 /// loader does), not calls. Unknown names go out of line.
+///
+/// `parent_name` and `names` are the `VmState::NAME` constants of the
+/// description and of its subsections, in table order.
 #[inline(always)]
-pub fn next_known_subsection<S: Source>(
+pub fn next_known_subsection<S: Source, const N: usize>(
     r: &mut Reader<S>,
     parent: &'static Vmsd,
+    parent_name: &'static str,
+    names: [&'static str; N],
 ) -> Result<Option<(usize, u32)>> {
     // One byte first: after the last section of a stream without footers
     // only the EOF byte may have been sent.
@@ -244,7 +249,7 @@ pub fn next_known_subsection<S: Source>(
         [SUBSECTION, len] => usize::from(*len),
         _ => return Ok(None),
     };
-    if len <= parent.name.len() {
+    if len <= parent_name.len() {
         return Ok(None);
     }
     // Exact peeks only (see next_subsection_named).
@@ -254,8 +259,8 @@ pub fn next_known_subsection<S: Source>(
         return Ok(None);
     }
     let mut found = None;
-    for (i, s) in parent.subsections.iter().enumerate() {
-        if s.vmsd.name.as_bytes() == name {
+    for (i, known) in names.iter().enumerate() {
+        if known.as_bytes() == name {
             found = Some(i);
             break;
         }

@@ -19,6 +19,12 @@ pub trait VmState: Sized {
     /// The description (QEMU's `VMStateDescription`).
     const VMSD: &'static Vmsd;
 
+    /// `VMSD.name` as a constant (the derive sets it): a parent's load
+    /// compares a subsection's name with it as a fixed-length compare.
+    /// Left empty, subsections are found through the table instead.
+    #[doc(hidden)]
+    const NAME: &'static str = "";
+
     /// Saves the payload at description version `version` (QEMU's
     /// `vmstate_save_state_v`): `pre_save`, the fields present at that
     /// version, the needed subsections, `post_save`. Errors carry the path

@@ -144,6 +144,7 @@ fn expand(cont: &Container) -> TokenStream {
         #[automatically_derived]
         impl #p::VmState for #ident {
             const VMSD: &'static #p::Vmsd = &__VMSD;
+            const NAME: &'static str = #name;
 
             fn save_state_v<__W: #p::Sink>(
                 &mut self,
@@ -401,6 +402,10 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         }
     } else {
         let n = subsections.len();
+        let sub_names = subsections.iter().map(|f| {
+            let ty = f.ty;
+            quote_spanned!(ty.span()=> <#ty as #p::VmState>::NAME)
+        });
         let arms = subsections.iter().enumerate().map(|(i, f)| {
             let member = f.member;
             let ty = f.ty;
@@ -418,8 +423,12 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
             let mut __seen = [false; #n];
             loop {
                 let __at = __r.offset();
-                let #p::Some((__idx, __sv)) =
-                    #p::next_known_subsection(__r, <Self as #p::VmState>::VMSD)?
+                let #p::Some((__idx, __sv)) = #p::next_known_subsection(
+                    __r,
+                    <Self as #p::VmState>::VMSD,
+                    <Self as #p::VmState>::NAME,
+                    [#(#sub_names),*],
+                )?
                 else {
                     break;
                 };
