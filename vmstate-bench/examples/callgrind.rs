@@ -82,6 +82,14 @@ fn mix_load_byteorder(e: &mut Env) {
 }
 
 #[inline(never)]
+fn mix_load_byteorder_into_clone(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    let mut scratch = e.target.clone();
+    hand_load(&mut scratch, &mut r, VERSION).unwrap();
+    e.target = scratch;
+}
+
+#[inline(never)]
 fn mix_load_binrw(e: &mut Env) {
     let mut cur = Cursor::new(&e.bytes[..]);
     black_box(BrMix::read_args(&mut cur, (VERSION,)).unwrap());
@@ -149,6 +157,10 @@ const OPS: &[(&str, Op)] = &[
     ("mix_load_derived", mix_load_derived),
     ("mix_load_transactional", mix_load_transactional),
     ("mix_load_byteorder", mix_load_byteorder),
+    (
+        "mix_load_byteorder_into_clone",
+        mix_load_byteorder_into_clone,
+    ),
     ("mix_load_binrw", mix_load_binrw),
     ("mix_save_generic", mix_save_generic),
     ("mix_load_generic", mix_load_generic),

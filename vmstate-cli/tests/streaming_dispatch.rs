@@ -282,3 +282,20 @@ fn loading_does_not_wait_for_bytes_past_eof() {
     assert_eq!(loaded, mirrors.len());
     drop(tx);
 }
+
+/// `load_section` is one transaction: a payload longer than the
+/// description reads is refused and the value keeps its old state, even
+/// though every field loaded.
+#[test]
+fn a_payload_with_bytes_left_over_is_refused_and_changes_nothing() {
+    use vmstate_core::migration::LoadSection;
+    let mut port92 = Port92 { outport: 7 };
+    let e = port92
+        .load_section(&[0x02, 0xff], 1, &Context::new())
+        .unwrap_err();
+    assert!(e.to_string().contains("longer"), "{e}");
+    assert_eq!(e.offset(), 1);
+    assert_eq!(port92.outport, 7);
+    port92.load_section(&[0x02], 1, &Context::new()).unwrap();
+    assert_eq!(port92.outport, 2);
+}

@@ -91,20 +91,24 @@ pub trait VmState: Sized {
 
     /// Loads a payload saved at stream `version` (the section's version).
     ///
-    /// Transactional: the load runs on a clone of `self`, which replaces
-    /// `self` only if everything (fields, checks, subsections, hooks)
-    /// succeeded. On error `self` is exactly as it was. The cost is one
-    /// `clone()` of the value per load, a `memcpy` for plain device state.
+    /// Transactional: if anything (fields, checks, subsections, hooks)
+    /// fails, `self` is put back to a clone taken before the load, so on
+    /// error it holds exactly its old state. The cost is one `clone()` of
+    /// the value per load, a `memcpy` for plain device state. (The clone is
+    /// the backup, not the destination: the load writes `self` directly,
+    /// and nothing is copied back on success.)
     fn load<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<()>
     where
         Self: Clone,
     {
-        let mut scratch = self.clone();
-        scratch
-            .load_state_in_place(r, version, ctx)
-            .map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))?;
-        *self = scratch;
-        Ok(())
+        let backup = self.clone();
+        match self.load_state_in_place(r, version, ctx) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                *self = backup;
+                Err(e.within(Segment::Vmsd(Self::VMSD.name)))
+            }
+        }
     }
 
     /// Saves the payload into a new `Vec`.

@@ -168,19 +168,24 @@ impl<T: VmState + Clone> LoadSection for T {
 
     fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()> {
         let mut r = crate::Reader::from_slice(payload);
-        let mut scratch = self.clone();
-        scratch.load(&mut r, version, ctx)?;
-        let left = r.remaining().len();
-        if left != 0 {
-            return Err(crate::Error::new(
+        // As `VmState::load`, with the length check inside the transaction.
+        let backup = self.clone();
+        let res = self
+            .load_state_in_place(&mut r, version, ctx)
+            .map_err(|e| e.within(crate::Segment::Vmsd(T::VMSD.name)));
+        let res = res.and_then(|()| match r.remaining() {
+            [] => Ok(()),
+            _ => Err(crate::Error::new(
                 crate::ErrorKind::Invalid {
                     message: "the section payload is longer than the description reads",
                 },
                 r.offset(),
-            ));
+            )),
+        });
+        if res.is_err() {
+            *self = backup;
         }
-        *self = scratch;
-        Ok(())
+        res
     }
 }
 
