@@ -110,7 +110,7 @@ def main():
     print("|---|---|---|---|---|---|")
     # Every section the bench found, in stream order is not recorded: sort
     # by name, the whole-machine row last.
-    secs = sorted({k.split("/")[1] for k in m if k.startswith("pc/")} - {"all_30"}) + ["all_30"]
+    secs = sorted({k[3:].rsplit("/", 1)[0] for k in m if k.startswith("pc/")} - {"all_30"}) + ["all_30"]
     for sec in secs:
         lo, sv = f"pc/{sec}/load", f"pc/{sec}/save"
         if lo not in m or sv not in m:
