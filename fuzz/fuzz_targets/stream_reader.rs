@@ -6,17 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_core::migration::{DecodeLimits, ReadOptions, Stream};
+use vmstate_core::migration::Stream;
+use vmstate_fuzz::stream_options;
 
 fuzz_target!(|data: &[u8]| {
-    let opts = ReadOptions {
-        max_vmdesc_len: 1 << 20,
-        limits: DecodeLimits {
-            max_payload: 1 << 20,
-            max_nodes: 1 << 16,
-        },
-        ..ReadOptions::default()
-    };
+    let opts = stream_options();
     let Ok(stream) = Stream::parse(data, opts.clone()) else {
         return;
     };

@@ -8,8 +8,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_core::migration::{DecodeLimits, Dispatcher, ReadOptions, SectionKind, Stream};
+use vmstate_core::migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
+use vmstate_fuzz::stream_options;
 use vmstate_qemu::registry;
 
 /// `(idstr, instance)` of every FULL section of `pc.mig`.
@@ -38,13 +39,6 @@ fuzz_target!(|data: &[u8]| {
     for (idstr, inst, m) in &mut mirrors {
         d.register(idstr, *inst, m.as_target());
     }
-    let opts = ReadOptions {
-        max_vmdesc_len: 1 << 20,
-        limits: DecodeLimits {
-            max_payload: 1 << 20,
-            max_nodes: 1 << 16,
-        },
-        ..ReadOptions::default()
-    };
+    let opts = stream_options();
     let _ = d.load_read(data, None, opts, |_| Ok(()));
 });

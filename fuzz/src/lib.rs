@@ -418,3 +418,17 @@ pub fn queues_sample() -> Queues {
         boxed: Box::new(Triv { i: 9 }),
     }
 }
+
+/// Reader options of the whole-stream targets: bounds small enough that a
+/// fuzzed length cannot make an input slow, large enough for the fixtures.
+pub fn stream_options() -> vmstate_core::migration::ReadOptions {
+    use vmstate_core::migration::{DecodeLimits, ReadOptions};
+    ReadOptions {
+        max_vmdesc_len: 1 << 20,
+        limits: DecodeLimits {
+            max_payload: 1 << 20,
+            max_nodes: 1 << 16,
+        },
+        ..ReadOptions::default()
+    }
+}

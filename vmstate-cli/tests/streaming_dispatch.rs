@@ -11,8 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use vmstate_core::migration::{
-    locate_vmdesc, Dispatcher, Item, Payload, ReadOptions, SectionKind, Stream, StreamError,
-    StreamErrorKind, StreamReader,
+    locate_vmdesc, DispatchReport, Dispatcher, Item, Payload, ReadOptions, SectionKind, Stream,
+    StreamError, StreamErrorKind, StreamReader, StreamResult,
 };
 use vmstate_core::Context;
 use vmstate_qemu::hpet::Hpet;
@@ -39,6 +39,16 @@ fn socket_with(bytes: Vec<u8>) -> (UnixStream, thread::JoinHandle<()>) {
         }
     });
     (rx, feeder)
+}
+
+/// Loads `bytes` through a socket into `d`'s values, with the vmdesc
+/// known up front (so that sections without a value are decoded).
+fn load_over_socket(d: &mut Dispatcher<'_>, bytes: Vec<u8>) -> StreamResult<DispatchReport> {
+    let desc = locate_vmdesc(&bytes, 1 << 20).unwrap();
+    let (socket, feeder) = socket_with(bytes);
+    let r = d.load_read(socket, desc, ReadOptions::default(), |_| Ok(()));
+    feeder.join().unwrap();
+    r
 }
 
 /// One fresh catalog mirror per mirrored FULL section of `qemu`.
@@ -139,12 +149,7 @@ fn a_value_that_reads_too_little_is_caught_by_the_footer() {
     let mut wrong = Port92::default();
     let mut d = Dispatcher::new(Context::new());
     d.register("i8259", 0, &mut wrong);
-    let desc = locate_vmdesc(&bytes, 1 << 20).unwrap();
-    let (socket, feeder) = socket_with(bytes);
-    let e = d
-        .load_read(socket, desc, ReadOptions::default(), |_| Ok(()))
-        .unwrap_err();
-    feeder.join().unwrap();
+    let e = load_over_socket(&mut d, bytes).unwrap_err();
     assert!(
         matches!(e.kind(), StreamErrorKind::MissingFooter { .. }),
         "{e}"
@@ -204,12 +209,7 @@ fn a_rejected_section_leaves_its_value_unchanged() {
     let before = format!("{dev:?}");
     let mut d = Dispatcher::new(Context::new());
     d.register("hpet", 0, &mut dev);
-    let desc = locate_vmdesc(&bytes, 1 << 20).unwrap();
-    let (socket, feeder) = socket_with(bytes);
-    let e = d
-        .load_read(socket, desc, ReadOptions::default(), |_| Ok(()))
-        .unwrap_err();
-    feeder.join().unwrap();
+    let e = load_over_socket(&mut d, bytes).unwrap_err();
     drop(d);
     let text = e.to_string();
     assert!(text.contains("hpet"), "{text}");
