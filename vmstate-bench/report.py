@@ -124,6 +124,7 @@ def main():
     print("|---|---|---|---|")
     for i, what in (("pc_machine/catalog_roundtrip", "every mirrored FULL section of pc.mig: load + save"),
                     ("pc_machine_stream/parse_pc.mig", "`Stream::parse` of pc.mig (generic decoder, RAM)"),
+                    ("pc_machine_stream/load_read_pc.mig", "pc.mig in one pass into the mirrors (`Dispatcher::load_read`)"),
                     ("pc_machine_stream/analyze_pc-devices.mig", "`vmstate analyze pc-devices.mig` (`vmstate_cli::analyze`)")):
         if i in m:
             n = m[i][1]

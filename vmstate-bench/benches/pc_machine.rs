@@ -3,8 +3,9 @@
 //! mirror and saved again (the registry's round trip: `Default`, the
 //! transactional `load`, `to_bytes`), in MB/s of payload; the whole stream
 //! parsed by the migration module (generic decoder for every device
-//! section, RAM pages kept); and `vmstate analyze` of `pc-devices.mig`, as
-//! the CLI runs it (`vmstate_cli::analyze`).
+//! section, RAM pages kept); the whole stream loaded in one pass into the
+//! mirrors (`Dispatcher::load_read`, no vmdesc); and `vmstate analyze` of
+//! `pc-devices.mig`, as the CLI runs it (`vmstate_cli::analyze`).
 //!
 //! Setup checks that each measured round trip consumes exactly the
 //! section's payload and gives its bytes back.
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::pc::PC_MIG;
-use vmstate_core::migration::{ReadOptions, SectionKind, Stream};
+use vmstate_core::migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
 use vmstate_qemu::registry::{self, Entry};
 
@@ -73,6 +74,35 @@ fn pc_machine(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(PC_MIG.len() as u64));
     g.bench_function("parse_pc.mig", |b| {
         b.iter(|| black_box(Stream::parse(black_box(PC_MIG), ReadOptions::default()).unwrap()))
+    });
+    // One pass over the stream as a `Read`, every FULL section loaded
+    // straight into its mirror (no vmdesc), RAM records decoded and
+    // dropped: what a VMM receiving a migration does.
+    let mut mirrors: Vec<_> = stream
+        .sections()
+        .filter(|s| s.kind == SectionKind::Full)
+        .filter_map(|s| {
+            let e = registry::lookup(&s.idstr)?;
+            Some((s.idstr.clone(), s.instance_id, (e.new_mirror)()))
+        })
+        .collect();
+    let mut d = Dispatcher::new(Context::new());
+    for (idstr, instance, m) in &mut mirrors {
+        d.register(idstr, *instance, m.as_target());
+    }
+    let opts = ReadOptions {
+        keep_ram_pages: false,
+        ..ReadOptions::default()
+    };
+    let report = d.load_read(PC_MIG, None, opts.clone(), |_| Ok(())).unwrap();
+    assert_eq!(report.loaded, 30);
+    g.bench_function("load_read_pc.mig", |b| {
+        b.iter(|| {
+            let report = d
+                .load_read(black_box(PC_MIG), None, opts.clone(), |_| Ok(()))
+                .unwrap();
+            black_box(report)
+        })
     });
     let devices =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/qemu-7.2/pc-devices.mig");
