@@ -83,7 +83,7 @@ def main():
               f"| **{ratio(t(d), t(h))}** | **{ratio(t(d), t(b))}** | {ratio(t(d), t(gen), 3)} |")
 
     print("\n### 2. Bulk arrays (1 MiB per iteration), GiB/s\n")
-    print("| array | direction | memcpy | derived | hand loop | byteorder | what-if AVX2 | derived / memcpy |")
+    print("| array | direction | memcpy | derived | hand loop | byteorder | swap kernel alone | derived / memcpy |")
     print("|---|---|---|---|---|---|---|---|")
     for ty in ("u8", "u32", "u64"):
         for d in ("save", "load"):
@@ -96,9 +96,8 @@ def main():
             def cell(i):
                 return f"{gib_s(t(i), n):.1f}" if t(i) is not None else "–"
 
-            whatif = g + ("what_if_avx2_chunks" if d == "save" else "what_if_avx2_direct")
             print(f"| `[{ty}]` | {d} | {cell(g + 'memcpy')} | {cell(g + 'derived')} "
-                  f"| {cell(g + 'hand_loop')} | {cell(g + 'byteorder')} | {cell(whatif)} "
+                  f"| {cell(g + 'hand_loop')} | {cell(g + 'byteorder')} | {cell(g + 'swap_kernel')} "
                   f"| **{mem / der:.2f}x** |")
         tr = f"bulk_{ty}/load/derived_transactional"
         if t(tr) is not None:
