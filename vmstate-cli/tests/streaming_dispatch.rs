@@ -146,10 +146,16 @@ fn every_section_of_qemu_streams_loads_from_a_socket_without_vmdesc() {
 fn a_value_that_reads_too_little_is_caught_by_the_footer() {
     let bytes = fixture("pc.mig");
     // port92's description reads one byte of the 16-byte i8259 payload.
-    let mut wrong = Port92::default();
+    let mut wrong = Port92 { outport: 0x55 };
     let mut d = Dispatcher::new(Context::new());
     d.register("i8259", 0, &mut wrong);
     let e = load_over_socket(&mut d, bytes).unwrap_err();
+    drop(d);
+    // The footer check is part of the value's transaction.
+    assert_eq!(
+        wrong.outport, 0x55,
+        "a load that ended in the wrong place is undone"
+    );
     assert!(
         matches!(e.kind(), StreamErrorKind::MissingFooter { .. }),
         "{e}"

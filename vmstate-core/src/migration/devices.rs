@@ -17,7 +17,7 @@ use super::writer::{StreamWriter, WriteOptions};
 use crate::context::Context;
 use crate::record;
 use crate::state::VmState;
-use crate::stream::{Reader, Writer};
+use crate::stream::{Reader, Source, Writer};
 
 /// Writes a device-state stream from derived values: header, optional
 /// configuration, one FULL section per value (skipped when its
@@ -147,33 +147,57 @@ pub trait LoadSection {
     fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()>;
 
     /// Loads the section from a live stream positioned at its payload,
-    /// reading what the description reads (the caller checks the footer).
-    fn load_streaming(
+    /// reading what the description reads, then runs `end` (the caller's
+    /// check of the section's end); if either fails the value keeps its
+    /// old state.
+    fn load_streaming<'r>(
         &mut self,
-        r: &mut Reader<DynSource<'_>>,
+        r: &mut Reader<DynSource<'r>>,
         version: u32,
         ctx: &Context,
-    ) -> crate::Result<()>;
+        end: &mut dyn FnMut(&mut Reader<DynSource<'r>>) -> StreamResult<()>,
+    ) -> StreamResult<()>;
+}
+
+/// [`VmState::load`] with a check of where the load ended inside the same
+/// transaction: a backup clone is put back if the load or `end` fails.
+fn load_then<T, S, E>(
+    v: &mut T,
+    r: &mut Reader<S>,
+    version: u32,
+    ctx: &Context,
+    end: impl FnOnce(&mut Reader<S>) -> Result<(), E>,
+) -> Result<(), E>
+where
+    T: VmState + Clone,
+    S: Source,
+    E: From<crate::Error>,
+{
+    let backup = v.clone();
+    let res = v
+        .load_state_in_place(r, version, ctx)
+        .map_err(|e| E::from(e.within(crate::Segment::Vmsd(T::VMSD.name))))
+        .and_then(|()| end(r));
+    if res.is_err() {
+        *v = backup;
+    }
+    res
 }
 
 impl<T: VmState + Clone> LoadSection for T {
-    fn load_streaming(
+    fn load_streaming<'r>(
         &mut self,
-        r: &mut Reader<DynSource<'_>>,
+        r: &mut Reader<DynSource<'r>>,
         version: u32,
         ctx: &Context,
-    ) -> crate::Result<()> {
-        self.load(r, version, ctx)
+        end: &mut dyn FnMut(&mut Reader<DynSource<'r>>) -> StreamResult<()>,
+    ) -> StreamResult<()> {
+        load_then(self, r, version, ctx, end)
     }
 
     fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()> {
         let mut r = crate::Reader::from_slice(payload);
-        // As `VmState::load`, with the length check inside the transaction.
-        let backup = self.clone();
-        let res = self
-            .load_state_in_place(&mut r, version, ctx)
-            .map_err(|e| e.within(crate::Segment::Vmsd(T::VMSD.name)));
-        let res = res.and_then(|()| match r.remaining() {
+        load_then(self, &mut r, version, ctx, |r| match r.remaining() {
             [] => Ok(()),
             _ => Err(crate::Error::new(
                 crate::ErrorKind::Invalid {
@@ -181,11 +205,7 @@ impl<T: VmState + Clone> LoadSection for T {
                 },
                 r.offset(),
             )),
-        });
-        if res.is_err() {
-            *self = backup;
-        }
-        res
+        })
     }
 }
 
@@ -225,7 +245,8 @@ impl<'r> SectionTargets<DynSource<'r>> for Dispatcher<'_> {
         name: &SectionName,
         version: u32,
         r: &mut Reader<DynSource<'r>>,
-    ) -> crate::Result<bool> {
+        end: &mut dyn FnMut(&mut Reader<DynSource<'r>>) -> StreamResult<()>,
+    ) -> StreamResult<bool> {
         let Some(i) = self.find(&name.idstr, name.instance_id) else {
             return Ok(false);
         };
@@ -233,7 +254,7 @@ impl<'r> SectionTargets<DynSource<'r>> for Dispatcher<'_> {
         let Some((_, _, target, seen)) = self.targets.get_mut(i) else {
             return Ok(false);
         };
-        target.load_streaming(r, version, ctx)?;
+        target.load_streaming(r, version, ctx, end)?;
         *seen = true;
         Ok(true)
     }

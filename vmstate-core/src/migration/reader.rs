@@ -307,15 +307,18 @@ pub type DynSource<'r> = IoSource<&'r mut (dyn Read + 'r)>;
 /// [`Dispatcher`](super::Dispatcher).
 pub trait SectionTargets<S> {
     /// Loads the FULL section `name`, saved at `version`, from `r`
-    /// (positioned at its first payload byte) into its registered value and
-    /// returns `true`; returns `false`, reading nothing, when no value is
-    /// registered for it.
+    /// (positioned at its first payload byte) into its registered value,
+    /// then calls `end` (which checks the section's footer), and returns
+    /// `true`. The load is one transaction with `end`: if either fails, the
+    /// value keeps its old state. Returns `false`, reading nothing, when no
+    /// value is registered for the section.
     fn load_full(
         &mut self,
         name: &SectionName,
         version: u32,
         r: &mut Reader<S>,
-    ) -> crate::Result<bool>;
+        end: &mut dyn FnMut(&mut Reader<S>) -> StreamResult<()>,
+    ) -> StreamResult<bool>;
 }
 
 impl<R: Read> StreamReader<IoSource<R>> {
@@ -600,15 +603,32 @@ impl<S: Source> StreamReader<S> {
         targets: Option<&mut dyn SectionTargets<S>>,
     ) -> StreamResult<Section> {
         let payload_offset = self.r.offset();
-        let loaded = match targets {
-            Some(t) if kind == SectionKind::Full => t
-                .load_full(name, version_id, &mut self.r)
-                .map_err(StreamError::from)?,
-            _ => false,
-        };
-        let payload = if loaded {
-            Payload::Loaded
-        } else if kind == SectionKind::Full {
+        if let Some(t) = targets.filter(|_| kind == SectionKind::Full) {
+            // The footer is checked inside the value's transaction: a load
+            // that ends in the wrong place leaves the value as it was.
+            let (mut payload_end, mut footer) = (payload_offset, false);
+            let footers = &mut self.footers;
+            let mut end = |r: &mut Reader<S>| {
+                payload_end = r.offset();
+                footer = read_footer(r, footers, name.section_id)?;
+                Ok(())
+            };
+            if t.load_full(name, version_id, &mut self.r, &mut end)? {
+                return Ok(Section {
+                    kind,
+                    offset,
+                    section_id: name.section_id,
+                    idstr: name.idstr.clone(),
+                    instance_id: name.instance_id,
+                    version_id,
+                    payload_offset,
+                    payload_end,
+                    payload: Payload::Loaded,
+                    footer,
+                });
+            }
+        }
+        let payload = if kind == SectionKind::Full {
             let desc = self
                 .desc
                 .as_ref()
@@ -643,7 +663,7 @@ impl<S: Source> StreamReader<S> {
             Payload::Ram(RamPayload::decode(&mut self.r, &opts)?)
         };
         let payload_end = self.r.offset();
-        let footer = self.read_footer(name.section_id)?;
+        let footer = read_footer(&mut self.r, &mut self.footers, name.section_id)?;
         Ok(Section {
             kind,
             offset,
@@ -656,44 +676,6 @@ impl<S: Source> StreamReader<S> {
             payload,
             footer,
         })
-    }
-
-    fn read_footer(&mut self, section_id: u32) -> StreamResult<bool> {
-        let at = self.r.offset();
-        let next = self.r.peek(1)?.first().copied();
-        let has = next == Some(VM_SECTION_FOOTER);
-        let want = *self.footers.get_or_insert(has);
-        match (want, has) {
-            (true, true) => {
-                self.r.get_u8()?;
-                let id = self.r.get_u32()?;
-                if id != section_id {
-                    return Err(StreamError::new(
-                        StreamErrorKind::FooterMismatch {
-                            expected: section_id,
-                            found: id,
-                        },
-                        at,
-                    ));
-                }
-                Ok(true)
-            }
-            (true, false) => match next {
-                Some(found) => Err(StreamError::new(
-                    StreamErrorKind::MissingFooter { found },
-                    at,
-                )),
-                None => Err(StreamError::new(
-                    StreamErrorKind::UnexpectedEof {
-                        needed: 5,
-                        available: 0,
-                    },
-                    at,
-                )),
-            },
-            (false, true) => Err(StreamError::new(StreamErrorKind::UnexpectedFooter, at)),
-            (false, false) => Ok(false),
-        }
     }
 
     fn read_configuration(&mut self, offset: u64) -> StreamResult<Configuration> {
@@ -759,6 +741,50 @@ impl<S: Source> StreamReader<S> {
             machine,
             subsections,
         })
+    }
+}
+
+/// Reads a section's footer (`0x7e`, be32 section id) when the stream has
+/// footers; `footers` is `None` until the first section decides it.
+fn read_footer<S: Source>(
+    r: &mut Reader<S>,
+    footers: &mut Option<bool>,
+    section_id: u32,
+) -> StreamResult<bool> {
+    let at = r.offset();
+    let next = r.peek(1)?.first().copied();
+    let has = next == Some(VM_SECTION_FOOTER);
+    let want = *footers.get_or_insert(has);
+    match (want, has) {
+        (true, true) => {
+            r.get_u8()?;
+            let id = r.get_u32()?;
+            if id != section_id {
+                return Err(StreamError::new(
+                    StreamErrorKind::FooterMismatch {
+                        expected: section_id,
+                        found: id,
+                    },
+                    at,
+                ));
+            }
+            Ok(true)
+        }
+        (true, false) => match next {
+            Some(found) => Err(StreamError::new(
+                StreamErrorKind::MissingFooter { found },
+                at,
+            )),
+            None => Err(StreamError::new(
+                StreamErrorKind::UnexpectedEof {
+                    needed: 5,
+                    available: 0,
+                },
+                at,
+            )),
+        },
+        (false, true) => Err(StreamError::new(StreamErrorKind::UnexpectedFooter, at)),
+        (false, false) => Ok(false),
     }
 }
 
