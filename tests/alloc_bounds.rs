@@ -356,3 +356,69 @@ fn no_load_loops_without_consuming_input() {
     assert!(matches!(e.kind(), ErrorKind::UnexpectedEof { .. }), "{e}");
     assert!(t.elapsed() < Duration::from_millis(100));
 }
+
+// ---------------------------------------------------------------------------
+// Elements that read nothing, and the element limit of queues and trees
+// ---------------------------------------------------------------------------
+
+/// Four KiB in memory, nothing on the wire.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "quiet", version = 1)]
+struct Quiet {
+    #[vmstate(skip)]
+    pad: [u8; 4096],
+}
+
+impl Default for Quiet {
+    fn default() -> Self {
+        Quiet { pad: [0; 4096] }
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "quiets", version = 1)]
+struct Quiets {
+    n: u32,
+    #[vmstate(count = n, version = 1)]
+    v: Vec<Quiet>,
+}
+
+#[test]
+fn elements_that_read_nothing_cannot_grow_memory() {
+    // Four bytes of count and nothing else: 2^20 elements of 4 KiB would be
+    // 4 GiB with no input behind them. One 64 KiB step, then an error.
+    let wire = (1u32 << 20).to_be_bytes();
+    let (e, peak, took) = failing_load(&Quiets::default(), &wire, &no_limit());
+    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    assert_eq!(e.path(), "quiets/v[16]");
+    assert!(peak < 256 * KIB, "peak {peak}");
+    assert!(took < Duration::from_millis(100), "{took:?}");
+    // A count that fits in one step still loads.
+    let mut d = Quiets::default();
+    d.load(&mut Reader::from_slice(&3u32.to_be_bytes()), 1, &no_limit())
+        .unwrap();
+    assert_eq!(d.v.len(), 3);
+}
+
+#[test]
+fn queues_and_trees_keep_to_max_vec_len() {
+    let small = Context::new().with_max_vec_len(10);
+    let mut wire = Vec::new();
+    for k in 0..11u64 {
+        wire.push(1);
+        wire.extend(k.to_be_bytes());
+        wire.extend(1u32.to_be_bytes());
+    }
+    wire.push(0);
+    let (e, _, _) = failing_load(&Queue::default(), &wire, &small);
+    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    assert_eq!(e.path(), "queue/q[10]");
+    let (e, _, _) = failing_load(&Tree::default(), &tree_wire(11, 11, true), &small);
+    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    assert_eq!(e.path(), "tree/t[10]");
+    // Ten elements are fine.
+    let mut q = Queue::default();
+    q.load(&mut Reader::from_slice(&wire[13..]), 1, &small)
+        .unwrap();
+    assert_eq!(q.q.len(), 10);
+}

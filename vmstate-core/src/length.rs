@@ -159,8 +159,8 @@ pub fn save_vec<T: VmField, W: Sink>(
     }
 }
 
-/// Elements read per step into a `Vec`: its capacity never runs more than
-/// one step ahead of the data actually read.
+/// Bytes of elements added per step to a `Vec`: memory grows by at most one
+/// step beyond what the bytes read have paid for.
 const STEP_BYTES: usize = 64 * 1024;
 
 /// Loads `n` elements into a `Vec`, replacing its contents. Memory grows
@@ -180,13 +180,24 @@ pub fn load_vec<T: VmField + Default, S: Source>(
     let mut done = 0usize;
     while done < n {
         let k = per_step.min(n - done);
-        v.reserve(k);
+        let before = r.offset();
         v.resize_with(done + k, T::default);
         let Some(chunk) = v.get_mut(done..) else {
             return Err(internal_len(r.offset()));
         };
         T::load_slice(chunk, r, ctx).map_err(|e| shift_index(e, done))?;
         done += k;
+        // Memory must follow the bytes read: elements that read nothing
+        // (every field gated off) may fill one step, not grow without input.
+        if done < n && r.offset() == before {
+            return Err(Error::new(
+                ErrorKind::Invalid {
+                    message: "array elements read no bytes: memory would grow without input",
+                },
+                before,
+            )
+            .index(done));
+        }
     }
     Ok(())
 }

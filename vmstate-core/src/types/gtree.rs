@@ -95,6 +95,9 @@ where
                     ));
                 }
                 let i = count as usize;
+                if u64::from(count) >= ctx.max_vec_len {
+                    return Err(super::queue::too_many(at, i));
+                }
                 let k = K::load_key(r, version, ctx).map_err(|e| e.index(i))?;
                 let mut v = V::default();
                 v.load_state_in_place(r, version, ctx)

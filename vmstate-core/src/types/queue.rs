@@ -78,6 +78,11 @@ pub fn load_queue<Q: Queue, S: Source>(
         match r.get_u8()? {
             0 => return Ok(()),
             1 => {
+                // Each element costs a marker byte, but may hold far more
+                // in memory: the context's element limit applies here too.
+                if i as u64 >= ctx.max_vec_len {
+                    return Err(too_many(at, i));
+                }
                 let mut e = Q::Elem::default();
                 e.load_state_in_place(r, version, ctx)
                     .map_err(|e| e.index(i))?;
@@ -95,4 +100,16 @@ pub fn load_queue<Q: Queue, S: Source>(
             }
         }
     }
+}
+
+/// A queue or tree with more elements than [`Context::max_vec_len`].
+#[cold]
+pub(crate) fn too_many(at: u64, i: usize) -> Error {
+    Error::new(
+        ErrorKind::Invalid {
+            message: "more elements than Context::max_vec_len allows",
+        },
+        at,
+    )
+    .index(i)
 }
