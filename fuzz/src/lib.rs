@@ -428,6 +428,7 @@ pub fn stream_options() -> vmstate_core::migration::ReadOptions {
         limits: DecodeLimits {
             max_payload: 1 << 20,
             max_nodes: 1 << 16,
+            max_free_nodes: 1 << 16,
         },
         ..ReadOptions::default()
     }

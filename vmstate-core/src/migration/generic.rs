@@ -31,8 +31,13 @@ pub struct DecodeLimits {
     /// Most payload bytes of one section.
     pub max_payload: u64,
     /// Most decoded elements (integers, buffers, structs, …) of one
-    /// section. Bounds elements that take no bytes (`size` 0).
+    /// section.
     pub max_nodes: u64,
+    /// Most decoded elements beyond one per payload byte, summed over a
+    /// whole stream: elements that take no bytes (`size` 0, empty structs)
+    /// are paid for by no input, so a short hostile stream could otherwise
+    /// repeat sections of millions of them.
+    pub max_free_nodes: u64,
 }
 
 impl Default for DecodeLimits {
@@ -40,6 +45,7 @@ impl Default for DecodeLimits {
         DecodeLimits {
             max_payload: 256 << 20,
             max_nodes: 1 << 22,
+            max_free_nodes: 1 << 20,
         }
     }
 }
@@ -50,6 +56,8 @@ pub(crate) struct Input<'r, S> {
     raw: Vec<u8>,
     limits: DecodeLimits,
     nodes: u64,
+    /// What is left of `limits.max_free_nodes` for this input.
+    free_left: u64,
 }
 
 impl<'r, S: Source> Input<'r, S> {
@@ -59,7 +67,13 @@ impl<'r, S: Source> Input<'r, S> {
             raw: Vec::new(),
             limits,
             nodes: 0,
+            free_left: limits.max_free_nodes,
         }
+    }
+
+    /// Elements decoded beyond one per byte read.
+    fn free_used(&self) -> u64 {
+        self.nodes.saturating_sub(self.raw.len() as u64)
     }
 
     pub(crate) fn into_raw(self) -> Vec<u8> {
@@ -72,6 +86,16 @@ impl<'r, S: Source> Input<'r, S> {
 
     fn node(&mut self) -> StreamResult<()> {
         self.nodes += 1;
+        if self.free_used() > self.free_left {
+            return Err(StreamError::new(
+                StreamErrorKind::TooLarge {
+                    what: "number of decoded elements that take no bytes",
+                    found: self.free_used(),
+                    max: self.free_left,
+                },
+                self.offset(),
+            ));
+        }
         if self.nodes > self.limits.max_nodes {
             return Err(StreamError::new(
                 StreamErrorKind::TooLarge {
@@ -149,8 +173,22 @@ pub fn decode<S: Source>(
     r: &mut Reader<S>,
     limits: DecodeLimits,
 ) -> StreamResult<(StructValue, Vec<u8>)> {
+    let mut free_left = limits.max_free_nodes;
+    decode_within(desc, r, limits, &mut free_left)
+}
+
+/// [`decode`] drawing elements that take no bytes from `free_left`, a
+/// budget shared by the sections of a stream.
+pub(crate) fn decode_within<S: Source>(
+    desc: &StructDesc,
+    r: &mut Reader<S>,
+    limits: DecodeLimits,
+    free_left: &mut u64,
+) -> StreamResult<(StructValue, Vec<u8>)> {
     let mut input = Input::new(r, limits);
+    input.free_left = *free_left;
     let v = decode_struct(desc, &mut input)?;
+    *free_left = free_left.saturating_sub(input.free_used());
     Ok((v, input.into_raw()))
 }
 

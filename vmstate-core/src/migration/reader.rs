@@ -285,6 +285,8 @@ pub struct StreamReader<S> {
     footers: Option<bool>,
     open: HashMap<u32, (String, u32, u32)>,
     ignore_shared: bool,
+    /// What is left of `opts.limits.max_free_nodes` for this stream.
+    free_nodes: u64,
 }
 
 impl<'a> StreamReader<SliceSource<'a>> {
@@ -361,6 +363,7 @@ impl<S: Source> StreamReader<S> {
         };
         Ok(StreamReader {
             r,
+            free_nodes: opts.limits.max_free_nodes,
             opts,
             desc,
             state: State::First,
@@ -492,6 +495,7 @@ impl<S: Source> StreamReader<S> {
         let limits = DecodeLimits {
             max_payload: self.opts.max_vmdesc_len,
             max_nodes: u64::MAX,
+            max_free_nodes: 0,
         };
         let json = Input::new(&mut self.r, limits).bytes(len.into())?;
         Ok(Trailer { offset, json })
@@ -634,7 +638,12 @@ impl<S: Source> StreamReader<S> {
                 .as_ref()
                 .and_then(|d| d.section(&name.idstr, name.instance_id))
                 .ok_or_else(|| StreamError::new(StreamErrorKind::NoDescription, payload_offset))?;
-            let (value, bytes) = generic::decode(&desc.body, &mut self.r, self.opts.limits)?;
+            let (value, bytes) = generic::decode_within(
+                &desc.body,
+                &mut self.r,
+                self.opts.limits,
+                &mut self.free_nodes,
+            )?;
             Payload::Vmsd(VmsdPayload { bytes, value })
         } else {
             if name.idstr != "ram" || name.instance_id != 0 {
@@ -916,6 +925,55 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("obsolete"));
         assert!(StreamReader::from_slice(b"QEV", None, ReadOptions::default()).is_err());
+    }
+
+    /// A vmdesc whose section is 4 million zero-byte elements, and a
+    /// stream of `n` empty FULL sections it describes: a few hundred bytes
+    /// that would decode into hundreds of megabytes of value tree.
+    fn empty_elements_stream(n: u32) -> Vec<u8> {
+        let mut s = b"QEVM\0\0\0\x03".to_vec();
+        for id in 0..n {
+            s.push(VM_SECTION_FULL);
+            s.extend_from_slice(&id.to_be_bytes());
+            s.extend_from_slice(&[1, b'd', 0, 0, 0, 0, 0, 0, 0, 1]);
+        }
+        s.push(VM_EOF);
+        let json = br#"{"page_size": 4096, "devices": [{"name": "d", "instance_id": 0, "vmsd_name": "d", "version": 1, "fields": [{"name": "x", "array_len": 4000000, "type": "buffer", "size": 0}]}]}"#;
+        s.push(VM_VMDESCRIPTION);
+        s.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        s.extend_from_slice(json);
+        s
+    }
+
+    #[test]
+    fn elements_that_take_no_bytes_share_one_budget_per_stream() {
+        let opts = ReadOptions {
+            limits: DecodeLimits {
+                max_free_nodes: 10_000,
+                ..DecodeLimits::default()
+            },
+            ..ReadOptions::default()
+        };
+        let e = Stream::parse(&empty_elements_stream(3), opts.clone()).unwrap_err();
+        assert!(
+            matches!(e.kind(), StreamErrorKind::TooLarge { max: 10_000, .. }),
+            "{e}"
+        );
+        // With the budget raised above one section's worth, the second
+        // section finds it spent.
+        let opts = ReadOptions {
+            limits: DecodeLimits {
+                max_free_nodes: 6_000_000,
+                ..opts.limits
+            },
+            ..opts
+        };
+        let e = Stream::parse(&empty_elements_stream(3), opts).unwrap_err();
+        assert!(
+            matches!(e.kind(), StreamErrorKind::TooLarge { max, .. } if *max < 6_000_000),
+            "{e}"
+        );
+        assert!(e.to_string().contains("d"), "{e}");
     }
 
     /// Header, configuration with the x-ignore-shared capability (so the
