@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vmstate_core::migration::{
-    edit as field_edit, find_trailer, generic, Analyzer, FooterPolicy, Item, Payload, ReadOptions,
+    edit as field_edit, generic, locate_vmdesc, Analyzer, FooterPolicy, Item, Payload, ReadOptions,
     SectionKind, StreamError, StreamReader, StreamWriter, VmDesc, WriteOptions,
 };
 
@@ -90,23 +90,9 @@ impl Input {
             .take(tail_len)
             .read_to_end(&mut tail)
             .map_err(&ioe)?;
-        let desc = match find_trailer(&tail) {
-            Some(p) => {
-                let start = p + 5;
-                let json_len = tail
-                    .get(p + 1..start)
-                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                    .map(u32::from_be_bytes)
-                    .unwrap_or(0) as usize;
-                let json = tail
-                    .get(start..)
-                    .and_then(|j| j.get(..json_len))
-                    .unwrap_or_default();
-                let at = len - tail_len + start as u64;
-                Some(VmDesc::parse(json, at).map_err(stream_err(path))?)
-            }
-            None => None,
-        };
+        let desc = locate_vmdesc(&tail, opts.max_vmdesc_len)
+            .map_err(|e| e.rebase(len - tail_len))
+            .map_err(stream_err(path))?;
         file.seek(SeekFrom::Start(0)).map_err(&ioe)?;
         Ok(Input {
             path: path.to_owned(),
