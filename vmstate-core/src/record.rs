@@ -48,7 +48,7 @@ pub struct ElemRecord {
 
 #[derive(Debug)]
 enum Frame {
-    Vmsd(VmsdRecord, bool),
+    Vmsd(VmsdRecord),
     Field(FieldRecord, u64),
     Elem(ElemRecord, u64),
 }
@@ -57,26 +57,19 @@ enum Frame {
 #[derive(Debug, Default)]
 pub struct Recorder {
     stack: Vec<Frame>,
-    next_is_subsection: bool,
     done: Option<VmsdRecord>,
 }
 
 impl Recorder {
     /// A description starts (after its `pre_save`).
     pub fn enter(&mut self, vmsd: &'static Vmsd, version: u32) {
-        let sub = std::mem::take(&mut self.next_is_subsection);
         let rec = VmsdRecord {
             vmsd,
             version,
             fields: Vec::new(),
             subsections: Vec::new(),
         };
-        self.stack.push(Frame::Vmsd(rec, sub));
-    }
-
-    /// The next description entered is a subsection of the current one.
-    pub fn subsection(&mut self) {
-        self.next_is_subsection = true;
+        self.stack.push(Frame::Vmsd(rec));
     }
 
     /// Field `index` of the current description starts at `offset`.
@@ -106,20 +99,20 @@ impl Recorder {
             return;
         };
         match top {
-            Frame::Vmsd(rec, is_sub) => match self.stack.last_mut() {
-                Some(Frame::Vmsd(parent, _)) if is_sub => parent.subsections.push(rec),
+            Frame::Vmsd(rec) => match self.stack.last_mut() {
                 Some(Frame::Elem(elem, _)) => elem.nested = Some(rec),
                 // A single struct field: one element holding it.
                 Some(Frame::Field(field, start)) => field.elems.push(ElemRecord {
                     size: offset.saturating_sub(*start),
                     nested: Some(rec),
                 }),
-                Some(Frame::Vmsd(parent, _)) => parent.subsections.push(rec),
+                // Straight inside a description: one of its subsections.
+                Some(Frame::Vmsd(parent)) => parent.subsections.push(rec),
                 None => self.done = Some(rec),
             },
             Frame::Field(mut rec, start) => {
                 rec.size = offset.saturating_sub(start);
-                if let Some(Frame::Vmsd(parent, _)) = self.stack.last_mut() {
+                if let Some(Frame::Vmsd(parent)) = self.stack.last_mut() {
                     parent.fields.push(rec);
                 }
             }

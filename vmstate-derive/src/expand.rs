@@ -331,9 +331,7 @@ fn save_body(
             quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
         };
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
-        let mark = rec(quote!(__w.record_subsection();));
         let stmt = quote! {
-            #mark
             #p::save_subsection_header(__w, #sub) #err ?;
             #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
         };

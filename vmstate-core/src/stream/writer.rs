@@ -84,14 +84,6 @@ impl<W: Sink> Writer<W> {
 
     #[doc(hidden)]
     #[inline]
-    pub fn record_subsection(&mut self) {
-        if let Some(r) = self.rec.as_deref_mut() {
-            r.subsection();
-        }
-    }
-
-    #[doc(hidden)]
-    #[inline]
     pub fn record_field(&mut self, index: usize) {
         if let Some(r) = self.rec.as_deref_mut() {
             r.field(index, self.inner.position());
