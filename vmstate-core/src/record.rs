@@ -209,8 +209,14 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
         FieldKind::VStruct => "vstruct",
         _ => field.info,
     };
-    // (element size, nested record) per element written.
-    let elems: Vec<(u64, Option<&VmsdRecord>)> = if rec.elems.is_empty() {
+    if matches!(field.kind, FieldKind::Queue | FieldKind::Gtree) {
+        out.push(collection_json(name, field.info, rec));
+        return;
+    }
+    // Elements written: recorded one by one when they have descriptions
+    // (structs, pointer slots); otherwise `n` leaves of equal size, which
+    // are not listed (a 1 MiB array is one compressed entry).
+    let (n, leaf_size) = if rec.elems.is_empty() {
         let n = if field.kind == FieldKind::Validate {
             0
         } else if field.length_from.is_some() && field.elem_size > 0 {
@@ -224,18 +230,14 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
             field.count() as u64
         };
         let size = rec.size.checked_div(n).unwrap_or(0);
-        (0..n).map(|_| (size, None)).collect()
+        (usize::try_from(n).unwrap_or(usize::MAX), size)
     } else {
-        rec.elems
-            .iter()
-            .map(|e| (e.size, e.nested.as_ref()))
-            .collect()
+        (rec.elems.len(), 0)
     };
-    if matches!(field.kind, FieldKind::Queue | FieldKind::Gtree) {
-        out.push(collection_json(name, field.info, rec));
-        return;
-    }
-    let n = elems.len();
+    let elem = |i: usize| match rec.elems.get(i) {
+        Some(e) => (e.size, e.nested.as_ref()),
+        None => (leaf_size, None),
+    };
     let one = |i: Option<usize>, size: u64, nested: Option<&VmsdRecord>| {
         let mut m = Map::new();
         m.insert("name".into(), name.clone().into());
@@ -257,16 +259,14 @@ fn field_json(vmsd: &Vmsd, rec: &FieldRecord, out: &mut Vec<Value>) {
         m.insert("size".into(), size.into());
         Value::Object(m)
     };
-    if n > 1 && compressible(field) {
-        if let Some((size, nested)) = elems.first() {
-            out.push(one(None, *size, *nested));
-        }
-    } else if n > 1 {
-        for (i, (size, nested)) in elems.into_iter().enumerate() {
+    if n > 1 && !compressible(field) {
+        for i in 0..n {
+            let (size, nested) = elem(i);
             out.push(one(Some(i), size, nested));
         }
-    } else if let Some((size, nested)) = elems.first() {
-        out.push(one(None, *size, *nested));
+    } else if n > 0 {
+        let (size, nested) = elem(0);
+        out.push(one(None, size, nested));
     }
 }
 
