@@ -259,12 +259,12 @@ impl Error {
     }
 
     /// Adds `by` to the outermost segment when it is an array index (an
-    /// element index inside a chunk becomes one inside the whole array).
+    /// element index inside a chunk becomes one inside the whole array);
+    /// an error that names no element is left as it is.
     #[cold]
     pub fn shift_index(mut self, by: usize) -> Self {
-        match self.0.path.last_mut() {
-            Some(Segment::Index(i)) => *i = i.saturating_add(by),
-            _ => self.0.path.push(Segment::Index(by)),
+        if let Some(Segment::Index(i)) = self.0.path.last_mut() {
+            *i = i.saturating_add(by);
         }
         self
     }

@@ -185,7 +185,7 @@ pub fn load_vec<T: VmField + Default, S: Source>(
         let Some(chunk) = v.get_mut(done..) else {
             return Err(internal_len(r.offset()));
         };
-        T::load_slice(chunk, r, ctx).map_err(|e| shift_index(e, done))?;
+        T::load_slice(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
         done += k;
         // Memory must follow the bytes read: elements that read nothing
         // (every field gated off) may fill one step, not grow without input.
@@ -200,15 +200,6 @@ pub fn load_vec<T: VmField + Default, S: Source>(
         }
     }
     Ok(())
-}
-
-/// Re-bases an element index inside a chunk to the whole array.
-fn shift_index(e: Error, by: usize) -> Error {
-    if by == 0 {
-        e
-    } else {
-        e.shift_index(by)
-    }
 }
 
 /// Bitmap words for `bits` bits: ceil(bits / 64) (QEMU's `BITS_TO_LONGS`

@@ -178,8 +178,11 @@ impl<R: Read> IoSource<R> {
             self.start = 0;
         }
         loop {
+            let space = self.buf.len() - self.end;
             match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => {
+                    // A faulty `Read` may claim more than it was given.
+                    let n = n.min(space);
                     self.end += n;
                     return Ok(n);
                 }
@@ -200,7 +203,7 @@ impl<R: Read> Source for IoSource<R> {
                     // Large read: bypass the buffer.
                     match self.inner.read(&mut buf[done..]) {
                         Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
-                        Ok(n) => done += n,
+                        Ok(n) => done += n.min(buf.len() - done),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => return Err(ReadError::Io(e)),
                     }
@@ -327,6 +330,29 @@ mod tests {
             s.skip(50_000),
             Err(ReadError::Eof { got: 49_990 })
         ));
+    }
+
+    /// A faulty `Read` that claims to have filled more than it was given.
+    struct Liar;
+    impl Read for Liar {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(7);
+            Ok(buf.len() + 100)
+        }
+    }
+
+    #[test]
+    fn a_read_claiming_too_much_is_clamped_not_a_panic() {
+        let mut s = IoSource::new(Liar);
+        let mut small = [0u8; 3];
+        s.read_exact(&mut small).unwrap();
+        assert_eq!(small, [7; 3]);
+        assert_eq!(s.peek(4).unwrap(), [7; 4]);
+        // Straight into a destination larger than the buffer.
+        let mut big = vec![0u8; 200 * 1024];
+        s.read_exact(&mut big).unwrap();
+        assert!(big.iter().all(|&b| b == 7));
+        assert_eq!(s.offset(), 3 + 200 * 1024);
     }
 
     #[test]
