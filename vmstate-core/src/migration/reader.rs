@@ -287,6 +287,8 @@ pub struct StreamReader<S> {
     ignore_shared: bool,
     /// What is left of `opts.limits.max_free_nodes` for this stream.
     free_nodes: u64,
+    /// The page size the configuration's `target-page-bits` gives.
+    config_page_size: Option<u64>,
 }
 
 impl<'a> StreamReader<SliceSource<'a>> {
@@ -370,6 +372,7 @@ impl<S: Source> StreamReader<S> {
             footers,
             open: HashMap::new(),
             ignore_shared: false,
+            config_page_size: None,
         })
     }
 
@@ -393,10 +396,13 @@ impl<S: Source> StreamReader<S> {
         self.footers
     }
 
-    /// The page size RAM records are decoded with.
+    /// The page size RAM records are decoded with: [`ReadOptions::page_size`],
+    /// else the configuration's `target-page-bits`, else the vmdesc's, else
+    /// 4096.
     pub fn page_size(&self) -> u64 {
         self.opts
             .page_size
+            .or(self.config_page_size)
             .or(self.desc.as_ref().map(|d| d.page_size))
             .unwrap_or(4096)
     }
@@ -513,6 +519,12 @@ impl<S: Source> StreamReader<S> {
             VM_CONFIGURATION if first => {
                 let c = self.read_configuration(offset)?;
                 self.ignore_shared = c.has_capability("x-ignore-shared");
+                // QEMU sends the target's page bits when they are not the
+                // default: a stream read without its vmdesc needs them.
+                self.config_page_size = c.subsections.iter().find_map(|s| match s.body {
+                    ConfigBody::TargetPageBits(bits) => 1u64.checked_shl(bits),
+                    _ => None,
+                });
                 Ok(Item::Configuration(c))
             }
             VM_CONFIGURATION => Err(StreamError::invalid(
@@ -974,6 +986,24 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("d"), "{e}");
+    }
+
+    #[test]
+    fn page_size_comes_from_the_configuration_without_a_vmdesc() {
+        let mut s = b"QEVM\0\0\0\x03".to_vec();
+        s.extend_from_slice(&[VM_CONFIGURATION, 0, 0, 0, 4]);
+        s.extend_from_slice(b"virt");
+        s.extend_from_slice(&[VM_SUBSECTION, 30]);
+        s.extend_from_slice(b"configuration/target-page-bits");
+        s.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 16, VM_EOF]);
+        let mut r = StreamReader::from_slice(&s, None, ReadOptions::default()).unwrap();
+        assert_eq!(r.page_size(), 4096);
+        assert!(matches!(
+            r.next_item().unwrap(),
+            Some(Item::Configuration(_))
+        ));
+        assert_eq!(r.page_size(), 1 << 16);
+        assert!(matches!(r.next_item().unwrap(), Some(Item::Eof { .. })));
     }
 
     /// Header, configuration with the x-ignore-shared capability (so the
