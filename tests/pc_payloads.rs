@@ -11,6 +11,12 @@
 //! 3. with broken real payloads: truncation, unknown subsections, bad
 //!    versions, and that a failed load changes nothing.
 //!
+//! The mirrors are declared here on purpose, not taken from the
+//! `vmstate-qemu` catalog: this file tests the derive on real payloads
+//! from the root crate alone (the catalog's own tests cover its types).
+//! They are smaller than the catalog's (the local `Timers` leaves out the
+//! `timer/icount` subsection, which `pc.mig` does not send).
+//!
 //! QEMU sources of the mirrored descriptions (7.2): `hw/intc/i8259_common.c`
 //! (`vmstate_pic_common`), `hw/i386/port92.c`, `hw/input/pckbd.c`
 //! (`vmstate_kbd_isa` and `vmstate_kbd`), `softmmu/cpu-timers.c`

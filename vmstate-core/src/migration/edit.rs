@@ -110,18 +110,18 @@ fn set_inner(
             ));
         };
         rest = rest.get(len..).unwrap_or_default();
-        let fields_len: u64 = sv.fields.iter().map(|f| f.value.encoded_len()).sum();
         if is_sub {
+            let fields_len: u64 = sv.fields.iter().map(|f| f.value.encoded_len()).sum();
             let before: u64 = sv
                 .subsections
                 .iter()
                 .take(idx)
-                .map(|s| 6 + s.name.len() as u64 + s.value.encoded_len())
+                .map(|s| s.header_len() + s.value.encoded_len())
                 .sum();
             let Some(sub) = sv.subsections.get_mut(idx) else {
                 return Err("subsection vanished".into());
             };
-            *off += fields_len + before + 6 + sub.name.len() as u64;
+            *off += fields_len + before + sub.header_len();
             trail.push(PathSegment::Subsection(sub.name.clone()));
             if rest.is_empty() {
                 return Err("this is a subsection: name one of its fields".into());

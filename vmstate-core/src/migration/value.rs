@@ -32,6 +32,13 @@ pub struct SubsectionValue {
     pub value: StructValue,
 }
 
+impl SubsectionValue {
+    /// Bytes of its header: marker, name length, name, be32 version.
+    pub fn header_len(&self) -> u64 {
+        1 + 1 + self.name.len() as u64 + 4
+    }
+}
+
 /// One decoded element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -98,7 +105,7 @@ impl StructValue {
         let subs: u64 = self
             .subsections
             .iter()
-            .map(|s| 1 + 1 + s.name.len() as u64 + 4 + s.value.encoded_len())
+            .map(|s| s.header_len() + s.value.encoded_len())
             .sum();
         fields + subs
     }
@@ -171,11 +178,7 @@ impl Int {
             return None;
         }
         let bits = u32::from(size) * 8;
-        let (min, max) = if signed {
-            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-        } else {
-            (0, (1i128 << bits) - 1)
-        };
+        let (min, max) = Int::range(size, signed);
         if value < min || value > max {
             return None;
         }
