@@ -80,13 +80,7 @@ pub trait VmState: Sized {
     /// Saves the payload (fields and subsections, no section header).
     /// Errors name the full path, starting with the description's name.
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
-        let version = Self::VMSD.version_id;
-        let res = if w.is_recording() {
-            self.save_state_v_recorded(w, version, ctx)
-        } else {
-            self.save_state_v(w, version, ctx)
-        };
-        res.map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
+        save_own_version(self, w, ctx).map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
     }
 
     /// Loads a payload saved at stream `version` (the section's version).
@@ -127,5 +121,22 @@ pub trait VmState: Sized {
         let mut r = Reader::from_slice(bytes);
         self.load(&mut r, Self::VMSD.version_id, ctx)?;
         Ok(bytes.len() - r.remaining().len())
+    }
+}
+
+/// Saves `v` at its description's own version; a recording writer also
+/// records what it wrote (for QEMU's vmdesc: sections, and the elements of
+/// queues and trees, which QEMU describes inside their field).
+#[inline]
+pub(crate) fn save_own_version<T: VmState, W: Sink>(
+    v: &mut T,
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    let version = T::VMSD.version_id;
+    if w.is_recording() {
+        v.save_state_v_recorded(w, version, ctx)
+    } else {
+        v.save_state_v(w, version, ctx)
     }
 }

@@ -30,7 +30,7 @@ impl GtreeKey for u64 {
 /// loaded at the field's version (QEMU's key VMSD).
 impl<T: VmState + Ord + Default> GtreeKey for T {
     fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
-        super::queue::save_elem(self, w, ctx)
+        crate::state::save_own_version(self, w, ctx)
     }
     fn load_key<S: Source>(r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<Self> {
         let mut k = T::default();
@@ -59,7 +59,7 @@ where
     for (i, (k, v)) in t.iter_mut().enumerate() {
         w.put_u8(1).map_err(|e| e.index(i))?;
         k.clone().save_key(w, ctx).map_err(|e| e.index(i))?;
-        super::queue::save_elem(v, w, ctx).map_err(|e| e.index(i))?;
+        crate::state::save_own_version(v, w, ctx).map_err(|e| e.index(i))?;
     }
     w.put_u8(0)
 }

@@ -42,24 +42,9 @@ queue!(Vec: push, VecDeque: push_back, LinkedList: push_back);
 pub fn save_queue<Q: Queue, W: Sink>(q: &mut Q, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
     for (i, e) in q.elems_mut().enumerate() {
         w.put_u8(1).map_err(|e| e.index(i))?;
-        save_elem(e, w, ctx).map_err(|e| e.index(i))?;
+        crate::state::save_own_version(e, w, ctx).map_err(|e| e.index(i))?;
     }
     w.put_u8(0)
-}
-
-/// Saves one element at its own version; a recording writer also records
-/// its description, which QEMU writes into the queue field's vmdesc entry.
-#[inline]
-pub(crate) fn save_elem<T: VmState, W: Sink>(
-    e: &mut T,
-    w: &mut Writer<W>,
-    ctx: &Context,
-) -> Result<()> {
-    if w.is_recording() {
-        e.save_state_v_recorded(w, T::VMSD.version_id, ctx)
-    } else {
-        e.save_state(w, ctx)
-    }
 }
 
 /// Loads a queue, replacing the destination's elements; elements are
