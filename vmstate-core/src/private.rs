@@ -164,25 +164,34 @@ pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -
     w.put_u32(vmsd.version_id)
 }
 
-/// Peeks for the next subsection of `parent`, with QEMU's rules (spec
-/// 2.5): a marker `05`, a name at least one byte longer than the parent's
-/// name that starts with it. A name with another prefix, or too short, or
-/// a header cut by end of input, ends the loop and stays in the stream for
-/// the enclosing level. A name with the parent's prefix that is not one of
-/// its subsections is an error. Returns the subsection's index and its
-/// version, truncated to 8 bits as QEMU does.
+/// After the fields of a description without subsections: QEMU still
+/// peeks (spec 2.5), and a subsection header whose name extends this
+/// description's name is an error (an unknown subsection); anything else
+/// stays in the stream for the enclosing level. The common case, no
+/// subsection marker, is one inlined byte test.
 #[inline(always)]
-pub fn next_subsection<S: Source>(
+pub fn reject_unknown_subsection<S: Source>(
     r: &mut Reader<S>,
     parent: &'static Vmsd,
-) -> Result<Option<(usize, u32)>> {
-    // The common case, no subsection, is one inlined byte test.
+) -> Result<()> {
     match r.peek(1)? {
-        [SUBSECTION] => next_subsection_named(r, parent),
-        _ => Ok(None),
+        [SUBSECTION] => match next_subsection_named(r, parent)? {
+            // A table without subsections cannot match; a hand-written one
+            // that does is not this function's caller.
+            Some(_) => Err(bad_subsection_index(r.offset())),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 
+/// Reads the subsection header at `r` when it belongs to `parent` (spec
+/// 2.5): a marker `05`, a name at least one byte longer than the parent's
+/// name that starts with it. A name with another prefix, or too short, or
+/// a header cut by end of input, returns `None` and stays in the stream
+/// for the enclosing level. A name with the parent's prefix that is not one
+/// of its subsections is an error. Returns the subsection's index and its
+/// version, truncated to 8 bits as QEMU does.
 #[inline(never)]
 fn next_subsection_named<S: Source>(
     r: &mut Reader<S>,
@@ -226,7 +235,7 @@ fn next_subsection_named<S: Source>(
     Ok(Some((idx, u32::from(version as u8))))
 }
 
-/// [`next_subsection`] for a description that has subsections: inlined
+/// The subsection loop's peek for a description that has subsections: inlined
 /// whole, so that with the table a constant, the name comparisons become
 /// fixed-length compares against the known names (what a hand-written
 /// loader does), not calls. Unknown names go out of line.

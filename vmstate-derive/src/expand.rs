@@ -394,9 +394,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let subs = if subsections.is_empty() {
         // Still peek: a name with our prefix that we do not know is an error.
         quote! {
-            if #p::next_subsection(__r, <Self as #p::VmState>::VMSD)?.is_some() {
-                return #p::Err(#p::bad_subsection_index(__r.offset()));
-            }
+            #p::reject_unknown_subsection(__r, <Self as #p::VmState>::VMSD)?;
         }
     } else {
         let n = subsections.len();
