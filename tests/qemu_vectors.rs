@@ -1,7 +1,9 @@
 //! QEMU's own VMState unit-test vectors (`tests/unit/test-vmstate.c`),
 //! replayed against `#[derive(VmState)]`.
 //!
-//! Every golden byte string below is typed in from the hex vectors in
+//! The test types and most golden byte strings live in
+//! `tests/support/qemu_vectors.rs` (shared with `tests/sweeps.rs`). Every
+//! golden byte string is typed in from the hex vectors in
 //! `/work/shared/spec/qemu-vmstate.md` §4.2-4.5 and §4.11; none is produced
 //! by this crate.
 //!
@@ -15,8 +17,16 @@
 //! * Our `load` is transactional, so after every failed load the
 //!   destination must be exactly as it was before.
 
+#[path = "support/qemu_vectors.rs"]
+mod qvec;
+
 use std::fmt::Debug;
 
+use qvec::{
+    SubOptional, TestArray, TestSimple, TestSkipping, TestVersioned, WIRE_FIELD_EXISTS_LOAD_SKIP,
+    WIRE_SIMPLE_ARRAY, WIRE_SIMPLE_PRIMITIVE, WIRE_SUB_A, WIRE_SUB_DUP, WIRE_VERSIONED_V1,
+    WIRE_VERSIONED_V2,
+};
 use vmstate_core::{Context, DuplicateSubsections, Error, ErrorKind, Reader, VmState};
 
 // ---------------------------------------------------------------------------
@@ -140,25 +150,6 @@ fn assert_save_with_eof<T: VmState>(obj: &mut T, wire: &[u8]) {
 // /vmstate/simple/primitive (spec §4.2)
 // ---------------------------------------------------------------------------
 
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "simple/primitive", version = 1, minimum_version = 1)]
-struct TestSimple {
-    b_1: bool,
-    b_2: bool,
-    u8_1: u8,
-    u16_1: u16,
-    u32_1: u32,
-    u64_1: u64,
-    i8_1: i8,
-    i8_2: i8,
-    i16_1: i16,
-    i16_2: i16,
-    i32_1: i32,
-    i32_2: i32,
-    i64_1: i64,
-    i64_2: i64,
-}
-
 /// `obj_simple`.
 fn obj_simple() -> TestSimple {
     TestSimple {
@@ -178,13 +169,6 @@ fn obj_simple() -> TestSimple {
         i64_2: -12121212,
     }
 }
-
-/// `wire_simple_primitive`, 48 bytes including the trailing EOF.
-const WIRE_SIMPLE_PRIMITIVE: [u8; 48] = [
-    0x01, 0x00, 0x82, 0x02, 0x00, 0x00, 0x01, 0x11, 0x70, 0x00, 0x00, 0x00, 0x00, 0x00, 0xb8, 0xf4,
-    0x7c, 0x41, 0xbf, 0x02, 0x00, 0xfe, 0x00, 0x00, 0x01, 0x11, 0x70, 0xff, 0xfe, 0xee, 0x90, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0xb8, 0xf4, 0x7c, 0xff, 0xff, 0xff, 0xff, 0xff, 0x47, 0x0b, 0x84, 0x00,
-];
 
 // /vmstate/simple/primitive
 #[test]
@@ -217,14 +201,6 @@ fn simple_primitive() {
 // /vmstate/simple/array (spec §4.3)
 // ---------------------------------------------------------------------------
 
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "simple/array", version = 1, minimum_version = 1)]
-struct TestArray {
-    u16_1: [u16; 3],
-}
-
-const WIRE_SIMPLE_ARRAY: [u8; 7] = [0x00, 0x42, 0x00, 0x43, 0x00, 0x44, 0x00];
-
 // /vmstate/simple/array
 #[test]
 fn simple_array() {
@@ -243,40 +219,6 @@ fn simple_array() {
 // ---------------------------------------------------------------------------
 // /vmstate/versioned/load/v1, /v2 (spec §4.4)
 // ---------------------------------------------------------------------------
-
-/// `TestStruct` with `vmstate_versioned`.
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "test/versioned", version = 2, minimum_version = 1)]
-struct TestVersioned {
-    a: u32,
-    #[vmstate(version = 2)]
-    b: u32,
-    c: u32,
-    d: u64,
-    #[vmstate(version = 2)]
-    e: u32,
-    #[vmstate(version = 2)]
-    f: u64,
-    #[vmstate(skip)]
-    skip_c_e: bool,
-}
-
-const WIRE_VERSIONED_V1: [u8; 17] = [
-    0x00, 0x00, 0x00, 0x0a, // a
-    0x00, 0x00, 0x00, 0x1e, // c
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, // d
-    0x00, // EOF
-];
-
-const WIRE_VERSIONED_V2: [u8; 33] = [
-    0x00, 0x00, 0x00, 0x0a, // a
-    0x00, 0x00, 0x00, 0x14, // b
-    0x00, 0x00, 0x00, 0x1e, // c
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, // d
-    0x00, 0x00, 0x00, 0x32, // e
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3c, // f
-    0x00, // EOF
-];
 
 // /vmstate/versioned/load/v1
 #[test]
@@ -379,30 +321,6 @@ fn versioned_load_version_too_old() {
 // /vmstate/field_exists/* (spec §4.5)
 // ---------------------------------------------------------------------------
 
-/// `TestStruct` with `vmstate_skipping`.
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "test/skip", version = 2, minimum_version = 1)]
-struct TestSkipping {
-    a: u32,
-    b: u32,
-    #[vmstate(exists = Self::test_skip)]
-    c: u32,
-    d: u64,
-    #[vmstate(exists = Self::test_skip)]
-    e: u32,
-    #[vmstate(version = 2)]
-    f: u64,
-    #[vmstate(skip)]
-    skip_c_e: bool,
-}
-
-impl TestSkipping {
-    /// `test_skip`: the field exists unless `skip_c_e` is set.
-    fn test_skip(&self, _version: u32) -> bool {
-        !self.skip_c_e
-    }
-}
-
 fn skipping_obj(skip_c_e: bool) -> TestSkipping {
     TestSkipping {
         a: 1,
@@ -482,13 +400,6 @@ fn field_exists_load_noskip() {
 // /vmstate/field_exists/load/skip
 #[test]
 fn field_exists_load_skip() {
-    const WIRE: [u8; 25] = [
-        0x00, 0x00, 0x00, 0x0a, // a
-        0x00, 0x00, 0x00, 0x14, // b
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, // d
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3c, // f
-        0x00, // EOF
-    ];
     let mut obj = TestSkipping {
         skip_c_e: true,
         c: 300,
@@ -496,8 +407,8 @@ fn field_exists_load_skip() {
         ..Default::default()
     };
     // Extra: the 4.1 truncations (not in test-vmstate.c for this test).
-    assert_truncations_fail(&obj, &WIRE, 2);
-    let rest = expect_load_ok(&mut obj, &WIRE, 2, &Context::new());
+    assert_truncations_fail(&obj, &WIRE_FIELD_EXISTS_LOAD_SKIP, 2);
+    let rest = expect_load_ok(&mut obj, &WIRE_FIELD_EXISTS_LOAD_SKIP, 2, &Context::new());
     assert_eq!(rest, [0x00]);
     assert_eq!(
         obj,
@@ -519,62 +430,8 @@ fn field_exists_load_skip() {
 // duplicates rejected by default, loaded each time under LoadEach (7.2/10.2).
 // ---------------------------------------------------------------------------
 
-/// `"sub/optional/a"`: no wire fields. `loads` counts `post_load` calls so
-/// the tests can see how often the subsection was loaded.
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(
-    name = "sub/optional/a",
-    version = 1,
-    minimum_version = 1,
-    post_load = Self::post_load
-)]
-struct SubOptionalA {
-    #[vmstate(skip)]
-    loads: u32,
-}
-
-impl SubOptionalA {
-    fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
-        self.loads += 1;
-        Ok(())
-    }
-}
-
-/// `"sub/optional"`: no wire fields, one subsection whose `needed` the test
-/// controls.
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "sub/optional", version = 1, minimum_version = 1)]
-struct SubOptional {
-    #[vmstate(skip)]
-    needed: bool,
-    #[vmstate(subsection, needed = Self::a_needed)]
-    a: SubOptionalA,
-}
-
-impl SubOptional {
-    fn a_needed(&self) -> bool {
-        self.needed
-    }
-}
-
-/// needed=true: `05`, len 14, "sub/optional/a", be32 1, then EOF.
-const WIRE_SUB_A: [u8; 21] = [
-    0x05, 0x0e, b's', b'u', b'b', b'/', b'o', b'p', b't', b'i', b'o', b'n', b'a', b'l', b'/', b'a',
-    0x00, 0x00, 0x00, 0x01, // version
-    0x00, // EOF
-];
-
 /// needed=false: only EOF.
 const WIRE_SUB_NONE: [u8; 1] = [0x00];
-
-/// The subsection twice, then EOF.
-const WIRE_SUB_DUP: [u8; 41] = [
-    0x05, 0x0e, b's', b'u', b'b', b'/', b'o', b'p', b't', b'i', b'o', b'n', b'a', b'l', b'/', b'a',
-    0x00, 0x00, 0x00, 0x01, // version
-    0x05, 0x0e, b's', b'u', b'b', b'/', b'o', b'p', b't', b'i', b'o', b'n', b'a', b'l', b'/', b'a',
-    0x00, 0x00, 0x00, 0x01, // version
-    0x00, // EOF
-];
 
 /// Right prefix, unknown name "sub/optional/b", then EOF.
 const WIRE_SUB_UNKNOWN: [u8; 21] = [

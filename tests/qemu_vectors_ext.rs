@@ -1,10 +1,19 @@
 //! QEMU's test-vmstate.c vectors for pointer arrays, QTAILQ, GTREE, QLIST
 //! and WITH_TMP (spec 4.6-4.10). Bytes are typed in from the spec.
+//!
+//! The test types and vectors live in `tests/support/qemu_vectors.rs`
+//! (shared with `tests/sweeps.rs`).
 
-use std::collections::{BTreeMap, LinkedList, VecDeque};
+#[path = "support/qemu_vectors.rs"]
+mod qvec;
 
-use vmstate_core::codec::VmTmp;
-use vmstate_core::error::BoxError;
+use std::collections::{BTreeMap, VecDeque};
+
+use qvec::{
+    Arpp, Arps, Domain, Interval, Iommu, Mapping, QElem, QListContainer, QListElem, TestQtailq,
+    TestStructTriv, WithTmp, FIRST_DOMAIN_DUMP, IOMMU_DUMP, QLIST_DUMP, WIRE_ARR_PTR_0,
+    WIRE_ARR_PTR_NO0, WIRE_Q, WIRE_WITH_TMP,
+};
 use vmstate_core::{Context, ErrorKind, Reader, VmState};
 
 fn ctx() -> Context {
@@ -54,27 +63,6 @@ fn truncations_fail<T: VmState + Clone + PartialEq + std::fmt::Debug>(obj: &T, w
 }
 
 // ---- 4.6 arrays of pointers -------------------------------------------
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tst", version = 1, minimum_version = 1)]
-struct TestStructTriv {
-    i: i32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
-struct Arps {
-    ar: [Option<Box<TestStructTriv>>; 4],
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
-struct Arpp {
-    ar: [Option<i32>; 4],
-}
-
-const WIRE_ARR_PTR_NO0: [u8; 17] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0];
-const WIRE_ARR_PTR_0: [u8; 14] = [0, 0, 0, 0, 0x30, 0, 0, 0, 2, 0, 0, 0, 3, 0];
 
 fn triv(i: i32) -> Option<Box<TestStructTriv>> {
     Some(Box::new(TestStructTriv { i }))
@@ -133,24 +121,6 @@ fn array_ptr_prim_0() {
 
 // ---- 4.7 QTAILQ ------------------------------------------------------------
 
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue-element", version = 1, minimum_version = 1)]
-struct QElem {
-    b: bool,
-    u8: u8,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue", version = 1, minimum_version = 1)]
-struct TestQtailq {
-    i16: i16,
-    #[vmstate(qtailq, version = 1)]
-    q: VecDeque<QElem>,
-    i32: i32,
-}
-
-const WIRE_Q: [u8; 14] = [0xfe, 0x00, 1, 1, 0x82, 1, 0, 0x41, 0, 0, 1, 0x11, 0x70, 0];
-
 #[test]
 fn qtailq() {
     let mut q = TestQtailq {
@@ -177,24 +147,6 @@ fn qtailq() {
 
 // ---- 4.9 QLIST -----------------------------------------------------------
 
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue list", version = 1, minimum_version = 1)]
-struct QListElem {
-    id: u32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/container/qlist", version = 1, minimum_version = 1)]
-struct QListContainer {
-    id: u32,
-    #[vmstate(qlist, version = 1)]
-    list: LinkedList<QListElem>,
-}
-
-const QLIST_DUMP: [u8; 26] = [
-    0, 0, 0, 1, 1, 0, 0, 0, 0x0a, 1, 0, 0, 0x0b, 0, 1, 0, 0x0c, 0, 0, 1, 0x0d, 0, 0, 0, 0, 0,
-];
-
 #[test]
 fn qlist() {
     let mut c = QListContainer {
@@ -213,54 +165,6 @@ fn qlist() {
 }
 
 // ---- 4.8 GTREE -----------------------------------------------------------
-
-#[derive(VmState, Clone, Debug, Default, PartialEq, Eq)]
-#[vmstate(name = "interval", version = 1, minimum_version = 1)]
-struct Interval {
-    low: u64,
-    high: u64,
-}
-
-// QEMU's interval compare: disjoint ranges ordered by position.
-impl Ord for Interval {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        if self.high < o.low {
-            std::cmp::Ordering::Less
-        } else if o.high < self.low {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    }
-}
-impl PartialOrd for Interval {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "mapping", version = 1, minimum_version = 1)]
-struct Mapping {
-    phys_addr: u64,
-    flags: u32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "domain", version = 1, minimum_version = 1)]
-struct Domain {
-    id: i32,
-    #[vmstate(gtree, version = 1)]
-    mappings: BTreeMap<Interval, Mapping>,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "iommu", version = 1, minimum_version = 1)]
-struct Iommu {
-    id: i32,
-    #[vmstate(gtree, version = 1)]
-    domains: BTreeMap<u64, Domain>,
-}
 
 fn first_domain() -> Domain {
     Domain {
@@ -289,26 +193,6 @@ fn first_domain() -> Domain {
         ]),
     }
 }
-
-const FIRST_DOMAIN_DUMP: [u8; 68] = [
-    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
-    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x00, 0x00,
-];
-
-const IOMMU_DUMP: [u8; 133] = [
-    0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x05, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
-    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x00, 0x00, 0x00,
-];
 
 #[test]
 fn gtree_domain() {
@@ -356,49 +240,6 @@ fn gtree_iommu() {
 }
 
 // ---- 4.10 tmp_struct ------------------------------------------------------
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tmp_child_parent", version = 0)]
-struct TmpBackToParent {
-    f: u64,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tmp_child", version = 0)]
-struct TmpChild {
-    diff: i64,
-    parent: TmpBackToParent,
-}
-
-impl VmTmp<WithTmp> for TmpChild {
-    fn fill_from_parent(&mut self, p: &WithTmp) -> Result<(), BoxError> {
-        self.diff = p.b as i64 - p.a as i64;
-        self.parent.f = p.f;
-        Ok(())
-    }
-    fn apply_to_parent(&mut self, p: &mut WithTmp) -> Result<(), BoxError> {
-        p.b = (p.a as i64 + self.diff) as u32;
-        p.f = self.parent.f;
-        Ok(())
-    }
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/with_tmp", version = 1, minimum_version = 0)]
-struct WithTmp {
-    a: u32,
-    d: u64,
-    #[vmstate(tmp = TmpChild)]
-    _tmp: (),
-    #[vmstate(skip)]
-    b: u32,
-    #[vmstate(skip)]
-    f: u64,
-}
-
-const WIRE_WITH_TMP: [u8; 29] = [
-    0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0,
-];
 
 #[test]
 fn tmp_struct() {

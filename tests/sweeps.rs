@@ -1,6 +1,9 @@
-//! Exhaustive, deterministic sweeps over every QEMU unit-test vector
-//! (`tests/qemu_vectors*.rs`, redeclared here) and every `pc.mig` fixture
-//! section with a mirror (`tests/pc_payloads.rs`, redeclared here):
+//! Exhaustive, deterministic sweeps over the QEMU unit-test vectors
+//! (types and bytes shared with `tests/qemu_vectors*.rs` through
+//! `tests/support/qemu_vectors.rs`), over six `pc.mig` fixture sections
+//! (i8259 x2, port92, timer, cpu_common, pckbd) loaded through the
+//! `vmstate_qemu` catalog mirrors, and over one sampled payload above
+//! [`EXHAUSTIVE_MAX`] (a locally declared hpet with 32 timers):
 //!
 //! * every truncated prefix of the payload fails cleanly: an error, no
 //!   panic, the destination unchanged. (A cut just before a subsection is
@@ -12,19 +15,28 @@
 //!   ones) either loads, with a value that saves to a fixed point (for the
 //!   canonical cases: to exactly the bytes it consumed), or fails cleanly.
 //!
+//! Two fuzzer findings (F1, F2; FUZZING.md) follow as plain regression
+//! tests.
+//!
 //! A panic anywhere is caught with `catch_unwind` and turned into a test
 //! failure that prints the input. The whole file runs in well under 10 s in
 //! a debug build.
 
 mod support;
 
-use std::collections::{BTreeMap, LinkedList, VecDeque};
-use std::convert::Infallible;
+#[path = "support/qemu_vectors.rs"]
+mod qvec;
+
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use vmstate_core::codec::VmTmp;
-use vmstate_core::error::BoxError;
+use qvec::{
+    Arpp, Arps, Domain, Iommu, QListContainer, SubOptional, TestArray, TestQtailq, TestSimple,
+    TestSkipping, TestVersioned, WithTmp, FIRST_DOMAIN_DUMP, IOMMU_DUMP, QLIST_DUMP,
+    WIRE_ARR_PTR_0, WIRE_ARR_PTR_NO0, WIRE_FIELD_EXISTS_LOAD_SKIP, WIRE_Q, WIRE_SIMPLE_ARRAY,
+    WIRE_SIMPLE_PRIMITIVE, WIRE_SUB_A, WIRE_SUB_DUP, WIRE_VERSIONED_V1, WIRE_VERSIONED_V2,
+    WIRE_WITH_TMP,
+};
 use vmstate_core::types::Timer;
 use vmstate_core::{Context, Error, ErrorKind, Reader, VmState};
 
@@ -229,272 +241,8 @@ impl<T: VmState + Clone + PartialEq + Debug> Case<T> {
 }
 
 // ---------------------------------------------------------------------------
-// QEMU vectors (spec 4.2-4.10), redeclared from tests/qemu_vectors*.rs
+// QEMU vectors (spec 4.2-4.11), shared with tests/qemu_vectors*.rs
 // ---------------------------------------------------------------------------
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "simple/primitive", version = 1, minimum_version = 1)]
-struct TestSimple {
-    b_1: bool,
-    b_2: bool,
-    u8_1: u8,
-    u16_1: u16,
-    u32_1: u32,
-    u64_1: u64,
-    i8_1: i8,
-    i8_2: i8,
-    i16_1: i16,
-    i16_2: i16,
-    i32_1: i32,
-    i32_2: i32,
-    i64_1: i64,
-    i64_2: i64,
-}
-
-const WIRE_SIMPLE_PRIMITIVE: [u8; 48] = [
-    0x01, 0x00, 0x82, 0x02, 0x00, 0x00, 0x01, 0x11, 0x70, 0x00, 0x00, 0x00, 0x00, 0x00, 0xb8, 0xf4,
-    0x7c, 0x41, 0xbf, 0x02, 0x00, 0xfe, 0x00, 0x00, 0x01, 0x11, 0x70, 0xff, 0xfe, 0xee, 0x90, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0xb8, 0xf4, 0x7c, 0xff, 0xff, 0xff, 0xff, 0xff, 0x47, 0x0b, 0x84, 0x00,
-];
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "simple/array", version = 1, minimum_version = 1)]
-struct TestArray {
-    u16_1: [u16; 3],
-}
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "test/versioned", version = 2, minimum_version = 1)]
-struct TestVersioned {
-    a: u32,
-    #[vmstate(version = 2)]
-    b: u32,
-    c: u32,
-    d: u64,
-    #[vmstate(version = 2)]
-    e: u32,
-    #[vmstate(version = 2)]
-    f: u64,
-}
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "test/skip", version = 2, minimum_version = 1)]
-struct TestSkipping {
-    a: u32,
-    b: u32,
-    #[vmstate(exists = Self::test_skip)]
-    c: u32,
-    d: u64,
-    #[vmstate(exists = Self::test_skip)]
-    e: u32,
-    #[vmstate(version = 2)]
-    f: u64,
-    #[vmstate(skip)]
-    skip_c_e: bool,
-}
-
-impl TestSkipping {
-    fn test_skip(&self, _version: u32) -> bool {
-        !self.skip_c_e
-    }
-}
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "sub/optional/a", version = 1, minimum_version = 1, post_load = Self::post_load)]
-struct SubOptionalA {
-    #[vmstate(skip)]
-    loads: u32,
-}
-
-impl SubOptionalA {
-    fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
-        self.loads += 1;
-        Ok(())
-    }
-}
-
-#[derive(VmState, Clone, Default, Debug, PartialEq)]
-#[vmstate(name = "sub/optional", version = 1, minimum_version = 1)]
-struct SubOptional {
-    #[vmstate(skip)]
-    needed: bool,
-    #[vmstate(subsection, needed = Self::a_needed)]
-    a: SubOptionalA,
-}
-
-impl SubOptional {
-    fn a_needed(&self) -> bool {
-        self.needed
-    }
-}
-
-fn sub_header(name: &str, version: u32) -> Vec<u8> {
-    let mut v = vec![0x05, name.len() as u8];
-    v.extend_from_slice(name.as_bytes());
-    v.extend_from_slice(&version.to_be_bytes());
-    v
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tst", version = 1, minimum_version = 1)]
-struct TestStructTriv {
-    i: i32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
-struct Arps {
-    ar: [Option<Box<TestStructTriv>>; 4],
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/arps", version = 1, minimum_version = 1)]
-struct Arpp {
-    ar: [Option<i32>; 4],
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue-element", version = 1, minimum_version = 1)]
-struct QElem {
-    b: bool,
-    u8: u8,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue", version = 1, minimum_version = 1)]
-struct TestQtailq {
-    i16: i16,
-    #[vmstate(qtailq, version = 1)]
-    q: VecDeque<QElem>,
-    i32: i32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/queue list", version = 1, minimum_version = 1)]
-struct QListElem {
-    id: u32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/container/qlist", version = 1, minimum_version = 1)]
-struct QListContainer {
-    id: u32,
-    #[vmstate(qlist, version = 1)]
-    list: LinkedList<QListElem>,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq, Eq)]
-#[vmstate(name = "interval", version = 1, minimum_version = 1)]
-struct Interval {
-    low: u64,
-    high: u64,
-}
-
-/// QEMU's interval compare (overlap = equal). Not a total order on
-/// hostile keys: see [`gtree_key_with_inconsistent_order_is_contained`].
-impl Ord for Interval {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        if self.high < o.low {
-            std::cmp::Ordering::Less
-        } else if o.high < self.low {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    }
-}
-
-impl PartialOrd for Interval {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "mapping", version = 1, minimum_version = 1)]
-struct Mapping {
-    phys_addr: u64,
-    flags: u32,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "domain", version = 1, minimum_version = 1)]
-struct Domain {
-    id: i32,
-    #[vmstate(gtree, version = 1)]
-    mappings: BTreeMap<Interval, Mapping>,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "iommu", version = 1, minimum_version = 1)]
-struct Iommu {
-    id: i32,
-    #[vmstate(gtree, version = 1)]
-    domains: BTreeMap<u64, Domain>,
-}
-
-const FIRST_DOMAIN_DUMP: [u8; 68] = [
-    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
-    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x00, 0x00,
-];
-
-const IOMMU_DUMP: [u8; 133] = [
-    0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x05, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0,
-    0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x00, 0x00, 0x00,
-];
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tmp_child_parent", version = 0)]
-struct TmpBackToParent {
-    f: u64,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/tmp_child", version = 0)]
-struct TmpChild {
-    diff: i64,
-    parent: TmpBackToParent,
-}
-
-impl VmTmp<WithTmp> for TmpChild {
-    fn fill_from_parent(&mut self, p: &WithTmp) -> Result<(), BoxError> {
-        self.diff = p.b as i64 - p.a as i64;
-        self.parent.f = p.f;
-        Ok(())
-    }
-    fn apply_to_parent(&mut self, p: &mut WithTmp) -> Result<(), BoxError> {
-        p.b = (p.a as i64).wrapping_add(self.diff) as u32;
-        p.f = self.parent.f;
-        Ok(())
-    }
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "test/with_tmp", version = 1, minimum_version = 0)]
-struct WithTmp {
-    a: u32,
-    d: u64,
-    #[vmstate(tmp = TmpChild)]
-    _tmp: (),
-    #[vmstate(skip)]
-    b: u32,
-    #[vmstate(skip)]
-    f: u64,
-}
-
-const WIRE_WITH_TMP: [u8; 29] = [
-    0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0,
-];
 
 /// A vector case: `wire` ends with QEMU's EOF byte, which is not payload.
 fn vector<T>(
@@ -532,22 +280,17 @@ fn sweep_qemu_vectors() {
     loads += vector(
         "simple/array",
         TestArray::default(),
-        &[0, 0x42, 0, 0x43, 0, 0x44, 0],
+        &WIRE_SIMPLE_ARRAY,
         1,
         Resave::Exact,
         false,
     )
     .run();
-    let v1 = [0, 0, 0, 0x0a, 0, 0, 0, 0x1e, 0, 0, 0, 0, 0, 0, 0, 0x28, 0];
-    let v2 = [
-        0, 0, 0, 0x0a, 0, 0, 0, 0x14, 0, 0, 0, 0x1e, 0, 0, 0, 0, 0, 0, 0, 0x28, 0, 0, 0, 0x32, 0,
-        0, 0, 0, 0, 0, 0, 0x3c, 0,
-    ];
     // A version-1 load saves at version 2: fixed point only.
     loads += vector(
         "versioned/v1",
         TestVersioned::default(),
-        &v1,
+        &WIRE_VERSIONED_V1,
         1,
         Resave::FixedPoint,
         false,
@@ -556,7 +299,7 @@ fn sweep_qemu_vectors() {
     loads += vector(
         "versioned/v2",
         TestVersioned::default(),
-        &v2,
+        &WIRE_VERSIONED_V2,
         2,
         Resave::Exact,
         false,
@@ -565,15 +308,12 @@ fn sweep_qemu_vectors() {
     loads += vector(
         "field_exists/noskip",
         TestSkipping::default(),
-        &v2,
+        &WIRE_VERSIONED_V2,
         2,
         Resave::Exact,
         false,
     )
     .run();
-    let skip = [
-        0, 0, 0, 0x0a, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 0x3c, 0,
-    ];
     let skipping = TestSkipping {
         skip_c_e: true,
         ..TestSkipping::default()
@@ -581,7 +321,7 @@ fn sweep_qemu_vectors() {
     loads += vector(
         "field_exists/skip",
         skipping,
-        &skip,
+        &WIRE_FIELD_EXISTS_LOAD_SKIP,
         2,
         Resave::Exact,
         false,
@@ -589,23 +329,20 @@ fn sweep_qemu_vectors() {
     .run();
 
     // Subsections: the destination's `needed` decides the re-save.
-    let mut sub_a = sub_header("sub/optional/a", 1);
-    sub_a.push(0);
     loads += vector(
         "sub/optional/a",
         SubOptional::default(),
-        &sub_a,
+        &WIRE_SUB_A,
         1,
         Resave::FixedPoint,
         true,
     )
     .run();
-    let mut dup = sub_header("sub/optional/a", 1);
-    dup.extend(sub_header("sub/optional/a", 1));
-    dup.push(0);
     // The duplicate is refused at byte 20, so this "valid" payload is the
     // first copy only; sweep the refused one as a mutation source too.
-    let refused = try_load(&SubOptional::default(), &dup, 1).1.unwrap_err();
+    let refused = try_load(&SubOptional::default(), &WIRE_SUB_DUP, 1)
+        .1
+        .unwrap_err();
     assert!(matches!(
         refused.kind(),
         ErrorKind::DuplicateSubsection { .. }
@@ -619,51 +356,53 @@ fn sweep_qemu_vectors() {
             Some(Box::default()),
         ],
     };
-    let arr_ptr_0 = [0, 0, 0, 0, 0x30, 0, 0, 0, 2, 0, 0, 0, 3, 0];
-    loads += vector("array/ptr/str/0", arps, &arr_ptr_0, 1, Resave::Exact, false).run();
+    loads += vector(
+        "array/ptr/str/0",
+        arps,
+        &WIRE_ARR_PTR_0,
+        1,
+        Resave::Exact,
+        false,
+    )
+    .run();
     let arpp = Arpp {
         ar: [Some(0), None, Some(0), Some(0)],
     };
     loads += vector(
         "array/ptr/prim/0",
         arpp,
-        &arr_ptr_0,
+        &WIRE_ARR_PTR_0,
         1,
         Resave::Exact,
         false,
     )
     .run();
-    let arr_ptr_no0 = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0];
     let arps_full = Arps {
         ar: std::array::from_fn(|_| Some(Box::default())),
     };
     loads += vector(
         "array/ptr/str/no0",
         arps_full,
-        &arr_ptr_no0,
+        &WIRE_ARR_PTR_NO0,
         1,
         Resave::Exact,
         false,
     )
     .run();
 
-    let q = [0xfe, 0x00, 1, 1, 0x82, 1, 0, 0x41, 0, 0, 1, 0x11, 0x70, 0];
     loads += vector(
         "qtailq",
         TestQtailq::default(),
-        &q,
+        &WIRE_Q,
         1,
         Resave::FixedPoint,
         false,
     )
     .run();
-    let qlist = [
-        0, 0, 0, 1, 1, 0, 0, 0, 0x0a, 1, 0, 0, 0x0b, 0, 1, 0, 0x0c, 0, 0, 1, 0x0d, 0, 0, 0, 0, 0,
-    ];
     loads += vector(
         "qlist",
         QListContainer::default(),
-        &qlist,
+        &QLIST_DUMP,
         1,
         Resave::Exact,
         false,
