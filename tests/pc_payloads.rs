@@ -476,7 +476,7 @@ fn recorded_vmdesc_matches_the_stream_trailer() {
         let mut w = Writer::recording(&mut out);
         v.save(&mut w, &ctx()).unwrap();
         let rec = w.take_record().expect("a record");
-        vmstate_core::record::section_json(idstr, instance_id, &rec)
+        vmstate_migration::record::section_json(idstr, instance_id, &rec)
     }
     let json = vmdesc_json(PC_MIG).unwrap();
     let expected = [

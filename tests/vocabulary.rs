@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use vmstate_core::codec::{Codec, VmTmp};
 use vmstate_core::desc::Check;
 use vmstate_core::error::BoxError;
-use vmstate_core::record;
+use vmstate_migration::record;
 use vmstate_core::stream::{Sink, Source};
 use vmstate_core::types::Timer;
 use vmstate_core::{
@@ -1646,7 +1646,7 @@ fn queue_and_tree_vmdesc_repeat_element_descriptions() {
     // A stream with that trailer parses (repeated keys: the last wins, as
     // in Python's json), and the queue fields decode as raw bytes of their
     // recorded size, as analyze-migration.py reads them.
-    use vmstate_core::migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
+    use vmstate_migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
     let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), ctx()).unwrap();
     w.section("reqs", 0, &mut reqs()).unwrap();
     let bytes = w.finish(4096).unwrap();

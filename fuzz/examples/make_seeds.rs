@@ -11,7 +11,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use vmstate_core::migration::{ReadOptions, Stream};
+use vmstate_migration::{ReadOptions, Stream};
 use vmstate_core::{Context, VmState};
 use vmstate_fuzz::{input_for, queues_sample, Hpet, HpetTimer};
 use vmstate_qemu::registry::ENTRIES;

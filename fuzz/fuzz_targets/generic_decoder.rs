@@ -1,4 +1,4 @@
-//! The generic decoder (`vmstate_core::migration::generic`) with the
+//! The generic decoder (`vmstate_migration::generic`) with the
 //! descriptions of the real `pc.mig` vmdesc: byte 0 picks a section
 //! description, the rest is its payload. On any input: no panic; a payload
 //! that decodes encodes back to exactly its bytes.
@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_core::migration::{generic, locate_vmdesc, VmDesc};
+use vmstate_migration::{generic, locate_vmdesc, VmDesc};
 
 static PC_MIG: &[u8] = include_bytes!("../../tests/fixtures/qemu-7.2/pc-devices.mig");
 

@@ -1,4 +1,4 @@
-//! The whole-stream reader (`vmstate_core::migration::Stream`): header,
+//! The whole-stream reader (`vmstate_migration::Stream`): header,
 //! configuration, sections (FULL ones through the generic decoder with the
 //! stream's own vmdesc), RAM, commands, trailer. On any input: no panic,
 //! and a stream that parses writes back to bytes that parse and write to
@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_core::migration::Stream;
+use vmstate_migration::Stream;
 use vmstate_fuzz::stream_options;
 
 fuzz_target!(|data: &[u8]| {

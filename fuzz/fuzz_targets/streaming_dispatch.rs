@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_core::migration::{Dispatcher, ReadOptions, SectionKind, Stream};
+use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
 use vmstate_fuzz::stream_options;
 use vmstate_qemu::registry;

@@ -421,8 +421,8 @@ pub fn queues_sample() -> Queues {
 
 /// Reader options of the whole-stream targets: bounds small enough that a
 /// fuzzed length cannot make an input slow, large enough for the fixtures.
-pub fn stream_options() -> vmstate_core::migration::ReadOptions {
-    use vmstate_core::migration::{DecodeLimits, ReadOptions};
+pub fn stream_options() -> vmstate_migration::ReadOptions {
+    use vmstate_migration::{DecodeLimits, ReadOptions};
     ReadOptions {
         max_vmdesc_len: 1 << 20,
         limits: DecodeLimits {

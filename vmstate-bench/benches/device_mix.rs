@@ -9,7 +9,7 @@
 //!   wire layout, the peer derive (it reads through `Read + Seek` and
 //!   returns a new value);
 //! * `generic`: the table-driven decoder of issue 4
-//!   (`vmstate_core::migration::generic`), which decodes with nothing but a
+//!   (`vmstate_migration::generic`), which decodes with nothing but a
 //!   description into a value tree (as `vmstate analyze` does), and its
 //!   encoder; given the device mix's own description table.
 //!
@@ -27,7 +27,7 @@ use binrw::{BinRead, BinWrite};
 use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
-use vmstate_core::migration::generic;
+use vmstate_migration::generic;
 use vmstate_core::{Context, Reader, VmState, Writer};
 
 fn device_mix(c: &mut Criterion) {

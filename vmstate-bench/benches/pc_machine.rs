@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::pc::PC_MIG;
-use vmstate_core::migration::{Dispatcher, ReadOptions, SectionKind, Stream};
+use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
 use vmstate_qemu::registry::{self, Entry};
 

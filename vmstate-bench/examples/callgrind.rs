@@ -23,7 +23,7 @@ use binrw::{BinRead, BinWrite};
 use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_bench::device::{DeviceMix, VERSION};
-use vmstate_core::migration::{generic, StructDesc, StructValue};
+use vmstate_migration::{generic, StructDesc, StructValue};
 use vmstate_core::{Context, Reader, VmState, Writer};
 
 struct Env {

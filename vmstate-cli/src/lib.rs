@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use vmstate_core::migration::{
+use vmstate_migration::{
     edit as field_edit, generic, locate_vmdesc, Analyzer, FooterPolicy, Item, Payload, ReadOptions,
     SectionKind, StreamError, StreamReader, StreamWriter, VmDesc, WriteOptions,
 };
@@ -172,13 +172,13 @@ pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
     let (mut r, path) = input.reader(opts)?;
     if desc_only {
         let json = r.vmdesc().map(|d| d.json.clone()).unwrap_or_default();
-        return Ok(vmstate_core::migration::to_python_json(&json));
+        return Ok(vmstate_migration::to_python_json(&json));
     }
     let mut a = Analyzer::new();
     while let Some(item) = r.next_item().map_err(stream_err(&path))? {
         a.add(&item);
     }
-    Ok(vmstate_core::migration::to_python_json(&a.finish()))
+    Ok(vmstate_migration::to_python_json(&a.finish()))
 }
 
 /// `vmstate sections FILE`: a header line, then one line per record:

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use vmstate_core::migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
+use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
 use vmstate_core::{Context, VmState};
 use vmstate_qemu::hpet::Hpet;
 use vmstate_qemu::i8259::PicCommon;

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use vmstate_core::migration::{
+use vmstate_migration::{
     edit, generic, Item, Payload, ReadOptions, SectionKind, Stream, StreamReader, StreamWriter,
     Value, WriteOptions,
 };
@@ -136,7 +136,7 @@ fn ram_blocks_and_pages() {
         ram.iter().map(|s| s.kind).collect::<Vec<_>>(),
         [SectionKind::Start, SectionKind::Part, SectionKind::End]
     );
-    let mut img = vmstate_core::migration::RamImage::default();
+    let mut img = vmstate_migration::RamImage::default();
     let mut last = None;
     for s in &ram {
         if let Payload::Ram(p) = &s.payload {

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use vmstate_core::migration::{generic, Payload, ReadOptions, Stream, VmDesc};
-use vmstate_core::record;
+use vmstate_migration::{generic, Payload, ReadOptions, Stream, VmDesc};
+use vmstate_migration::record;
 use vmstate_core::Context;
 use vmstate_qemu::registry;
 

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vmstate_core::migration::{Item, ReadOptions, Stream, StreamReader, VmDesc};
+use vmstate_migration::{Item, ReadOptions, Stream, StreamReader, VmDesc};
 
 const FIXTURES: [&str; 5] = ["none", "none-8k", "pc", "pc-nofooter", "pc-devices"];
 

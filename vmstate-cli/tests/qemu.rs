@@ -332,7 +332,7 @@ fn qemu_and_our_loader_reject_a_wrong_equal_field() {
     // So does our loader: the catalog's mirror, on the section our reader
     // found.
     let bytes = std::fs::read(&bad).unwrap();
-    let stream = vmstate_core::migration::Stream::parse(&bytes, Default::default()).unwrap();
+    let stream = vmstate_migration::Stream::parse(&bytes, Default::default()).unwrap();
     let sec = stream.section("vmmouse", 0).unwrap();
     let entry = vmstate_qemu::registry::lookup(&sec.idstr).unwrap();
     let payload = &sec.vmsd().unwrap().bytes;
@@ -360,8 +360,8 @@ fn qemu_and_our_loader_reject_a_wrong_equal_field() {
 /// entries, pass through). Returns the new stream and the number of
 /// sections re-written.
 fn rewrite_through_mirrors(bytes: &[u8]) -> (Vec<u8>, usize) {
-    use vmstate_core::migration::{Item, Payload, Stream};
-    use vmstate_core::record;
+    use vmstate_migration::{Item, Payload, Stream};
+    use vmstate_migration::record;
 
     let mut stream = Stream::parse(bytes, Default::default()).unwrap();
     let trailer = stream.items.iter().find_map(|i| match i {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use vmstate_core::migration::{
+use vmstate_migration::{
     locate_vmdesc, DispatchReport, Dispatcher, Item, Payload, ReadOptions, SectionKind, Stream,
     StreamError, StreamErrorKind, StreamReader, StreamResult,
 };
@@ -294,7 +294,7 @@ fn loading_does_not_wait_for_bytes_past_eof() {
 /// though every field loaded.
 #[test]
 fn a_payload_with_bytes_left_over_is_refused_and_changes_nothing() {
-    use vmstate_core::migration::LoadSection;
+    use vmstate_migration::LoadSection;
     let mut port92 = Port92 { outport: 7 };
     let e = port92
         .load_section(&[0x02, 0xff], 1, &Context::new())

@@ -48,7 +48,6 @@ pub mod desc;
 pub mod error;
 pub mod field;
 pub mod length;
-pub mod migration;
 pub mod ptr;
 pub mod record;
 mod state;

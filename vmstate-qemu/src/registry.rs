@@ -20,13 +20,13 @@
 //! assert_eq!(rt.resaved, [0x02]);
 //! assert!(rt.needed && rt.record.is_none());
 //! let rt = (e.roundtrip_recorded)(&[0x02], 1, &Context::new()).unwrap();
-//! let json = vmstate_core::record::section_json("port92", 0, &rt.record.unwrap());
+//! let json = vmstate_migration::record::section_json("port92", 0, &rt.record.unwrap());
 //! assert!(json.ends_with(r#""fields": [{"name": "outport", "type": "uint8", "size": 1}]}"#));
 //! assert_eq!(registry::lookup("0000:00:01.0/PIIX3").unwrap().name, "PIIX3");
 //! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
 //! ```
 
-use vmstate_core::migration::LoadSection;
+use vmstate_migration::LoadSection;
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
 
@@ -45,7 +45,7 @@ pub struct Roundtrip {
     /// The payload saved again from the loaded mirror.
     pub resaved: Vec<u8>,
     /// What the save wrote, for QEMU's vmdesc entry of the section
-    /// ([`vmstate_core::record::section_json`]); only from
+    /// ([`vmstate_migration::record::section_json`]); only from
     /// [`Entry::roundtrip_recorded`].
     pub record: Option<VmsdRecord>,
     /// Whether the loaded mirror would be sent at all
@@ -60,7 +60,7 @@ pub struct Roundtrip {
 pub type RoundtripFn = fn(payload: &[u8], version: u32, ctx: &Context) -> Result<Roundtrip, Error>;
 
 /// A fresh mirror behind a trait object ([`Entry::new_mirror`]): a
-/// [`Dispatcher`](vmstate_core::migration::Dispatcher) target that can
+/// [`Dispatcher`](vmstate_migration::Dispatcher) target that can
 /// save its payload again.
 pub trait Mirror {
     /// The mirror as a dispatcher target.

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{diff_payload, layout_len, sections, FIXTURES};
-use vmstate_core::{record, Context};
+use vmstate_core::Context;
+use vmstate_migration::record;
 use vmstate_qemu::registry;
 
 /// Loads, re-saves and compares one fixture's mirrored sections: the

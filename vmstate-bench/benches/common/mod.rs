@@ -10,8 +10,8 @@ use byteorder::{BigEndian as BE, ReadBytesExt, WriteBytesExt};
 use vmstate_bench::device::{
     DeviceMix, MixExt, MixTimer, EXT_NAME, EXT_VERSION, PAYLOAD_LEN, VERSION,
 };
-use vmstate_core::migration::generic;
-use vmstate_core::migration::{ElemDesc, ElemKind, FieldDesc, Shape, StructDesc};
+use vmstate_migration::generic;
+use vmstate_migration::{ElemDesc, ElemKind, FieldDesc, Shape, StructDesc};
 use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 
 // ---------------------------------------------------------------------------

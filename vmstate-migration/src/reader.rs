@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::stream::{IoSource, Reader, SliceSource, Source};
+use vmstate_core::stream::{IoSource, Reader, SliceSource, Source};
 
 use super::error::{SectionName, StreamError, StreamErrorKind, StreamResult};
 use super::generic::{self, DecodeLimits, Input};
@@ -270,7 +270,7 @@ enum State {
 /// [`RamPayload`].
 ///
 /// ```
-/// use vmstate_core::migration::{Item, ReadOptions, StreamReader};
+/// use vmstate_migration::{Item, ReadOptions, StreamReader};
 ///
 /// let bytes = [0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 0x00];
 /// let mut r = StreamReader::from_slice(&bytes, None, ReadOptions::default()).unwrap();

@@ -39,7 +39,7 @@ enum Target<'v> {
 /// [`payload_offset`](super::Section::payload_offset)).
 ///
 /// ```
-/// use vmstate_core::migration::{edit, FieldValue, Int, StructValue, Value};
+/// use vmstate_migration::{edit, FieldValue, Int, StructValue, Value};
 ///
 /// let mut sv = StructValue {
 ///     fields: vec![
@@ -306,7 +306,7 @@ pub fn parse_hex_bytes(text: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::value::{FieldValue, SubsectionValue};
+    use crate::value::{FieldValue, SubsectionValue};
 
     fn u8v(v: i128) -> Value {
         Value::Int(Int::new(v, 1, false).unwrap())

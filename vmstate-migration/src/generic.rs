@@ -14,7 +14,7 @@
 //! buffers grow as their bytes arrive, and [`DecodeLimits`] bounds the
 //! payload bytes and the number of decoded elements.
 
-use crate::stream::{Reader, SliceSource, Source};
+use vmstate_core::stream::{Reader, SliceSource, Source};
 
 use super::error::{StreamError, StreamErrorKind, StreamResult};
 use super::value::{FieldValue, Int, StructValue, SubsectionValue, Value};
@@ -449,7 +449,7 @@ fn encode_elem(e: &ElemDesc, v: &Value, out: &mut Vec<u8>) -> StreamResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::vmdesc::VmDesc;
+    use crate::vmdesc::VmDesc;
 
     fn desc() -> VmDesc {
         VmDesc::parse(

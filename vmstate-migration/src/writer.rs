@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::stream::{IoSink, Writer};
+use vmstate_core::stream::{IoSink, Writer};
 
 use super::error::{StreamError, StreamResult};
 use super::reader::{ConfigBody, Configuration, Item, Payload, Section, SectionKind, Stream};
@@ -56,7 +56,7 @@ impl WriteOptions {
 /// Writes a stream record by record.
 ///
 /// ```
-/// use vmstate_core::migration::{StreamWriter, WriteOptions};
+/// use vmstate_migration::{StreamWriter, WriteOptions};
 ///
 /// let mut out = Vec::new();
 /// let mut w = StreamWriter::new(&mut out, WriteOptions::default());

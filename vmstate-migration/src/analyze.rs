@@ -25,7 +25,7 @@ use super::value::{StructValue, Value};
 /// Builds the `-d state` object from records, one at a time.
 ///
 /// ```
-/// use vmstate_core::migration::{Analyzer, ReadOptions, Stream};
+/// use vmstate_migration::{Analyzer, ReadOptions, Stream};
 ///
 /// let bytes = [0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 0x00];
 /// let stream = Stream::parse(&bytes, ReadOptions::default()).unwrap();
@@ -238,7 +238,7 @@ impl Formatter for PyFormatter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::value::{FieldValue, Int, SubsectionValue};
+    use crate::value::{FieldValue, Int, SubsectionValue};
 
     #[test]
     fn merges_like_the_script() {

@@ -1,17 +1,17 @@
 //! Errors of the whole-stream layer: which section, which field path, which
 //! byte offset, and what was expected.
 //!
-//! The crate's [`Error`](crate::Error) names fields with `&'static str`
+//! The crate's [`Error`](vmstate_core::Error) names fields with `&'static str`
 //! (the names of compiled-in descriptions). A whole stream is described by
 //! its own vmdesc JSON, so its names are only known at run time: this module
 //! has its own error type, [`StreamError`], with owned names. Errors of the
-//! byte-level [`Reader`](crate::Reader) and [`Writer`](crate::Writer) convert
+//! byte-level [`Reader`](vmstate_core::Reader) and [`Writer`](vmstate_core::Writer) convert
 //! into it with their offset kept.
 
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::error::{BoxError, ErrorKind};
+use vmstate_core::error::{BoxError, ErrorKind};
 
 /// `Result` with [`StreamError`] as the error type.
 pub type StreamResult<T> = std::result::Result<T, StreamError>;
@@ -329,7 +329,7 @@ impl StreamError {
 }
 
 /// Renders path segments (outermost first) the way the crate's
-/// [`Error::path`](crate::Error::path) does: `.` between fields, `/` around
+/// [`Error::path`](vmstate_core::Error::path) does: `.` between fields, `/` around
 /// subsections, `[i]` for elements.
 pub(crate) fn render_path<'a>(segs: impl Iterator<Item = &'a PathSegment>) -> String {
     let mut s = String::new();
@@ -361,8 +361,8 @@ pub(crate) fn render_path<'a>(segs: impl Iterator<Item = &'a PathSegment>) -> St
     s
 }
 
-impl From<crate::Error> for StreamError {
-    fn from(e: crate::Error) -> Self {
+impl From<vmstate_core::Error> for StreamError {
+    fn from(e: vmstate_core::Error) -> Self {
         let offset = e.offset();
         let kind = match e.kind() {
             ErrorKind::UnexpectedEof { needed, available } => StreamErrorKind::UnexpectedEof {

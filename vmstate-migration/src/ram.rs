@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::stream::{Reader, Source};
+use vmstate_core::stream::{Reader, Source};
 
 use super::error::{StreamError, StreamErrorKind, StreamResult};
 

@@ -1,5 +1,6 @@
-//! Whole migration streams (spec section 3): the container around device
-//! payloads, read and written byte for byte.
+//! Whole QEMU migration streams: the container around device payloads,
+//! read and written byte for byte. Device state itself is `vmstate-core`'s
+//! business; this crate adds what a tool or a VMM's migration driver needs.
 //!
 //! * [`StreamReader`] iterates the records of a stream from any `Read` (or
 //!   a slice), without seeking: header, configuration, FULL and
@@ -20,9 +21,9 @@
 //!   its type.
 //!
 //! ```
-//! use vmstate_core::migration::{ReadOptions, Stream};
+//! use vmstate_migration::{ReadOptions, Stream};
 //!
-//! # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+//! # fn main() -> Result<(), vmstate_migration::StreamError> {
 //! # let bytes: &[u8] = &[0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 0x00];
 //! let stream = Stream::parse(bytes, ReadOptions::default())?;
 //! for s in stream.sections() {
@@ -45,6 +46,7 @@ mod error;
 pub mod generic;
 mod ram;
 mod reader;
+pub mod record;
 mod value;
 mod vmdesc;
 mod writer;

@@ -14,10 +14,10 @@ use super::reader::{
 };
 use super::vmdesc::VmDesc;
 use super::writer::{StreamWriter, WriteOptions};
-use crate::context::Context;
+use vmstate_core::context::Context;
 use crate::record;
-use crate::state::VmState;
-use crate::stream::{Reader, Source, Writer};
+use vmstate_core::VmState;
+use vmstate_core::stream::{Reader, Source, Writer};
 
 /// Writes a device-state stream from derived values: header, optional
 /// configuration, one FULL section per value (skipped when its
@@ -26,7 +26,7 @@ use crate::stream::{Reader, Source, Writer};
 /// so that QEMU's `analyze-migration.py` and [`Stream::parse`] can read it.
 ///
 /// ```
-/// use vmstate_core::migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
+/// use vmstate_migration::{DeviceStreamWriter, ReadOptions, Stream, WriteOptions};
 /// use vmstate_core::{Context, VmState};
 ///
 /// #[derive(VmState, Clone, Default, PartialEq, Debug)]
@@ -35,7 +35,7 @@ use crate::stream::{Reader, Source, Writer};
 ///     outport: u8,
 /// }
 ///
-/// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+/// # fn main() -> Result<(), vmstate_migration::StreamError> {
 /// let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
 /// w.configuration("pc-i440fx-7.2")?;
 /// w.section("port92", 0, &mut Port92 { outport: 2 })?;
@@ -144,7 +144,7 @@ impl<W: Write> DeviceStreamWriter<W> {
 pub trait LoadSection {
     /// Loads `payload`, saved at stream version `version`; the payload must
     /// be consumed exactly.
-    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()>;
+    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> vmstate_core::Result<()>;
 
     /// Loads the section from a live stream positioned at its payload,
     /// reading what the description reads, then runs `end` (the caller's
@@ -171,12 +171,12 @@ fn load_then<T, S, E>(
 where
     T: VmState + Clone,
     S: Source,
-    E: From<crate::Error>,
+    E: From<vmstate_core::Error>,
 {
     let backup = v.clone();
     let res = v
         .load_state_in_place(r, version, ctx)
-        .map_err(|e| E::from(e.within(crate::Segment::Vmsd(T::VMSD.name))))
+        .map_err(|e| E::from(e.within(vmstate_core::Segment::Vmsd(T::VMSD.name))))
         .and_then(|()| end(r));
     if res.is_err() {
         *v = backup;
@@ -195,12 +195,12 @@ impl<T: VmState + Clone> LoadSection for T {
         load_then(self, r, version, ctx, end)
     }
 
-    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> crate::Result<()> {
-        let mut r = crate::Reader::from_slice(payload);
+    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> vmstate_core::Result<()> {
+        let mut r = vmstate_core::Reader::from_slice(payload);
         load_then(self, &mut r, version, ctx, |r| match r.remaining() {
             [] => Ok(()),
-            _ => Err(crate::Error::new(
-                crate::ErrorKind::Invalid {
+            _ => Err(vmstate_core::Error::new(
+                vmstate_core::ErrorKind::Invalid {
                     message: "the section payload is longer than the description reads",
                 },
                 r.offset(),
@@ -213,12 +213,12 @@ impl<T: VmState + Clone> LoadSection for T {
 /// `(idstr, instance_id)`, as QEMU's `find_se` does.
 ///
 /// ```
-/// # use vmstate_core::migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
+/// # use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
 /// # use vmstate_core::{Context, VmState};
 /// # #[derive(VmState, Clone, Default, PartialEq, Debug)]
 /// # #[vmstate(name = "port92", version = 1)]
 /// # struct Port92 { outport: u8 }
-/// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+/// # fn main() -> Result<(), vmstate_migration::StreamError> {
 /// # let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
 /// # w.section("port92", 0, &mut Port92 { outport: 2 })?;
 /// # let bytes = w.finish(4096)?;
@@ -326,12 +326,12 @@ impl<'a> Dispatcher<'a> {
     /// state, the failing one its old state.
     ///
     /// ```
-    /// # use vmstate_core::migration::{DeviceStreamWriter, Dispatcher, ReadOptions, WriteOptions};
+    /// # use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, WriteOptions};
     /// # use vmstate_core::{Context, VmState};
     /// # #[derive(VmState, Clone, Default, PartialEq, Debug)]
     /// # #[vmstate(name = "port92", version = 1)]
     /// # struct Port92 { outport: u8 }
-    /// # fn main() -> Result<(), vmstate_core::migration::StreamError> {
+    /// # fn main() -> Result<(), vmstate_migration::StreamError> {
     /// # let mut w = DeviceStreamWriter::new(Vec::new(), WriteOptions::default(), Context::new())?;
     /// # w.section("port92", 0, &mut Port92 { outport: 2 })?;
     /// # let bytes = w.finish(4096)?;
