@@ -74,6 +74,10 @@ pub struct Context {
     /// Reject `bool` bytes other than 0 and 1 (default off: QEMU takes any
     /// non-zero byte as true).
     pub strict_bool: bool,
+    /// Reject queue and tree markers other than `0x01` (element follows)
+    /// and `0x00` (end) (default off: QEMU's `get_qtailq`, `get_qlist` and
+    /// `get_gtree` take any non-zero byte as "an element follows").
+    pub strict_markers: bool,
     /// Duplicate-subsection policy (default [`DuplicateSubsections::Reject`]).
     pub duplicate_subsections: DuplicateSubsections,
     /// The most elements (bytes, for byte buffers) a `Vec` field may be
@@ -84,11 +88,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// Normal mode, QEMU-compatible bools, duplicate subsections rejected.
+    /// Normal mode, QEMU-compatible bools and markers, duplicate
+    /// subsections rejected.
     pub const fn new() -> Self {
         Context {
             mode: MigMode::Normal,
             strict_bool: false,
+            strict_markers: false,
             duplicate_subsections: DuplicateSubsections::Reject,
             max_vec_len: 1 << 24,
         }
@@ -109,6 +115,12 @@ impl Context {
     /// The same context with strict bools on or off.
     pub const fn with_strict_bool(mut self, strict: bool) -> Self {
         self.strict_bool = strict;
+        self
+    }
+
+    /// The same context with strict queue and tree markers on or off.
+    pub const fn with_strict_markers(mut self, strict: bool) -> Self {
+        self.strict_markers = strict;
         self
     }
 

@@ -26,6 +26,43 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// ```text
 /// pckbd/kbd/pckbd/extended_state/obsrc at byte 38: unexpected end of stream: needed 4 bytes, only 2 left
 /// ```
+///
+/// # The path
+///
+/// [`path`](Error::path) names where the failure is, outermost first, in
+/// the names of the descriptions (QEMU's, through `rename`), not the Rust
+/// identifiers:
+///
+/// * a description or subsection name, then `/` before its first field:
+///   `hpet/num_timers`, `pckbd/kbd/pckbd/extended_state/obsrc` (the field
+///   `kbd` holds a struct whose subsection `pckbd/extended_state` failed);
+/// * `.` between a struct field and a field of the nested struct:
+///   `i8254/channels.count`;
+/// * `[i]` after an array, queue or tree field for its element `i`,
+///   counted from 0: `hpet/timers[2].cmp`.
+///
+/// [`segments`](Error::segments) gives the same steps as values.
+///
+/// # The offset
+///
+/// [`offset`](Error::offset) counts bytes from where the [`Reader`] or
+/// [`Writer`] started (for a section payload loaded from a slice: from the
+/// payload's first byte). It points at the start of what failed:
+///
+/// | kind | offset of |
+/// |---|---|
+/// | [`UnexpectedEof`](ErrorKind::UnexpectedEof), [`InvalidBool`](ErrorKind::InvalidBool), [`NotEqual`](ErrorKind::NotEqual), [`OutOfRange`](ErrorKind::OutOfRange), [`PointerTooWide`](ErrorKind::PointerTooWide), [`NullPointer`](ErrorKind::NullPointer), [`Malformed`](ErrorKind::Malformed) | the first byte of the element (or marker) being read |
+/// | [`VersionTooNew`](ErrorKind::VersionTooNew), [`VersionTooOld`](ErrorKind::VersionTooOld) | the first byte of the payload (or subsection fields) that could not be loaded |
+/// | [`LengthOutOfRange`](ErrorKind::LengthOutOfRange), [`LengthMismatch`](ErrorKind::LengthMismatch) | the first byte of the array, before any element moved |
+/// | [`UnknownSubsection`](ErrorKind::UnknownSubsection), [`DuplicateSubsection`](ErrorKind::DuplicateSubsection) | the subsection's marker byte `0x05` |
+/// | [`VoidPtrRefused`](ErrorKind::VoidPtrRefused) | where the field's bytes would be |
+/// | [`Hook`](ErrorKind::Hook) | where the stream was when the hook ran: before the fields for `pre_save`/`pre_load`, after the subsections for `post_load`/`post_save` |
+/// | [`Invalid`](ErrorKind::Invalid) | the position of the `validate` check (between the fields around it) |
+/// | [`TrailingBytes`](ErrorKind::TrailingBytes) | the first byte left over |
+/// | [`Io`](ErrorKind::Io) | where the reader or writer was when the I/O error happened |
+///
+/// [`Reader`]: crate::Reader
+/// [`Writer`]: crate::Writer
 pub struct Error(Box<Inner>);
 
 struct Inner {
@@ -157,10 +194,25 @@ pub enum ErrorKind {
         /// Which hook.
         hook: &'static str,
     },
-    /// A condition stated by the description failed.
+    /// A condition stated by the description failed (`validate`, and
+    /// internal consistency checks).
     Invalid {
         /// What was expected.
         message: &'static str,
+    },
+    /// The bytes do not follow the wire format's framing: a pointer slot's
+    /// null marker, a queue or tree marker under
+    /// [`Context::strict_markers`](crate::Context::strict_markers), a tree
+    /// whose node count disagrees with its nodes.
+    Malformed {
+        /// What the format requires here.
+        message: &'static str,
+    },
+    /// [`VmState::load_exact`](crate::VmState::load_exact):
+    /// the payload has bytes after everything the description reads.
+    TrailingBytes {
+        /// How many.
+        count: u64,
     },
 }
 
@@ -357,6 +409,11 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NullPointer => f.write_str("null address for a NonNull void_ptr"),
             ErrorKind::Hook { hook } => write!(f, "{hook} hook failed"),
             ErrorKind::Invalid { message } => write!(f, "validation failed: {message}"),
+            ErrorKind::Malformed { message } => write!(f, "malformed stream: {message}"),
+            ErrorKind::TrailingBytes { count } => write!(
+                f,
+                "{count} bytes left after the payload (nothing more was expected)"
+            ),
         }
     }
 }

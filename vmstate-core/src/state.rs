@@ -2,7 +2,7 @@
 
 use crate::context::Context;
 use crate::desc::Vmsd;
-use crate::error::{Result, Segment};
+use crate::error::{Error, ErrorKind, Result, Segment};
 use crate::stream::{Reader, Sink, Source, Writer};
 
 /// A migratable type: a static description and the save/load code that
@@ -121,6 +121,54 @@ pub trait VmState: Sized {
         let mut r = Reader::from_slice(bytes);
         self.load(&mut r, Self::VMSD.version_id, ctx)?;
         Ok(bytes.len() - r.remaining().len())
+    }
+
+    /// Loads a whole section payload saved at stream `version`, and
+    /// requires every byte of it to be read.
+    ///
+    /// A plain [`load`](VmState::load) stops where the description ends:
+    /// subsections are optional on the wire, so a payload cut right before
+    /// a subsection loads `Ok`, as in QEMU, and bytes after the end are
+    /// left for the caller. When the payload's length is known (a section
+    /// framed by a footer, a file), this catches both: leftover bytes are
+    /// [`ErrorKind::TrailingBytes`] at the offset of the first one. Like
+    /// `load`, it is transactional.
+    ///
+    /// ```
+    /// use vmstate_core::{Context, ErrorKind, VmState};
+    ///
+    /// #[derive(VmState, Clone, Default)]
+    /// #[vmstate(name = "port92", version = 1)]
+    /// struct Port92 {
+    ///     outport: u8,
+    /// }
+    ///
+    /// let mut dev = Port92::default();
+    /// dev.load_exact(&[0x02], 1, &Context::new()).unwrap();
+    /// let err = dev.load_exact(&[0x03, 0xff], 1, &Context::new()).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::TrailingBytes { count: 1 }));
+    /// assert_eq!((err.path().as_str(), err.offset()), ("port92", 1));
+    /// assert_eq!(dev.outport, 0x02, "a failed load changes nothing");
+    /// ```
+    fn load_exact(&mut self, payload: &[u8], version: u32, ctx: &Context) -> Result<()>
+    where
+        Self: Clone,
+    {
+        let backup = self.clone();
+        let mut r = Reader::from_slice(payload);
+        let res = self
+            .load_state_in_place(&mut r, version, ctx)
+            .and_then(|()| match r.remaining().len() {
+                0 => Ok(()),
+                n => Err(Error::new(
+                    ErrorKind::TrailingBytes { count: n as u64 },
+                    r.offset(),
+                )),
+            });
+        res.map_err(|e| {
+            *self = backup;
+            e.within(Segment::Vmsd(Self::VMSD.name))
+        })
     }
 }
 

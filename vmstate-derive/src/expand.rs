@@ -31,9 +31,16 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
 }
 
 fn private(cont: &Container) -> TokenStream {
+    let root = root(cont);
+    quote!(#root::__private)
+}
+
+/// The runtime crate's public root: used where a path shows in rendered
+/// docs (associated consts), so that no `__private` path appears there.
+fn root(cont: &Container) -> TokenStream {
     match &cont.attrs.krate.value {
-        Some(path) => quote!(#path::__private),
-        None => quote!(::vmstate_core::__private),
+        Some(path) => quote!(#path),
+        None => quote!(::vmstate_core),
     }
 }
 
@@ -79,6 +86,7 @@ fn fallback(input: &syn::DeriveInput) -> TokenStream {
 
 fn expand(cont: &Container) -> TokenStream {
     let p = private(cont);
+    let root = root(cont);
     let ident = cont.ident;
     let name = cont.vmsd_name();
     let version = cont.version();
@@ -141,6 +149,10 @@ fn expand(cont: &Container) -> TokenStream {
             .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3));
 
         #[doc = #doc]
+        #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
+        #[automatically_derived]
+        impl #ident {}
+
         #[automatically_derived]
         impl #p::VmState for #ident {
             const VMSD: &'static #p::Vmsd = &__VMSD;
@@ -182,7 +194,7 @@ fn expand(cont: &Container) -> TokenStream {
         impl #p::VmField for #ident {
             const INFO: &'static str = "struct";
             const ELEM_SIZE: usize = 0;
-            const KIND: #p::FieldKind = #p::FieldKind::Struct;
+            const KIND: #root::FieldKind = #root::FieldKind::Struct;
             const VMSD: #p::Option<&'static #p::Vmsd> =
                 #p::Some(<Self as #p::VmState>::VMSD);
 

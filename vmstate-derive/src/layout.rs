@@ -1,5 +1,6 @@
-//! The wire layout written into the docs of each generated impl, so that
-//! `cargo doc` shows every device's format.
+//! The wire layout written into the docs of each derived type (an empty
+//! inherent impl, which rustdoc shows right below the type's own docs), so
+//! that `cargo doc` shows every device's format, nested types linked.
 
 use syn::Type;
 
@@ -44,6 +45,29 @@ fn ty_str(ty: &Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")
 }
 
+/// A type as it appears in the table: a plain path (no generic arguments)
+/// becomes an intra-doc link, also as the element of an array; anything
+/// else is shown as code.
+fn ty_doc(ty: &Type) -> String {
+    match ty {
+        Type::Path(p)
+            if p.qself.is_none()
+                && p.path
+                    .segments
+                    .iter()
+                    .all(|s| matches!(s.arguments, syn::PathArguments::None)) =>
+        {
+            format!("[`{}`]", ty_str(ty))
+        }
+        Type::Array(a) if matches!(&*a.elem, Type::Path(_)) => {
+            let len = &a.len;
+            let len = quote::quote!(#len).to_string().replace(' ', "");
+            format!("{} x {len}", ty_doc(&a.elem))
+        }
+        _ => format!("`{}`", ty_str(ty)),
+    }
+}
+
 fn row(f: &Field) -> Option<String> {
     let times = |c: &Count| match c.multiply {
         1 => format!("`{}`", c.field),
@@ -81,7 +105,7 @@ fn row(f: &Field) -> Option<String> {
         Role::Value(v) => {
             let (info, bytes) = match primitive(f.ty) {
                 Some((i, b)) => (i.to_owned(), b.to_string()),
-                None => (format!("`{}`", ty_str(f.ty)), "varies".to_owned()),
+                None => (ty_doc(f.ty), "varies".to_owned()),
             };
             let (info, bytes) = match (&v.count, v.struct_version) {
                 (Some(c), _) => (format!("{info} array"), format!("{} elements", times(c))),
@@ -136,9 +160,9 @@ pub fn doc(cont: &Container) -> String {
         .iter()
         .filter_map(|f| match f.role() {
             Role::Subsection(needed) => Some(format!(
-                "* `{}` (type `{}`), {}\n",
+                "* `{}` (type {}), {}\n",
                 f.member,
-                ty_str(f.ty),
+                ty_doc(f.ty),
                 match needed {
                     Some(p) => {
                         let p = &p.path;
@@ -200,7 +224,7 @@ mod tests {
         assert!(doc.contains("description \"timer\", version 2, minimum version 1"));
         assert!(!doc.contains("host"));
         assert!(
-            doc.contains("* `ext` (type `TimerExt`), sent when `Self::ext_needed` returns true")
+            doc.contains("* `ext` (type [`TimerExt`]), sent when `Self::ext_needed` returns true")
         );
     }
 }

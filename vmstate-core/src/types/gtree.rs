@@ -83,41 +83,31 @@ where
     let mut count = 0u32;
     loop {
         let at = r.offset();
-        match r.get_u8()? {
-            0 => break,
-            1 => {
-                if count == nnodes {
-                    return Err(Error::new(
-                        ErrorKind::Invalid {
-                            message: "more GTree nodes than the stream's node count",
-                        },
-                        at,
-                    ));
-                }
-                let i = count as usize;
-                if u64::from(count) >= ctx.max_vec_len {
-                    return Err(super::queue::too_many(at, i));
-                }
-                let k = K::load_key(r, version, ctx).map_err(|e| e.index(i))?;
-                let mut v = V::default();
-                v.load_state_in_place(r, version, ctx)
-                    .map_err(|e| e.index(i))?;
-                t.insert(k, v);
-                count += 1;
-            }
-            _ => {
-                return Err(Error::new(
-                    ErrorKind::Invalid {
-                        message: "GTree marker must be 0x01 (node) or 0x00 (end)",
-                    },
-                    at,
-                ))
-            }
+        if !super::queue::element_follows(r.get_u8()?, ctx, at)? {
+            break;
         }
+        if count == nnodes {
+            return Err(Error::new(
+                ErrorKind::Malformed {
+                    message: "more GTree nodes than the stream's node count",
+                },
+                at,
+            ));
+        }
+        let i = count as usize;
+        if u64::from(count) >= ctx.max_vec_len {
+            return Err(super::queue::too_many(at, i));
+        }
+        let k = K::load_key(r, version, ctx).map_err(|e| e.index(i))?;
+        let mut v = V::default();
+        v.load_state_in_place(r, version, ctx)
+            .map_err(|e| e.index(i))?;
+        t.insert(k, v);
+        count += 1;
     }
     if count != nnodes {
         return Err(Error::new(
-            ErrorKind::Invalid {
+            ErrorKind::Malformed {
                 message: "fewer GTree nodes than the stream's node count",
             },
             r.offset(),

@@ -89,7 +89,7 @@ impl<T: VmField> VmField for Option<T> {
                     Ok(())
                 } else {
                     Err(Error::new(
-                        ErrorKind::Invalid {
+                        ErrorKind::Malformed {
                             message: "the destination slot is null: expected the null marker 0x30",
                         },
                         at,

@@ -60,30 +60,36 @@ pub fn load_queue<Q: Queue, S: Source>(
     let mut i = 0usize;
     loop {
         let at = r.offset();
-        match r.get_u8()? {
-            0 => return Ok(()),
-            1 => {
-                // Each element costs a marker byte, but may hold far more
-                // in memory: the context's element limit applies here too.
-                if i as u64 >= ctx.max_vec_len {
-                    return Err(too_many(at, i));
-                }
-                let mut e = Q::Elem::default();
-                e.load_state_in_place(r, version, ctx)
-                    .map_err(|e| e.index(i))?;
-                q.push_tail(e);
-                i += 1;
-            }
-            _ => {
-                return Err(Error::new(
-                    ErrorKind::Invalid {
-                        message: "queue marker must be 0x01 (element) or 0x00 (end)",
-                    },
-                    at,
-                )
-                .index(i))
-            }
+        if !element_follows(r.get_u8()?, ctx, at).map_err(|e| e.index(i))? {
+            return Ok(());
         }
+        // Each element costs a marker byte, but may hold far more in
+        // memory: the context's element limit applies here too.
+        if i as u64 >= ctx.max_vec_len {
+            return Err(too_many(at, i));
+        }
+        let mut e = Q::Elem::default();
+        e.load_state_in_place(r, version, ctx)
+            .map_err(|e| e.index(i))?;
+        q.push_tail(e);
+        i += 1;
+    }
+}
+
+/// A queue or tree marker: `0x00` ends the list; QEMU takes any other byte
+/// as "an element follows", [`Context::strict_markers`] only `0x01`.
+#[inline]
+pub(crate) fn element_follows(marker: u8, ctx: &Context, at: u64) -> Result<bool> {
+    match marker {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ if !ctx.strict_markers => Ok(true),
+        _ => Err(Error::new(
+            ErrorKind::Malformed {
+                message: "a queue or tree marker must be 0x01 (element follows) or 0x00 (end)",
+            },
+            at,
+        )),
     }
 }
 
