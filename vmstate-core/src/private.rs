@@ -71,37 +71,6 @@ pub fn hook_result<E: Into<BoxError>>(
     res.map_err(|e| Error::hook(hook, e.into(), offset))
 }
 
-// Identity functions that pin each hook's signature, so that a wrong one is
-// reported on the user's path.
-
-/// `pre_save`, `post_save`, `pre_load`: `fn(&mut Self) -> Result<(), E>`.
-#[inline(always)]
-pub fn hook_fn<T, E: Into<BoxError>>(
-    f: fn(&mut T) -> std::result::Result<(), E>,
-) -> fn(&mut T) -> std::result::Result<(), E> {
-    f
-}
-
-/// `post_load`: `fn(&mut Self, version: u32) -> Result<(), E>`.
-#[inline(always)]
-pub fn post_load_fn<T, E: Into<BoxError>>(
-    f: fn(&mut T, u32) -> std::result::Result<(), E>,
-) -> fn(&mut T, u32) -> std::result::Result<(), E> {
-    f
-}
-
-/// `needed`: `fn(&Self) -> bool`.
-#[inline(always)]
-pub fn needed_fn<T>(f: fn(&T) -> bool) -> fn(&T) -> bool {
-    f
-}
-
-/// `exists`: `fn(&Self, version: u32) -> bool`.
-#[inline(always)]
-pub fn exists_fn<T>(f: fn(&T, u32) -> bool) -> fn(&T, u32) -> bool {
-    f
-}
-
 /// Compile-time check that a field type is a raw pointer.
 pub const fn assert_void_ptr<T: VoidPtr>() {}
 
@@ -450,13 +419,37 @@ fn bad_range(offset: u64) -> Error {
     )
 }
 
-/// A `BTreeMap` holding a GTree, for the description table.
+/// A `BTreeMap` holding a GTree: the description table's value
+/// description, and the save and load of the whole tree.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a GTree",
+    label = "a `gtree` field is a `BTreeMap<K, V>` with K `u64` or a #[derive(VmState)] struct, and V a #[derive(VmState)] struct",
+    note = "a struct key also needs `Ord`, `Clone` and `Default`; a value needs `Default`"
+)]
 pub trait GtreeMap {
     /// The value description.
     const VALUE_VMSD: &'static Vmsd;
+    /// [`save_gtree`].
+    fn save_map<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
+    /// [`load_gtree`].
+    fn load_map<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context)
+        -> Result<()>;
 }
-impl<K: GtreeKey, V: VmState> GtreeMap for std::collections::BTreeMap<K, V> {
+impl<K: GtreeKey + Clone, V: VmState + Default> GtreeMap for std::collections::BTreeMap<K, V> {
     const VALUE_VMSD: &'static Vmsd = V::VMSD;
+    #[inline]
+    fn save_map<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        save_gtree(self, w, ctx)
+    }
+    #[inline]
+    fn load_map<S: Source>(
+        &mut self,
+        r: &mut Reader<S>,
+        version: u32,
+        ctx: &Context,
+    ) -> Result<()> {
+        load_gtree(self, r, version, ctx)
+    }
 }
 
 /// A queue collection, for the description table.

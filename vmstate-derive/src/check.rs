@@ -469,6 +469,21 @@ fn check_lengths(cx: &Ctxt, cont: &Container, field: &Field) {
             cx.error_spanned_by(&max.tokens, "`max` is below `min`: no value could load");
         }
     }
+    // Bounds on a primitive integer are checked here, on the user's
+    // tokens; through an alias, a compile-time assertion checks them.
+    if let Some((ty, lo, hi)) = int_range(field.ty) {
+        for (key, bound) in [("min", &a.min.value), ("max", &a.max.value)] {
+            if let Some(b) = bound.as_ref().filter(|b| !(lo..=hi).contains(&b.value)) {
+                cx.error_spanned_by(
+                    &b.tokens,
+                    format!(
+                        "`{key} = {}` is outside the range of `{ty}` ({lo}..={hi})",
+                        b.value
+                    ),
+                );
+            }
+        }
+    }
     if roles.len() > 1 {
         return;
     }
@@ -615,4 +630,22 @@ fn check_lengths(cx: &Ctxt, cont: &Container, field: &Field) {
             format!("`gtree` needs a `BTreeMap<K, V>` field, not `{ty}`"),
         );
     }
+}
+
+/// The name and value range of a primitive integer type written as such.
+fn int_range(ty: &syn::Type) -> Option<(String, i128, i128)> {
+    let syn::Type::Path(p) = ty else { return None };
+    let id = p.path.get_ident()?.to_string();
+    let (lo, hi) = match id.as_str() {
+        "u8" => (0, i128::from(u8::MAX)),
+        "u16" => (0, i128::from(u16::MAX)),
+        "u32" => (0, i128::from(u32::MAX)),
+        "u64" => (0, i128::from(u64::MAX)),
+        "i8" => (i128::from(i8::MIN), i128::from(i8::MAX)),
+        "i16" => (i128::from(i16::MIN), i128::from(i16::MAX)),
+        "i32" => (i128::from(i32::MIN), i128::from(i32::MAX)),
+        "i64" => (i128::from(i64::MIN), i128::from(i64::MAX)),
+        _ => return None,
+    };
+    Some((id, lo, hi))
 }

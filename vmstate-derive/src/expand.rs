@@ -114,7 +114,7 @@ fn expand(cont: &Container) -> TokenStream {
     let [h0, h1, h2, h3] = hooks;
 
     let section_needed = cont.attrs.needed.value.as_ref().map(|path| {
-        let call = quote_spanned!(path.span()=> #p::needed_fn::<Self>(#path));
+        let call = user_fn(path, UserFn::Needed);
         quote! {
             fn section_needed(&self) -> bool {
                 #call(self)
@@ -194,7 +194,8 @@ fn expand(cont: &Container) -> TokenStream {
         impl #p::VmField for #ident {
             const INFO: &'static str = "struct";
             const ELEM_SIZE: usize = 0;
-            const KIND: #root::FieldKind = #root::FieldKind::Struct;
+            // The value through the public root: rustdoc shows it.
+            const KIND: #p::FieldKind = #root::FieldKind::Struct;
             const VMSD: #p::Option<&'static #p::Vmsd> =
                 #p::Some(<Self as #p::VmState>::VMSD);
 
@@ -250,9 +251,9 @@ fn expand(cont: &Container) -> TokenStream {
 
 /// The existence test of a field at version `__version` (the save or the
 /// stream version): the `exists` predicate if any, else the field version.
-fn exists_test(p: &TokenStream, f: &Field) -> Option<TokenStream> {
+fn exists_test(f: &Field) -> Option<TokenStream> {
     if let Some(path) = &f.attrs.exists.value {
-        let call = quote_spanned!(path.span()=> #p::exists_fn::<Self>(#path));
+        let call = user_fn(path, UserFn::Test);
         return Some(quote!(#call(&*self, __version)));
     }
     let v = f.version();
@@ -269,13 +270,48 @@ fn gate(test: Option<TokenStream>, body: TokenStream) -> TokenStream {
     }
 }
 
+/// The kinds of user functions a key names, with their signatures.
+#[derive(Clone, Copy)]
+pub enum UserFn {
+    /// `pre_save`, `post_save`, `pre_load`.
+    Hook,
+    /// `post_load`.
+    PostLoad,
+    /// `needed` (struct or subsection).
+    Needed,
+    /// `exists`, `validate`.
+    Test,
+}
+
+/// The user's function as a fn pointer of the signature its key requires:
+/// a binding with that type, spanned on the user's path, so a wrong
+/// signature is one "mismatched types" error on the path, naming the
+/// expected and the found signature (and nothing inside this crate).
+pub fn user_fn(path: &syn::ExprPath, kind: UserFn) -> TokenStream {
+    let span = path.span();
+    let ty = match kind {
+        UserFn::Hook => quote_spanned!(span=> fn(&mut Self) -> ::core::result::Result<(), _>),
+        UserFn::PostLoad => {
+            quote_spanned!(span=> fn(&mut Self, u32) -> ::core::result::Result<(), _>)
+        }
+        UserFn::Needed => quote_spanned!(span=> fn(&Self) -> bool),
+        UserFn::Test => quote_spanned!(span=> fn(&Self, u32) -> bool),
+    };
+    // Parenthesized: a block followed by `(args)` in statement position
+    // would parse as two statements.
+    quote_spanned!(path.span()=> ({
+        let __f: #ty = #path;
+        __f
+    }))
+}
+
 fn hook_call(
     p: &TokenStream,
     path: &syn::ExprPath,
     hook: &str,
     offset: TokenStream,
 ) -> TokenStream {
-    let f = quote_spanned!(path.span()=> #p::hook_fn::<Self, _>(#path));
+    let f = user_fn(path, UserFn::Hook);
     quote!(#p::hook_result(#f(self), #hook, #offset)?;)
 }
 
@@ -330,7 +366,7 @@ fn save_body(
                 #stmt
                 #end
             };
-            body.push(gate(exists_test(p, f), stmt));
+            body.push(gate(exists_test(f), stmt));
         }
     }
     for f in subsections {
@@ -349,7 +385,7 @@ fn save_body(
         };
         let needed = match f.role() {
             Role::Subsection(Some(path)) => {
-                let call = quote_spanned!(path.span()=> #p::needed_fn::<Self>(#path));
+                let call = user_fn(path, UserFn::Needed);
                 Some(quote!(#call(&*self)))
             }
             _ => None,
@@ -377,7 +413,7 @@ fn save_body(
         Some(path) => {
             // QEMU calls post_save also when a field failed; the field's
             // error wins over the hook's.
-            let f = quote_spanned!(path.span()=> #p::hook_fn::<Self, _>(#path));
+            let f = user_fn(path, UserFn::Hook);
             quote! {
                 #guard
                 #(#prelude)*
@@ -399,7 +435,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
     let mut body = Vec::new();
     for f in &cont.fields {
         if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
-            body.push(gate(exists_test(p, f), stmt));
+            body.push(gate(exists_test(f), stmt));
         }
     }
 
@@ -455,7 +491,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         .as_ref()
         .map(|path| hook_call(p, path, "pre_load", quote!(__r.offset())));
     let post_load = a.post_load.value.as_ref().map(|path| {
-        let f = quote_spanned!(path.span()=> #p::post_load_fn::<Self, _>(#path));
+        let f = user_fn(path, UserFn::PostLoad);
         quote!(#p::hook_result(#f(self, __version), "post_load", __r.offset())?;)
     });
     let guard = void_ptr_guard(p, cont, quote!(__r.offset()));
@@ -548,17 +584,12 @@ fn assertions(
             }
             let a = &f.attrs;
             let msg = format!("the bounds of `{}` lie outside its type's range", f.member);
-            for (given, cmp) in [
-                (a.min.value.as_ref(), quote!(>=)),
-                (a.max.value.as_ref(), quote!(<=)),
+            for (given, cmp, limit) in [
+                (a.min.value.as_ref(), quote!(>=), quote!(MIN)),
+                (a.max.value.as_ref(), quote!(<=), quote!(MAX)),
             ] {
                 let Some(bound) = given else { continue };
                 let v = bound.value;
-                let limit = if cmp.to_string() == ">=" {
-                    quote!(MIN)
-                } else {
-                    quote!(MAX)
-                };
                 out.push(quote_spanned! {ty.span()=>
                     ::core::assert!(#v #cmp <#ty as #p::RangeInt>::#limit, #msg);
                 });

@@ -91,7 +91,10 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         Role::Collection(c) => {
             let info = c.info();
             let (kind, vmsd) = match c {
-                Collection::Gtree => (quote!(Gtree), quote!(<#ty as #p::GtreeMap>::VALUE_VMSD)),
+                Collection::Gtree => (
+                    quote!(Gtree),
+                    quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::VALUE_VMSD),
+                ),
                 _ => (quote!(Queue), quote!(<#ty as #p::QueueDesc>::ELEM_VMSD)),
             };
             quote!(#p::Field::new(#name, #info, #p::FieldKind::#kind).with_vmsd(#p::Some(#vmsd)))
@@ -295,7 +298,7 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
             }
         }
         Role::Validate(path) => {
-            let call = quote_spanned!(path.span()=> #p::exists_fn::<Self>(#path));
+            let call = crate::expand::user_fn(path, crate::expand::UserFn::Test);
             let name = f.name();
             quote!(#p::validate(#call(&*self, __version), #name, #offset))
         }
@@ -307,9 +310,15 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
             }
         }
         Role::Collection(c) => match (c, save) {
-            (Collection::Gtree, true) => quote!(#p::save_gtree(&mut self.#m, __w, __ctx)),
+            // Every use goes through one trait bound spanned on the type, so
+            // an unsupported key is one error there, not one per use.
+            (Collection::Gtree, true) => {
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::save_map(&mut self.#m, __w, __ctx))
+            }
             (Collection::Gtree, false) => {
-                quote!(#p::load_gtree(&mut self.#m, __r, #field_version, __ctx))
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::load_map(&mut self.#m, __r, #field_version, __ctx))
             }
             (_, true) => quote!(#p::save_queue(&mut self.#m, __w, __ctx)),
             (_, false) => quote!(#p::load_queue(&mut self.#m, __r, #field_version, __ctx)),
