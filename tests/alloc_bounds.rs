@@ -299,7 +299,7 @@ fn gtree_claiming_2_pow_32_nodes_allocates_per_node_present() {
         &tree_wire(0xffff_ffff, 0, true),
         &Context::new(),
     );
-    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    assert!(matches!(e.kind(), ErrorKind::Malformed { .. }), "{e}");
     assert_eq!(e.offset(), 5, "after the terminator");
     assert!(peak < 4 * KIB, "peak {peak}");
     assert!(took < Duration::from_millis(100), "{took:?}");

@@ -1713,7 +1713,7 @@ fn tree_node_count_must_match() {
     let mut bad = REQS_WIRE;
     bad[20] = 3; // says 3 nodes, 2 follow
     let e = load_err(&mut Reqs::default(), &bad, 2, &ctx());
-    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::Malformed { .. }), "{e:?}");
     assert_eq!(innermost_field(&e), Some("by_addr"));
 }
 
@@ -1812,7 +1812,7 @@ fn box_and_option_pointer_slots() {
     let mut bad = PTRS_WIRE;
     bad[9] = 0x31;
     let e = load_err(&mut d, &bad, 1, &ctx());
-    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::Malformed { .. }), "{e:?}");
     assert_eq!((e.offset(), e.path().as_str()), (9, "ptrs/slots[1]"));
 }
 
