@@ -1,6 +1,6 @@
 //! Load-time checks: QEMU's `*_EQUAL` infos, `INT32_POSITIVE_LE`, strict
 //! bools, and version-gated `unused` bytes. Expected bytes follow QEMU's
-//! encoding rules (spec 1.3): big-endian, two's complement.
+//! encoding rules (docs/wire-format.md#leaf-values): big-endian, two's complement.
 
 use vmstate_core::desc::Check;
 use vmstate_core::{Context, ErrorKind, Reader, VmState};

@@ -1,4 +1,4 @@
-//! Hook order and rules, per QEMU (spec 2.1-2.5): pre_save before anything
+//! Hook order and rules, per QEMU (docs/wire-format.md#hooks): pre_save before anything
 //! is written, a failing pre_save aborts and skips post_save, post_save runs
 //! even after a failed field, pre_load after the version check, post_load
 //! with the stream version after the subsections.

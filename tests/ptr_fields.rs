@@ -1,5 +1,5 @@
 //! `void_ptr` (the seed patch's form, CPR only) and `u64_from_ptr` (the
-//! reviewed form: a u64 shadow field), per spec section 8.
+//! reviewed form: a u64 shadow field), per docs/wire-format.md#cpr.
 
 use std::ptr::NonNull;
 

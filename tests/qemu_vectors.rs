@@ -4,10 +4,10 @@
 //! The test types and most golden byte strings live in
 //! `tests/support/qemu_vectors.rs` (shared with `tests/sweeps.rs`). Every
 //! golden byte string is typed in from the hex vectors in
-//! `/work/shared/spec/qemu-vmstate.md` §4.2-4.5 and §4.11; none is produced
+//! QEMU's `tests/unit/test-vmstate.c` and the proposed subsection vectors (docs/wire-format.md#qemu-unit-tests); none is produced
 //! by this crate.
 //!
-//! Harness mapping (spec §4.1):
+//! Harness mapping (docs/wire-format.md#qemu-unit-tests):
 //! * QEMU's `save_vmstate` appends one `QEMU_VM_EOF` (`00`) byte, so for
 //!   those tests `to_bytes() + [0x00]` must equal the vector. The
 //!   `field_exists/save` tests call `vmstate_save_state` directly and have
@@ -104,7 +104,7 @@ fn expect_load_ok<'a, T: VmState + Clone + PartialEq + Debug>(
     r.remaining()
 }
 
-/// QEMU's `load_vmstate` failure cases (spec §4.1), each attempted on a
+/// QEMU's `load_vmstate` failure cases (docs/wire-format.md#qemu-unit-tests), each attempted on a
 /// fresh clone of `obj`: zero bytes; and if `n > 3`, the first `n - 2`
 /// bytes, the first `n / 2` bytes, and the `n / 2` bytes starting at
 /// `n / 2`. All must fail with an end-of-stream error and leave the
@@ -147,7 +147,7 @@ fn assert_save_with_eof<T: VmState>(obj: &mut T, wire: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------
-// /vmstate/simple/primitive (spec §4.2)
+// /vmstate/simple/primitive
 // ---------------------------------------------------------------------------
 
 /// `obj_simple`.
@@ -198,7 +198,7 @@ fn simple_primitive() {
 }
 
 // ---------------------------------------------------------------------------
-// /vmstate/simple/array (spec §4.3)
+// /vmstate/simple/array
 // ---------------------------------------------------------------------------
 
 // /vmstate/simple/array
@@ -217,7 +217,7 @@ fn simple_array() {
 }
 
 // ---------------------------------------------------------------------------
-// /vmstate/versioned/load/v1, /v2 (spec §4.4)
+// /vmstate/versioned/load/v1, /v2
 // ---------------------------------------------------------------------------
 
 // /vmstate/versioned/load/v1
@@ -270,8 +270,8 @@ fn versioned_load_v2() {
     );
 }
 
-// Not in test-vmstate.c (spec §4.12: "version too new/too old" has no
-// vectors); rule from spec §2.3 step 1.
+// Not in test-vmstate.c (docs/wire-format.md#qemu-unit-tests: "version too new/too old" has no
+// vectors); rule from docs/wire-format.md#versions.
 #[test]
 fn versioned_load_version_too_new() {
     let mut obj = TestVersioned {
@@ -294,7 +294,7 @@ fn versioned_load_version_too_new() {
     }
 }
 
-// Not in test-vmstate.c; spec §2.3 step 1 ("too old").
+// Not in test-vmstate.c; docs/wire-format.md#versions ("too old").
 #[test]
 fn versioned_load_version_too_old() {
     let mut obj = TestVersioned {
@@ -318,7 +318,7 @@ fn versioned_load_version_too_old() {
 }
 
 // ---------------------------------------------------------------------------
-// /vmstate/field_exists/* (spec §4.5)
+// /vmstate/field_exists/*
 // ---------------------------------------------------------------------------
 
 fn skipping_obj(skip_c_e: bool) -> TestSkipping {
@@ -425,7 +425,7 @@ fn field_exists_load_skip() {
 }
 
 // ---------------------------------------------------------------------------
-// Subsections: proposed upstream vectors (spec §4.11, "[PATCH v3 5/6]
+// Subsections: proposed upstream vectors (docs/wire-format.md#qemu-unit-tests, "[PATCH v3 5/6]
 // test-vmstate: add some subsection tests", not merged). Our semantics:
 // duplicates rejected by default, loaded each time under LoadEach (7.2/10.2).
 // ---------------------------------------------------------------------------
@@ -440,7 +440,7 @@ const WIRE_SUB_UNKNOWN: [u8; 21] = [
     0x00, // EOF
 ];
 
-// Proposed subsection test (spec §4.11, not in QEMU): needed=true save
+// Proposed subsection test (docs/wire-format.md#qemu-unit-tests, not in QEMU): needed=true save
 #[test]
 fn subsection_save_needed() {
     let mut obj = SubOptional {
@@ -450,14 +450,14 @@ fn subsection_save_needed() {
     assert_save_with_eof(&mut obj, &WIRE_SUB_A);
 }
 
-// Proposed subsection test (spec §4.11, not in QEMU): needed=false save
+// Proposed subsection test (docs/wire-format.md#qemu-unit-tests, not in QEMU): needed=false save
 #[test]
 fn subsection_save_not_needed() {
     let mut obj = SubOptional::default();
     assert_save_with_eof(&mut obj, &WIRE_SUB_NONE);
 }
 
-// Proposed subsection test (spec §4.11, not in QEMU): both vectors load
+// Proposed subsection test (docs/wire-format.md#qemu-unit-tests, not in QEMU): both vectors load
 #[test]
 fn subsection_load() {
     for ctx in [
@@ -481,7 +481,7 @@ fn subsection_load() {
     }
 }
 
-// Proposed subsection test (spec §4.11, not in QEMU): duplicate subsection
+// Proposed subsection test (docs/wire-format.md#qemu-unit-tests, not in QEMU): duplicate subsection
 #[test]
 fn subsection_duplicate() {
     // Default policy (and the proposed patch): rejected.
@@ -502,7 +502,7 @@ fn subsection_duplicate() {
     assert_eq!(obj.a.loads, 2, "subsection loaded once per copy");
 }
 
-// Proposed subsection test (spec §4.11, not in QEMU): unknown subsection name
+// Proposed subsection test (docs/wire-format.md#qemu-unit-tests, not in QEMU): unknown subsection name
 #[test]
 fn subsection_unknown() {
     for ctx in [
@@ -519,7 +519,7 @@ fn subsection_unknown() {
 }
 
 // Not in test-vmstate.c: a subsection's stream version is checked against
-// the subsection's own VMSD (spec §2.5 load step 6).
+// the subsection's own VMSD (docs/wire-format.md#subsections).
 #[test]
 fn subsection_version_checks() {
     let mut wire = WIRE_SUB_A;

@@ -1,5 +1,5 @@
 //! QEMU's test-vmstate.c vectors for pointer arrays, QTAILQ, GTREE, QLIST
-//! and WITH_TMP (spec 4.6-4.10). Bytes are typed in from the spec.
+//! and WITH_TMP (docs/wire-format.md#qemu-unit-tests). Bytes are typed in from QEMU's vectors.
 //!
 //! The test types and vectors live in `tests/support/qemu_vectors.rs`
 //! (shared with `tests/sweeps.rs`).
@@ -48,7 +48,7 @@ fn prefixes_fail<T: VmState + Clone + PartialEq + std::fmt::Debug>(obj: &T, wire
     }
 }
 
-/// QEMU's truncation cases (spec 4.1): each must fail and change nothing.
+/// QEMU's truncation cases (docs/wire-format.md#qemu-unit-tests): each must fail and change nothing.
 fn truncations_fail<T: VmState + Clone + PartialEq + std::fmt::Debug>(obj: &T, wire: &[u8]) {
     let n = wire.len();
     let mut cases = vec![&wire[..0]];

@@ -241,7 +241,7 @@ impl<T: VmState + Clone + PartialEq + Debug> Case<T> {
 }
 
 // ---------------------------------------------------------------------------
-// QEMU vectors (spec 4.2-4.11), shared with tests/qemu_vectors*.rs
+// QEMU vectors (docs/wire-format.md#qemu-unit-tests), shared with tests/qemu_vectors*.rs
 // ---------------------------------------------------------------------------
 
 /// A vector case: `wire` ends with QEMU's EOF byte, which is not payload.
@@ -565,7 +565,7 @@ fn sweep_large_payload_sampled() {
 // ---------------------------------------------------------------------------
 
 /// F1 (derived_hpet): timer data that reads as `05 34 "hpet_timer..."`
-/// right after a timer. QEMU's rule (spec 2.5, 10) takes it as a
+/// right after a timer. QEMU's rule (docs/wire-format.md#subsections) takes it as a
 /// subsection only when the whole 52-byte name can be peeked: with the
 /// stream ending early the bytes load as the next timer; with more data
 /// behind them the same bytes are an unknown `hpet_timer...` subsection.

@@ -1,6 +1,6 @@
 //! Test helpers for real QEMU migration streams (std only).
 //!
-//! A FULL section record (spec 3.3) is
+//! A FULL section record (docs/wire-format.md#sections) is
 //!
 //! ```text
 //! 04  SS SS SS SS  LL <idstr: LL bytes>  II II II II  VV VV VV VV  <payload>  7e SS SS SS SS

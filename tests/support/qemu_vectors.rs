@@ -21,7 +21,7 @@ use vmstate_core::error::BoxError;
 use vmstate_core::VmState;
 
 // ---------------------------------------------------------------------------
-// /vmstate/simple/primitive (spec 4.2)
+// /vmstate/simple/primitive
 // ---------------------------------------------------------------------------
 
 #[derive(VmState, Clone, Default, Debug, PartialEq)]
@@ -51,7 +51,7 @@ pub const WIRE_SIMPLE_PRIMITIVE: [u8; 48] = [
 ];
 
 // ---------------------------------------------------------------------------
-// /vmstate/simple/array (spec 4.3)
+// /vmstate/simple/array
 // ---------------------------------------------------------------------------
 
 #[derive(VmState, Clone, Default, Debug, PartialEq)]
@@ -63,7 +63,7 @@ pub struct TestArray {
 pub const WIRE_SIMPLE_ARRAY: [u8; 7] = [0x00, 0x42, 0x00, 0x43, 0x00, 0x44, 0x00];
 
 // ---------------------------------------------------------------------------
-// /vmstate/versioned/load/v1, /v2 (spec 4.4)
+// /vmstate/versioned/load/v1, /v2
 // ---------------------------------------------------------------------------
 
 /// `TestStruct` with `vmstate_versioned`.
@@ -101,7 +101,7 @@ pub const WIRE_VERSIONED_V2: [u8; 33] = [
 ];
 
 // ---------------------------------------------------------------------------
-// /vmstate/field_exists/* (spec 4.5)
+// /vmstate/field_exists/*
 // ---------------------------------------------------------------------------
 
 /// `TestStruct` with `vmstate_skipping`.
@@ -138,7 +138,7 @@ pub const WIRE_FIELD_EXISTS_LOAD_SKIP: [u8; 25] = [
 ];
 
 // ---------------------------------------------------------------------------
-// Subsections: proposed upstream vectors (spec 4.11, not merged in QEMU)
+// Subsections: proposed upstream vectors (docs/wire-format.md#qemu-unit-tests, not merged in QEMU)
 // ---------------------------------------------------------------------------
 
 /// `"sub/optional/a"`: no wire fields. `loads` counts `post_load` calls so

@@ -8,7 +8,7 @@
 //! * `binrw`: `#[binrw] #[brw(big)]` on an equivalent struct with the same
 //!   wire layout, the peer derive (it reads through `Read + Seek` and
 //!   returns a new value);
-//! * `generic`: the table-driven decoder of issue 4
+//! * `generic`: the table-driven decoder
 //!   (`vmstate_migration::generic`), which decodes with nothing but a
 //!   description into a value tree (as `vmstate analyze` does), and its
 //!   encoder; given the device mix's own description table.

@@ -1,4 +1,4 @@
-//! Shared fixtures for the benchmarks of issue 6 (`cargo bench -p
+//! Shared fixtures for the benchmarks (`cargo bench -p
 //! vmstate-bench`) and for the tests that back their claims (`tests/`).
 //!
 //! * [`device`]: the device mix, a derived struct of a few hundred bytes;

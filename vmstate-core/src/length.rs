@@ -2,7 +2,7 @@
 //! and bitmaps. The count is read from the destination struct (loaded by
 //! an earlier field) and checked against the container **before** any
 //! element is read: this is the 2013-2014 "invalid state load" CVE class
-//! (spec section 7). A `Vec` grows only as elements actually arrive, so a
+//! (docs/wire-format.md#hostile-lengths). A `Vec` grows only as elements actually arrive, so a
 //! hostile count costs nothing before the data is there.
 
 use crate::context::Context;

@@ -134,7 +134,7 @@ pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -
 }
 
 /// After the fields of a description without subsections: QEMU still
-/// peeks (spec 2.5), and a subsection header whose name extends this
+/// peeks (docs/wire-format.md#subsections), and a subsection header whose name extends this
 /// description's name is an error (an unknown subsection); anything else
 /// stays in the stream for the enclosing level. The common case, no
 /// subsection marker, is one inlined byte test.
@@ -154,8 +154,8 @@ pub fn reject_unknown_subsection<S: Source>(
     }
 }
 
-/// Reads the subsection header at `r` when it belongs to `parent` (spec
-/// 2.5): a marker `05`, a name at least one byte longer than the parent's
+/// Reads the subsection header at `r` when it belongs to `parent`
+/// (docs/wire-format.md#subsections): a marker `05`, a name at least one byte longer than the parent's
 /// name that starts with it. A name with another prefix, or too short, or
 /// a header cut by end of input, returns `None` and stays in the stream
 /// for the enclosing level. A name with the parent's prefix that is not one

@@ -221,7 +221,7 @@ impl From<&DeviceMix> for BrMix {
 }
 
 // ---------------------------------------------------------------------------
-// The generic decoder (issue 4): the device mix's description table,
+// The generic decoder: the device mix's description table,
 // turned into the vmdesc model it decodes with (what QEMU's vmdesc says
 // for a save at the current version with every subsection sent).
 // ---------------------------------------------------------------------------

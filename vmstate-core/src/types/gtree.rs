@@ -1,4 +1,4 @@
-//! QEMU's `GTREE` (spec 4.8): be32 node count; per node `01`, key, value;
+//! QEMU's `GTREE` (docs/wire-format.md#queues-and-trees): be32 node count; per node `01`, key, value;
 //! then `00`. Nodes come in key order, which a `BTreeMap` gives.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! QEMU's `QTAILQ` / `QLIST` (spec 4.7, 4.9): per element `01` + the
+//! QEMU's `QTAILQ` / `QLIST` (docs/wire-format.md#queues-and-trees): per element `01` + the
 //! element's description, then `00`.
 
 use std::collections::{LinkedList, VecDeque};
