@@ -41,6 +41,7 @@
 
 mod analyze;
 mod devices;
+pub mod dump;
 pub mod edit;
 mod error;
 pub mod generic;
