@@ -41,6 +41,7 @@
 
 mod analyze;
 mod devices;
+pub mod compat;
 pub mod dump;
 pub mod edit;
 mod error;
