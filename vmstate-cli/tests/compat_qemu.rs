@@ -93,7 +93,11 @@ fn qemus_checker_accepts_our_export_but_for_listed_gaps() {
 #[test]
 fn vmstate_check_agrees_with_qemus_checker_on_our_export() {
     each_pair(|what, _, (code, lines), (our_code, findings)| {
-        assert_eq!(our_code == 0, code == 0, "{what}: verdicts differ\n{lines:?}\n{findings:#?}");
+        assert_eq!(
+            our_code == 0,
+            code == 0,
+            "{what}: verdicts differ\n{lines:?}\n{findings:#?}"
+        );
         // The same devices are named, and every finding is one of QEMU's
         // rules (the extra ones find nothing here).
         let theirs: BTreeSet<String> = lines.iter().filter_map(|l| section_of(l)).collect();
@@ -103,7 +107,10 @@ fn vmstate_check_agrees_with_qemus_checker_on_our_export() {
             .map(|f| f["device"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(mine, theirs, "{what}");
-        assert!(findings.iter().all(|f| f["qemu_rule"] == true), "{what}: {findings:#?}");
+        assert!(
+            findings.iter().all(|f| f["qemu_rule"] == true),
+            "{what}: {findings:#?}"
+        );
     });
 }
 

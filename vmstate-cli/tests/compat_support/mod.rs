@@ -33,7 +33,11 @@ pub fn ours(machine: &str) -> Value {
         .args(["dump-vmstate", "--machine", machine])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -86,7 +90,10 @@ pub fn qemu_checker(version: &str) -> Option<PathBuf> {
     ));
     let python = Command::new("python3").arg("--version").output();
     let missing = if !script.is_file() {
-        Some(format!("{} is not installed (.ci/install-qemu)", script.display()))
+        Some(format!(
+            "{} is not installed (.ci/install-qemu)",
+            script.display()
+        ))
     } else if !python.is_ok_and(|o| o.status.success()) {
         Some("python3 is not installed".to_owned())
     } else {
@@ -128,6 +135,61 @@ pub fn run_qemu_checker(script: &Path, src: &Path, dest: &Path) -> (i32, Vec<Str
         .map(str::to_owned)
         .collect();
     (code, lines)
+}
+
+/// Loads QEMU's checker as a module in one Python process and runs its
+/// `main()` once per (SRC, DEST) pair, as `-s SRC -d DEST` would: many
+/// pairs without a Python start-up each.
+const BATCH_DRIVER: &str = r#"
+import contextlib, importlib.util, io, json, sys
+spec = importlib.util.spec_from_file_location("checker", sys.argv[1])
+checker = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(checker)
+results = []
+for src, dest in json.load(sys.stdin):
+    checker.taint = 0
+    sys.argv = ["vmstate-static-checker.py", "-s", src, "-d", dest]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = checker.main()
+    results.append([code, out.getvalue().splitlines()])
+json.dump(results, sys.stdout)
+"#;
+
+/// [`run_qemu_checker`] for many pairs at once.
+pub fn run_qemu_checker_batch(
+    script: &Path,
+    pairs: &[(PathBuf, PathBuf)],
+) -> Vec<(i32, Vec<String>)> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(BATCH_DRIVER)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(s, d)| (s.display().to_string(), d.display().to_string()))
+        .collect();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&serde_json::to_vec(&input).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `vmstate check SRC DEST [ARGS]`: exit status and stdout.
