@@ -44,8 +44,8 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
-mod devices;
 pub mod compat;
+mod devices;
 pub mod dump;
 pub mod edit;
 mod error;

@@ -140,8 +140,8 @@ pub fn check(
         }
         Err(e) => return Err(SnapshotError::Io(path.to_owned(), e.to_string())),
     };
-    let saved =
-        VmstateDump::parse(&bytes).map_err(|e| SnapshotError::Io(path.to_owned(), e.to_string()))?;
+    let saved = VmstateDump::parse(&bytes)
+        .map_err(|e| SnapshotError::Io(path.to_owned(), e.to_string()))?;
     let findings = compat::check_both(&saved, &snapshot_dump(device_type, vmsd));
     if findings.is_empty() {
         Ok(Outcome::Compatible)

@@ -89,9 +89,12 @@ fn an_incompatible_change_to_a_mirror_fails_with_the_findings() {
         lines[2],
         "isa-pit: i8254 > channels[0].irq_disabled: type int32 -> uint32 at the same size (breaks current -> snapshot)"
     );
-    assert!(lines[3].starts_with("If the change is deliberate, run the tests with VMSTATE_UPDATE_SNAPSHOTS=1"));
+    assert!(lines[3]
+        .starts_with("If the change is deliberate, run the tests with VMSTATE_UPDATE_SNAPSHOTS=1"));
 
-    let err = snapshot::check(&path, "isa-pit", narrow).unwrap_err().to_string();
+    let err = snapshot::check(&path, "isa-pit", narrow)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("isa-pit: i8254 > channels[0].irq_disabled: element size 4 -> 2 (breaks snapshot -> current)"),
         "{err}"
@@ -115,10 +118,16 @@ fn a_missing_snapshot_is_written_then_checked() {
         ));
         return;
     }
-    assert_eq!(snapshot::check(&path, "port92", e.vmsd).unwrap(), Outcome::Created);
+    assert_eq!(
+        snapshot::check(&path, "port92", e.vmsd).unwrap(),
+        Outcome::Created
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"field\": \"outport\""), "{text}");
     assert!(text.contains("\"type\": \"uint8\""), "{text}");
-    assert_eq!(snapshot::check(&path, "port92", e.vmsd).unwrap(), Outcome::Compatible);
+    assert_eq!(
+        snapshot::check(&path, "port92", e.vmsd).unwrap(),
+        Outcome::Compatible
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

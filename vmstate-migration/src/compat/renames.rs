@@ -23,7 +23,12 @@ const FIELD_RENAMES: &[(&str, &[&str])] = &[
     ),
     (
         "cirrus_vga",
-        &["hw_cursor_x", "vga.hw_cursor_x", "hw_cursor_y", "vga.hw_cursor_y"],
+        &[
+            "hw_cursor_x",
+            "vga.hw_cursor_x",
+            "hw_cursor_y",
+            "vga.hw_cursor_y",
+        ],
     ),
     ("lsiscsi", &["dev", "parent_obj"]),
     ("mch", &["d", "parent_obj"]),
