@@ -1,6 +1,7 @@
 //! The comparison itself: device types, descriptions, fields (with
 //! substructs and padding lined up as QEMU's checker does), subsections.
 
+use std::collections::HashMap;
 use std::slice::Iter;
 
 use super::finding::{Direction, Finding, Kind, Severity};
@@ -49,10 +50,14 @@ impl Checker {
                 );
             }
         }
+        // Indexed: a dump may list thousands of types.
+        let by_name: HashMap<&str, &DeviceType> =
+            dest.types.iter().rev().map(|t| (t.name.as_str(), t)).collect();
         for s in &src.types {
-            let d = dest
-                .get(&s.name)
-                .or_else(|| renamed_type(&s.name).and_then(|n| dest.get(n)));
+            let d = by_name
+                .get(s.name.as_str())
+                .or_else(|| renamed_type(&s.name).and_then(|n| by_name.get(n)))
+                .copied();
             match d {
                 Some(d) => c.device(s, d),
                 None => c.push(
@@ -187,10 +192,15 @@ impl Checker {
             }
             _ => {}
         }
-        let none = Vec::new();
-        let dsubs = d.subsections.as_ref().unwrap_or(&none);
+        let dsubs: HashMap<&str, &Description> = d
+            .subsections
+            .iter()
+            .flatten()
+            .rev()
+            .map(|ds| (ds.name.as_str(), ds))
+            .collect();
         for ss in s.subsections.iter().flatten() {
-            match dsubs.iter().find(|ds| ds.name == ss.name) {
+            match dsubs.get(ss.name.as_str()).copied() {
                 Some(ds) => self.description(dev, &path, ss, ds, true),
                 None => {
                     let mut p = path.clone();
