@@ -101,7 +101,10 @@ fn export_parses_back_and_empty_dump_is_json() {
     }
     .to_json(&DumpOptions::qemu());
     assert_eq!(empty, "{\n\n}\n");
-    assert!(VmstateDump::parse(empty.as_bytes()).unwrap().types.is_empty());
+    assert!(VmstateDump::parse(empty.as_bytes())
+        .unwrap()
+        .types
+        .is_empty());
 }
 
 #[test]
