@@ -51,8 +51,12 @@ impl Checker {
             }
         }
         // Indexed: a dump may list thousands of types.
-        let by_name: HashMap<&str, &DeviceType> =
-            dest.types.iter().rev().map(|t| (t.name.as_str(), t)).collect();
+        let by_name: HashMap<&str, &DeviceType> = dest
+            .types
+            .iter()
+            .rev()
+            .map(|t| (t.name.as_str(), t))
+            .collect();
         for s in &src.types {
             let d = by_name
                 .get(s.name.as_str())
