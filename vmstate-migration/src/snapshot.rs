@@ -25,6 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use vmstate_core::desc::Vmsd;
+use vmstate_core::VmState;
 
 use crate::compat::{self, Finding};
 use crate::dump::{DeviceType, DumpOptions, VmstateDump};
@@ -161,4 +162,9 @@ pub fn assert_compatible(path: impl AsRef<Path>, device_type: &str, vmsd: &Vmsd)
     if let Err(e) = check(path, device_type, vmsd) {
         panic!("{e}");
     }
+}
+
+/// [`assert_compatible`] for a derived type: `assert_type_compatible::<MyDevice>(path, "my-device")`.
+pub fn assert_type_compatible<T: VmState>(path: impl AsRef<Path>, device_type: &str) {
+    assert_compatible(path, device_type, T::VMSD);
 }

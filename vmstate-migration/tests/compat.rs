@@ -214,3 +214,120 @@ fn subsections_and_versions() {
         ]
     );
 }
+
+/// Random edits of a dump (keys dropped, values of the wrong type, lists
+/// emptied or repeated, huge numbers): parsing fails with an error or
+/// succeeds, and checking never panics, both ways.
+#[test]
+fn hostile_dumps_never_panic() {
+    use serde_json::{json, Value};
+    let sub = vmsd("dev/sub", 1, vec![u32f("s")], vec![]);
+    let inner = vmsd("inner", 2, vec![u32f("a").with_array_len(Some(3))], vec![]);
+    let top = vmsd(
+        "dev",
+        3,
+        vec![
+            u32f("x"),
+            Field::new("inner", "struct", FieldKind::Struct).with_vmsd(Some(inner)),
+            Field::new("unused", "unused_buffer", FieldKind::Unused).with_elem_size(6),
+            u32f("y"),
+        ],
+        vec![Subsection::new(sub, "sub", true)],
+    );
+    let base: Value = serde_json::from_str(&dump(top).to_json(&DumpOptions::with_types())).unwrap();
+    let good = VmstateDump::parse(base.to_string().as_bytes()).unwrap();
+    // xorshift: deterministic, no dependency.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    /// Every node of `v`, as a path of keys and indices.
+    fn paths(
+        v: &Value,
+        cur: &mut Vec<Result<String, usize>>,
+        out: &mut Vec<Vec<Result<String, usize>>>,
+    ) {
+        out.push(cur.clone());
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    cur.push(Ok(k.clone()));
+                    paths(x, cur, out);
+                    cur.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    cur.push(Err(i));
+                    paths(x, cur, out);
+                    cur.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    fn at<'a>(v: &'a mut Value, path: &[Result<String, usize>]) -> &'a mut Value {
+        path.iter().fold(v, |v, step| match step {
+            Ok(k) => &mut v[k.as_str()],
+            Err(i) => &mut v[*i],
+        })
+    }
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!("unused"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!(1e300),
+    ];
+    let (mut parsed, mut failed) = (0, 0);
+    for _ in 0..3000 {
+        let mut v = base.clone();
+        for _ in 0..1 + next(3) {
+            let mut all = Vec::new();
+            paths(&v, &mut Vec::new(), &mut all);
+            let node = at(&mut v, &all[next(all.len())]);
+            match next(4) {
+                0 => *node = replacements[next(replacements.len())].clone(),
+                1 => {
+                    if let Value::Object(o) = node {
+                        let keys: Vec<String> = o.keys().cloned().collect();
+                        if !keys.is_empty() {
+                            o.remove(&keys[next(keys.len())]);
+                        }
+                    }
+                }
+                2 => {
+                    if let Value::Array(a) = node {
+                        if let Some(first) = a.first().cloned() {
+                            a.push(first);
+                        }
+                    }
+                }
+                _ => {
+                    if let Value::Array(a) = node {
+                        a.clear();
+                    }
+                }
+            }
+        }
+        match VmstateDump::parse(v.to_string().as_bytes()) {
+            Ok(d) => {
+                parsed += 1;
+                let _ = check_both(&d, &good);
+                let _ = check_both(&d, &d);
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    assert!(
+        parsed > 300 && failed > 300,
+        "{parsed} parsed, {failed} rejected"
+    );
+}
