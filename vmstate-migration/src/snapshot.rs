@@ -131,13 +131,26 @@ pub fn check(
     if update_requested() {
         return write(Outcome::Updated);
     }
+    match compare(path, device_type, vmsd) {
+        Err(SnapshotError::Missing(_)) if std::env::var("CI").as_deref() != Ok("true") => {
+            write(Outcome::Created)
+        }
+        other => other.map(|()| Outcome::Compatible),
+    }
+}
+
+/// Compares `vmsd` with the snapshot at `path`, both ways, and never
+/// writes (whatever [`UPDATE_ENV`] says).
+pub fn compare(
+    path: impl AsRef<Path>,
+    device_type: &str,
+    vmsd: &Vmsd,
+) -> Result<(), SnapshotError> {
+    let path = path.as_ref();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                return Err(SnapshotError::Missing(path.to_owned()));
-            }
-            return write(Outcome::Created);
+            return Err(SnapshotError::Missing(path.to_owned()))
         }
         Err(e) => return Err(SnapshotError::Io(path.to_owned(), e.to_string())),
     };
@@ -145,7 +158,7 @@ pub fn check(
         .map_err(|e| SnapshotError::Io(path.to_owned(), e.to_string()))?;
     let findings = compat::check_both(&saved, &snapshot_dump(device_type, vmsd));
     if findings.is_empty() {
-        Ok(Outcome::Compatible)
+        Ok(())
     } else {
         Err(SnapshotError::Incompatible {
             path: path.to_owned(),
