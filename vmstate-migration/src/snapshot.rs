@@ -124,7 +124,12 @@ pub fn check(
             std::fs::create_dir_all(dir)
                 .map_err(|e| SnapshotError::Io(path.to_owned(), e.to_string()))?;
         }
-        std::fs::write(path, snapshot_text(device_type, vmsd))
+        // Written aside, then renamed: a test reading it meanwhile sees
+        // the old or the new snapshot, never half of one.
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.tmp", std::process::id()));
+        std::fs::write(&tmp, snapshot_text(device_type, vmsd))
+            .and_then(|()| std::fs::rename(&tmp, path))
             .map(|()| outcome)
             .map_err(|e| SnapshotError::Io(path.to_owned(), e.to_string()))
     };
