@@ -6,7 +6,12 @@
 //! * [`edit`]: changes fields through the generic decoder and writes a new
 //!   stream;
 //! * [`roundtrip`]: loads every section that has a Rust mirror in the
-//!   `vmstate-qemu` catalog and saves it again.
+//!   `vmstate-qemu` catalog and saves it again;
+//! * [`cmd_dump`]: the catalog's descriptions as `-dump-vmstate` JSON;
+//! * [`cmd_check`]: migration compatibility of two such dumps.
+
+pub mod cmd_check;
+pub mod cmd_dump;
 
 use std::fmt;
 use std::fs::File;

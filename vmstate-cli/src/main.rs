@@ -54,6 +54,36 @@ enum Cmd {
         )]
         sets: Vec<String>,
     },
+    /// Write the catalog's descriptions as QEMU's `-dump-vmstate` JSON.
+    DumpVmstate {
+        /// The machine type named in the `vmschkmachine` entry.
+        #[arg(long, default_value = vmstate_cli::cmd_dump::DEFAULT_MACHINE)]
+        machine: String,
+        /// Add each field's QEMU type (`"type"`), which `vmstate check`
+        /// compares and QEMU's checker ignores.
+        #[arg(long)]
+        types: bool,
+    },
+    /// Can a stream saved by SRC load on DEST? Compares two `-dump-vmstate`
+    /// files; one line per finding. Exit 0 compatible, 1 not, 2 bad input.
+    Check {
+        /// The source's dump (`-` for stdin).
+        src: PathBuf,
+        /// The destination's dump (`-` for stdin).
+        dest: PathBuf,
+        /// Check the other direction (DEST's streams loaded on SRC).
+        #[arg(long)]
+        reverse: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
 }
 
 const EDIT_HELP: &str = "\
@@ -88,6 +118,13 @@ written.";
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::DumpVmstate { machine, types } => return dump_vmstate(&machine, types),
+        Cmd::Check {
+            src,
+            dest,
+            reverse,
+            format,
+        } => return check(&src, &dest, reverse, format),
         Cmd::Analyze { file, desc } => vmstate_cli::analyze(&file, desc).and_then(|s| {
             std::io::stdout()
                 .write_all(s.as_bytes())
@@ -127,6 +164,39 @@ fn main() -> ExitCode {
             let line = e.to_string().replace('\n', " ");
             eprintln!("vmstate: {line}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// A write to a closed stdout ends the command quietly.
+fn broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+fn dump_vmstate(machine: &str, types: bool) -> ExitCode {
+    let stdout = std::io::stdout();
+    match vmstate_cli::cmd_dump::dump_vmstate(machine, types, &mut stdout.lock()) {
+        Err(e) if !broken_pipe(&e) => {
+            eprintln!("vmstate: <stdout>: {e}");
+            ExitCode::from(2)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn check(src: &std::path::Path, dest: &std::path::Path, reverse: bool, f: CheckFormat) -> ExitCode {
+    use vmstate_cli::cmd_check::{self, Format};
+    let format = match f {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+    };
+    let stdout = std::io::stdout();
+    match cmd_check::check(src, dest, reverse, format, &mut stdout.lock()) {
+        Ok(findings) if vmstate_migration::compat::is_compatible(&findings) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("vmstate: {}", e.to_string().replace('\n', " "));
+            ExitCode::from(2)
         }
     }
 }

@@ -203,6 +203,10 @@ pub struct Field {
     pub multiply: u32,
     /// The version a `VStruct` field's description is saved and loaded at.
     pub struct_version: Option<u32>,
+    /// QEMU's `size` for the field in `-dump-vmstate` (the C member's
+    /// `sizeof`) where it differs from one element's wire size: a
+    /// `VMSTATE_UINT16_HACK` sends 2 bytes of a `uint32_t`.
+    pub qemu_size: Option<usize>,
 }
 
 impl Field {
@@ -222,6 +226,7 @@ impl Field {
             length_from: None,
             multiply: 1,
             struct_version: None,
+            qemu_size: None,
         }
     }
 
@@ -278,6 +283,13 @@ impl Field {
     /// A load-time check.
     pub const fn with_check(mut self, check: Check) -> Self {
         self.check = check;
+        self
+    }
+
+    /// QEMU's `-dump-vmstate` size of one element, where it is not the
+    /// wire size.
+    pub const fn with_qemu_size(mut self, size: usize) -> Self {
+        self.qemu_size = Some(size);
         self
     }
 

@@ -100,6 +100,7 @@ pub struct Field {
     pub qtailq: Flag,
     pub qlist: Flag,
     pub gtree: Flag,
+    pub qemu_size: Attr<LitInt>,
 }
 
 /// A possibly negative integer literal, with its tokens for errors.
@@ -192,6 +193,7 @@ impl Field {
             qtailq: Attr::none(QTAILQ),
             qlist: Attr::none(QLIST),
             gtree: Attr::none(GTREE),
+            qemu_size: Attr::none(QEMU_SIZE),
         };
         for_each_meta(cx, &field.attrs, |meta| {
             let p = &meta.path;
@@ -272,6 +274,9 @@ impl Field {
                 f.qlist.set(cx, &meta, ());
             } else if *p == GTREE {
                 f.gtree.set(cx, &meta, ());
+            } else if *p == QEMU_SIZE {
+                let v = parse_int(&meta)?;
+                f.qemu_size.set(cx, &meta, v);
             } else {
                 unknown_key(cx, &meta, Level::Field)?;
             }

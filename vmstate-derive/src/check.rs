@@ -124,6 +124,7 @@ fn check_field_keys(cx: &Ctxt, field: &Field) {
             conflict(cx, "skip", &a.exists);
             conflict(cx, "skip", &a.equal);
             conflict(cx, "skip", &a.positive_le);
+            conflict(cx, "skip", &a.qemu_size);
         }
         Some("unused") => {
             conflict(cx, "unused", &a.rename);
@@ -136,6 +137,7 @@ fn check_field_keys(cx: &Ctxt, field: &Field) {
             conflict(cx, "subsection", &a.exists);
             conflict(cx, "subsection", &a.equal);
             conflict(cx, "subsection", &a.positive_le);
+            conflict(cx, "subsection", &a.qemu_size);
         }
         Some(other) => {
             conflict(cx, other, &a.equal);

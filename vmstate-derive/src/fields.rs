@@ -61,6 +61,10 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
     let ty = f.ty;
     let version = f.version();
     let exists = f.attrs.exists.is_set().then(|| quote!(.with_exists()));
+    let qemu_size = f.attrs.qemu_size.value.as_ref().map(|n| {
+        let n = crate::attr::int_value(n) as usize;
+        quote!(.with_qemu_size(#n))
+    });
     let length_from = |c: &Count| {
         let (field, mult) = (c.name, c.multiply);
         quote!(.with_length_from(#field, #mult))
@@ -119,7 +123,7 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         }
         Role::Value(v) => value_desc(p, f, &v),
     };
-    Some(quote!(#base.with_version(#version) #exists))
+    Some(quote!(#base.with_version(#version) #exists #qemu_size))
 }
 
 fn value_desc(p: &TokenStream, f: &Field, v: &Value) -> TokenStream {

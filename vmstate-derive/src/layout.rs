@@ -181,6 +181,14 @@ pub fn doc(cont: &Container) -> String {
         s.push_str("\nSubsections, after the fields, in this order:\n\n");
         s.extend(subs);
     }
+    s.push_str(&format!(
+        "\nIts entry in QEMU's `-dump-vmstate` JSON, for QEMU's \
+         `vmstate-static-checker.py` or `vmstate check`: \
+         `vmstate_migration::dump::VmstateDump::from_vmsds(MACHINE, [(DEVICE_TYPE, <{} as VmState>::VMSD)])\
+         .to_json(&DumpOptions::qemu())`; \
+         `vmstate_migration::snapshot::assert_compatible` keeps it compatible in CI.\n",
+        cont.ident
+    ));
     s
 }
 

@@ -45,6 +45,7 @@ pub const WITH: Symbol = Symbol("with");
 pub const QTAILQ: Symbol = Symbol("qtailq");
 pub const QLIST: Symbol = Symbol("qlist");
 pub const GTREE: Symbol = Symbol("gtree");
+pub const QEMU_SIZE: Symbol = Symbol("qemu_size");
 
 pub const CONTAINER_KEYS: &[Symbol] = &[
     NAME,
@@ -88,6 +89,7 @@ pub const FIELD_KEYS: &[Symbol] = &[
     QTAILQ,
     QLIST,
     GTREE,
+    QEMU_SIZE,
 ];
 
 /// Spellings users bring from QEMU's C macros or from other derives, with

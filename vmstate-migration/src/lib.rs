@@ -19,6 +19,10 @@
 //! * [`Analyzer`] prints what QEMU's `analyze-migration.py` prints.
 //! * [`edit::set`] changes a field of a decoded section, checked against
 //!   its type.
+//! * [`dump`] writes any set of static descriptions as QEMU's
+//!   `-dump-vmstate` JSON and reads QEMU's; [`compat::check`] tells from two
+//!   such dumps whether a stream saved by one build loads on the other;
+//!   [`snapshot`] keeps a type compatible with a committed snapshot in CI.
 //!
 //! ```
 //! use vmstate_migration::{ReadOptions, Stream};
@@ -40,13 +44,16 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
+pub mod compat;
 mod devices;
+pub mod dump;
 pub mod edit;
 mod error;
 pub mod generic;
 mod ram;
 mod reader;
 pub mod record;
+pub mod snapshot;
 mod value;
 mod vmdesc;
 mod writer;

@@ -30,7 +30,7 @@ pub struct FwCfg {
     /// `VMSTATE_UINT16_HACK` with type `int32_as_uint16`). Only read, only
     /// from version-1 streams; QEMU never writes it, and neither does the
     /// mirror (the test is false at the save version 2).
-    #[vmstate(rename = "cur_offset", exists = Self::is_version_1)]
+    #[vmstate(rename = "cur_offset", exists = Self::is_version_1, qemu_size = 4)]
     pub cur_offset_v1: u16,
     /// Read offset within the selected entry.
     #[vmstate(rename = "cur_offset", version = 2)]

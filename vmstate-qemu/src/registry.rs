@@ -107,6 +107,40 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The QEMU device type whose class description this mirror stands
+    /// for, as `-dump-vmstate` names it (`isa-i8259` for `i8259`); `None`
+    /// for state that QEMU registers without a device class (`timer`,
+    /// `cpu`, `apic`, ...), which its dump does not list.
+    pub fn qemu_type(&self) -> Option<&'static str> {
+        Some(match self.name {
+            "kvm-tpr-opt" => "kvmvapic",
+            "fw_cfg" => "fw_cfg_io",
+            "PCIHost" => "i440FX-pcihost",
+            "I440FX" => "i440FX",
+            "dma" => "i8257",
+            "PIIX3" => "PIIX3",
+            "i8259" => "isa-i8259",
+            "ioapic" => "ioapic",
+            "hpet" => "hpet",
+            "mc146818rtc" => "mc146818rtc",
+            "i8254" => "isa-pit",
+            "pcspk" => "isa-pcspk",
+            "fdc" => "isa-fdc",
+            "ps2kbd" => "ps2-kbd",
+            "ps2mouse" => "ps2-mouse",
+            "pckbd" => "i8042",
+            "vmmouse" => "vmmouse",
+            "port92" => "port92",
+            // QEMU 7.2's dump does not list this type (its description was
+            // registered per device, not set on the class).
+            "ide" => "piix3-ide",
+            "serial" => "isa-serial",
+            "e1000" => "e1000",
+            "piix4_pm" => "PIIX4_PM",
+            _ => return None,
+        })
+    }
+
     /// Whether this entry mirrors the section named `idstr`.
     pub fn matches(&self, idstr: &str) -> bool {
         idstr == self.name
