@@ -44,8 +44,13 @@ pub mod checks;
 pub mod hostile {}
 pub mod codec;
 pub mod context;
+pub mod cpr;
 pub mod desc;
 pub mod error;
+#[cfg(unix)]
+pub mod fd;
+#[cfg(all(unix, feature = "fd"))]
+pub mod fdchan;
 pub mod field;
 pub mod length;
 pub mod ptr;
@@ -61,6 +66,7 @@ pub mod types;
 pub mod __private;
 
 pub use context::{Context, DuplicateSubsections, MigMode};
+pub use cpr::{CprFields, FdPassing};
 pub use desc::{Field, FieldKind, Vmsd};
 pub use error::{Error, ErrorKind, Result, Segment};
 pub use field::VmField;

@@ -35,6 +35,8 @@ pub enum Role<'a> {
     },
     /// `void_ptr`.
     VoidPtr,
+    /// `fd`: an owned descriptor (QEMU's `VMSTATE_FD`).
+    Fd,
     /// `u64_from_ptr = src` (with `pre_save`: stored before saving).
     U64FromPtr { src: &'a Ident, pre_save: bool },
     /// `subsection` (with its `needed` predicate).
@@ -234,6 +236,8 @@ impl<'a> Field<'a> {
             }
         } else if a.void_ptr.is_set() {
             Role::VoidPtr
+        } else if a.fd.is_set() {
+            Role::Fd
         } else if let Some(src) = &a.u64_from_ptr.value {
             Role::U64FromPtr {
                 src,

@@ -83,6 +83,7 @@ fn role_keys(a: &crate::attr::Field) -> Vec<(&'static str, Span)> {
     push(a.skip.key().0, a.skip.span);
     push(a.unused.key().0, a.unused.span);
     push(a.void_ptr.key().0, a.void_ptr.span);
+    push(a.fd.key().0, a.fd.span);
     push(a.u64_from_ptr.key().0, a.u64_from_ptr.span);
     push(a.subsection.key().0, a.subsection.span);
     push(a.validate.key().0, a.validate.span);

@@ -75,6 +75,8 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         Role::VoidPtr => {
             quote!(#p::Field::new(#name, "void_ptr", #p::FieldKind::VoidPtr).with_elem_size(8))
         }
+        // One byte over a socket, four across exec: no fixed size.
+        Role::Fd => quote!(#p::Field::new(#name, "fd", #p::FieldKind::Fd)),
         Role::U64FromPtr { src, .. } => {
             let src = src.to_string();
             quote!(#p::Field::new(#name, "uint64", #p::FieldKind::Leaf)
@@ -116,7 +118,41 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         }
         Role::Value(v) => value_desc(p, f, &v),
     };
-    Some(quote!(#base.with_version(#version) #exists))
+    let cpr = cpr_fields(p, f);
+    Some(quote!(#base.with_version(#version) #exists .with_cpr_fields(#cpr)))
+}
+
+/// The CPR-only field kinds a field holds anywhere below it, as a constant
+/// expression built from its type's constants.
+pub fn cpr_fields(p: &TokenStream, f: &Field) -> TokenStream {
+    let ty = f.ty;
+    match f.role() {
+        Role::VoidPtr => quote!(#p::CprFields::VOID_PTR),
+        Role::Fd => quote!(#p::CprFields::FD),
+        Role::Subsection(_) => quote!(<#ty as #p::VmState>::CPR_FIELDS),
+        Role::Tmp(t) => quote!(<#t as #p::VmState>::CPR_FIELDS),
+        Role::Collection(Collection::Gtree) => quote!(<#ty as #p::GtreeMap>::CPR_FIELDS),
+        Role::Collection(_) => quote!(<#ty as #p::QueueDesc>::CPR_FIELDS),
+        Role::Value(v) => {
+            if v.struct_version.is_some() {
+                quote!(<#ty as #p::VmState>::CPR_FIELDS)
+            } else if v.with.is_some() {
+                // A hand-written codec moves plain bytes.
+                quote!(#p::CprFields::NONE)
+            } else if v.count.is_some() {
+                quote!(<<#ty as #p::VarArray>::Elem as #p::VmField>::CPR_FIELDS)
+            } else {
+                quote!(<#ty as #p::VmField>::CPR_FIELDS)
+            }
+        }
+        Role::Skip
+        | Role::Unused { .. }
+        | Role::U64FromPtr { .. }
+        | Role::Validate(_)
+        | Role::Buffer { .. }
+        | Role::VBuffer(_)
+        | Role::Bitmap(_) => quote!(#p::CprFields::NONE),
+    }
 }
 
 fn value_desc(p: &TokenStream, f: &Field, v: &Value) -> TokenStream {
@@ -281,6 +317,13 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
                 quote!(#p::save_void_ptr(&self.#m, __w, __ctx))
             } else {
                 quote!(#p::load_void_ptr(&mut self.#m, __r, __ctx))
+            }
+        }
+        Role::Fd => {
+            if save {
+                quote!(#p::save_fd(&self.#m, __w, __ctx))
+            } else {
+                quote!(#p::load_fd(&mut self.#m, __r, __ctx))
             }
         }
         Role::U64FromPtr { src, pre_save } => {

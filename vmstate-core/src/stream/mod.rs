@@ -2,6 +2,8 @@
 //! [`Reader`] over any [`Source`], both tracking their byte offset.
 //! Neither seeks: migration runs over pipes and sockets.
 
+#[cfg(unix)]
+mod placeholder;
 mod reader;
 mod sink;
 mod source;
@@ -9,5 +11,7 @@ mod writer;
 
 pub use reader::Reader;
 pub use sink::{IoSink, Sink};
-pub use source::{IoSource, ReadError, SliceSource, Source, MAX_PEEK};
+pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
+#[cfg(unix)]
+pub use placeholder::Placeholders;
 pub use writer::Writer;
