@@ -3,7 +3,7 @@
 //! Neither seeks: migration runs over pipes and sockets.
 
 #[cfg(unix)]
-mod placeholder;
+pub(crate) mod placeholder;
 mod reader;
 mod sink;
 mod source;
@@ -13,5 +13,5 @@ pub use reader::Reader;
 pub use sink::{IoSink, Sink};
 pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
 #[cfg(unix)]
-pub use placeholder::Placeholders;
+pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use writer::Writer;
