@@ -10,9 +10,7 @@ use std::ptr::NonNull;
 use vmstate_core::codec::VmTmp;
 use vmstate_core::error::BoxError;
 use vmstate_core::stream::Placeholders;
-use vmstate_core::{
-    Context, CprFields, ErrorKind, FdPassing, MigMode, Reader, VmState, Writer,
-};
+use vmstate_core::{Context, CprFields, ErrorKind, FdPassing, MigMode, Reader, VmState, Writer};
 
 thread_local! {
     static HOOKS: Cell<u32> = const { Cell::new(0) };
@@ -199,20 +197,26 @@ fn refused<T: VmState + Clone>(mut v: T, path: &str) {
     let mut out = Vec::new();
     let e = v.save(&mut Writer::new(&mut out), &ctx).unwrap_err();
     assert!(
-        matches!(e.kind(), ErrorKind::VoidPtrRefused { mode: MigMode::Normal }),
+        matches!(
+            e.kind(),
+            ErrorKind::VoidPtrRefused {
+                mode: MigMode::Normal
+            }
+        ),
         "{e}"
     );
     assert_eq!(e.path(), path, "{e}");
     assert_eq!(e.offset(), 0);
-    assert!(out.is_empty(), "{path}: bytes were written before the refusal");
+    assert!(
+        out.is_empty(),
+        "{path}: bytes were written before the refusal"
+    );
     assert_eq!(hooks_run(), 0, "{path}: a hook ran before the refusal");
     assert!(e.to_string().contains(path), "{e}");
 
     let bytes = [0u8; 64];
     let mut r = Reader::from_slice(&bytes);
-    let e = v
-        .load(&mut r, T::VMSD.version_id, &ctx)
-        .unwrap_err();
+    let e = v.load(&mut r, T::VMSD.version_id, &ctx).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::VoidPtrRefused { .. }), "{e}");
     assert_eq!(e.path(), path, "{e}");
     assert_eq!(r.offset(), 0, "{path}: bytes were read before the refusal");
@@ -354,10 +358,7 @@ fn fd_fields_are_known_statically() {
 #[test]
 fn fd_refused_outside_transfer_and_exec() {
     HOOKS.with(|h| h.set(0));
-    for (mode, what) in [
-        (MigMode::Normal, "void_ptr"),
-        (MigMode::CprReboot, "fd"),
-    ] {
+    for (mode, what) in [(MigMode::Normal, "void_ptr"), (MigMode::CprReboot, "fd")] {
         let mut v = FdOuter::default();
         let mut out = Vec::new();
         let e = v
@@ -373,7 +374,12 @@ fn fd_refused_outside_transfer_and_exec() {
             }
             _ => {
                 assert!(
-                    matches!(e.kind(), ErrorKind::FdRefused { mode: MigMode::CprReboot }),
+                    matches!(
+                        e.kind(),
+                        ErrorKind::FdRefused {
+                            mode: MigMode::CprReboot
+                        }
+                    ),
                     "{e}"
                 );
                 assert_eq!(e.path(), "fdouter/list[*].fd");
@@ -415,7 +421,13 @@ fn fd_on_a_plain_writer_or_reader_is_refused_up_front() {
         .save(&mut Writer::new(Placeholders::new(&mut out)), &ctx)
         .unwrap_err();
     assert!(
-        matches!(e.kind(), ErrorKind::FdChannel { mode: MigMode::CprExec, .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::FdChannel {
+                mode: MigMode::CprExec,
+                ..
+            }
+        ),
         "{e}"
     );
 }
@@ -425,10 +437,7 @@ fn fd_placeholders_round_trip_in_cpr_transfer() {
     let ctx = Context::new().with_mode(MigMode::CprTransfer);
     let mut v = FdOuter {
         first: 7,
-        list: vec![
-            FdLeaf { id: 1, fd: None },
-            FdLeaf { id: 2, fd: None },
-        ],
+        list: vec![FdLeaf { id: 1, fd: None }, FdLeaf { id: 2, fd: None }],
         p: None,
     };
     let mut w = Writer::new(Placeholders::new(Vec::new()));
@@ -442,9 +451,9 @@ fn fd_placeholders_round_trip_in_cpr_transfer() {
     );
 
     let mut back = FdOuter::default();
-    let mut r = Reader::with_source(Placeholders::new(
-        vmstate_core::stream::SliceSource::new(&bytes),
-    ));
+    let mut r = Reader::with_source(Placeholders::new(vmstate_core::stream::SliceSource::new(
+        &bytes,
+    )));
     back.load_state_in_place(&mut r, 1, &ctx).unwrap();
     assert_eq!(back.list.len(), 2);
     assert_eq!(back.list[1].id, 2);

@@ -113,9 +113,7 @@ pub(crate) fn check(
     offset: u64,
 ) -> Result<()> {
     let refused = fields.intersection(CprFields(!ctx.mode.allowed_cpr_fields().0));
-    if refused.is_empty()
-        && (!fields.contains(CprFields::FD) || channel_fits(ctx.mode, passing))
-    {
+    if refused.is_empty() && (!fields.contains(CprFields::FD) || channel_fits(ctx.mode, passing)) {
         return Ok(());
     }
     Err(refusal(vmsd, refused, ctx.mode, passing, offset))

@@ -124,7 +124,9 @@ impl<S: AsFd> Sink for UnixFdSink<S> {
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
-            return Err(io::Error::other("control buffer too small for one descriptor"));
+            return Err(io::Error::other(
+                "control buffer too small for one descriptor",
+            ));
         }
         let byte = [FD_PLACEHOLDER];
         loop {
@@ -253,9 +255,9 @@ impl<S: AsFd> Source for UnixFdSource<S> {
         let queue = &mut self.io.get_mut().fds;
         match queue.front() {
             Some((with, _)) if *with == at => Ok(queue.pop_front().map(|(_, fd)| fd)),
-            Some((with, _)) if *with < at => {
-                Err(FdError::Extra(queue.iter().filter(|(w, _)| *w < at).count()))
-            }
+            Some((with, _)) if *with < at => Err(FdError::Extra(
+                queue.iter().filter(|(w, _)| *w < at).count(),
+            )),
             _ => Err(FdError::Missing(None)),
         }
     }
@@ -431,7 +433,10 @@ mod tests {
         let mut r = Reader::with_source(UnixFdSource::new(b));
         r.get_u8().unwrap();
         let e = r.get_fd(crate::MigMode::CprTransfer).unwrap_err();
-        assert!(matches!(e.kind(), crate::ErrorKind::FdMissing { number: None }), "{e}");
+        assert!(
+            matches!(e.kind(), crate::ErrorKind::FdMissing { number: None }),
+            "{e}"
+        );
         assert_eq!(e.offset(), 1);
     }
 
@@ -448,7 +453,10 @@ mod tests {
         // Read as a plain byte, the descriptor is not taken.
         r.get_u8().unwrap();
         let e = r.get_fd(crate::MigMode::CprTransfer).unwrap_err();
-        assert!(matches!(e.kind(), crate::ErrorKind::FdExtra { count: 1 }), "{e}");
+        assert!(
+            matches!(e.kind(), crate::ErrorKind::FdExtra { count: 1 }),
+            "{e}"
+        );
         assert!(r.finish_fds().is_err());
     }
 

@@ -118,10 +118,13 @@ fn expand(cont: &Container) -> TokenStream {
     let load_body = load_body(&p, cont, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
-    let cpr_fields = cont.fields.iter().fold(quote!(#p::CprFields::NONE), |acc, f| {
-        let c = fields::cpr_fields(&p, f);
-        quote!(#acc.union(#c))
-    });
+    let cpr_fields = cont
+        .fields
+        .iter()
+        .fold(quote!(#p::CprFields::NONE), |acc, f| {
+            let c = fields::cpr_fields(&p, f);
+            quote!(#acc.union(#c))
+        });
 
     let n_fields = cont
         .fields

@@ -19,6 +19,8 @@
 //! * [`Analyzer`] prints what QEMU's `analyze-migration.py` prints.
 //! * [`edit::set`] changes a field of a decoded section, checked against
 //!   its type.
+//! * [`cpr`] reads and writes QEMU's CPR state (the `cpr` channel of a
+//!   `cpr-transfer`: `QCPR`, descriptors as `SCM_RIGHTS`).
 //!
 //! ```
 //! use vmstate_migration::{ReadOptions, Stream};
@@ -40,6 +42,8 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
+#[cfg(unix)]
+pub mod cpr;
 mod devices;
 pub mod edit;
 mod error;

@@ -9,9 +9,9 @@ mod sink;
 mod source;
 mod writer;
 
+#[cfg(unix)]
+pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use reader::Reader;
 pub use sink::{IoSink, Sink};
 pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
-#[cfg(unix)]
-pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use writer::Writer;

@@ -137,7 +137,11 @@ impl<S: Source> Reader<S> {
         match self.src.take_fd() {
             Ok(fd) => Ok(fd),
             Err(FdError::Read(e)) => {
-                let needed = if S::FD_PASSING == FdPassing::Inherit { 4 } else { 1 };
+                let needed = if S::FD_PASSING == FdPassing::Inherit {
+                    4
+                } else {
+                    1
+                };
                 Err(self.fail(needed, e))
             }
             Err(FdError::Unsupported) => Err(Error::new(

@@ -3,9 +3,9 @@ use std::io::Write;
 use std::os::fd::BorrowedFd;
 
 use super::sink::{IoSink, Sink};
-use crate::desc::Vmsd;
 #[cfg(unix)]
 use crate::cpr::FdPassing;
+use crate::desc::Vmsd;
 #[cfg(unix)]
 use crate::error::ErrorKind;
 use crate::error::{Error, Result};

@@ -1,0 +1,175 @@
+//! QEMU 10.0's CPR state (the `cpr` channel of `cpr-transfer`): the real
+//! capture decodes and re-encodes byte for byte, with the placeholders
+//! where the capture's descriptors rode; and the state travels with real
+//! memfds over a Unix socket.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use rustix::fs::{fstat, ftruncate, memfd_create, MemfdFlags};
+use vmstate_core::fdchan::{UnixFdSink, UnixFdSource};
+use vmstate_core::{Context, ErrorKind, MigMode, Reader, Writer};
+use vmstate_migration::cpr::{is_cpr_state, CprFd, CprState};
+
+const CAPTURE: &[u8] = include_bytes!("fixtures/qemu-10.0/cpr-state.bin");
+const FDS_JSON: &str = include_str!("fixtures/qemu-10.0/cpr-state.fds.json");
+
+/// (placeholder offset, memfd size) per descriptor, from the capture's
+/// notes, in stream order.
+fn captured_fds() -> Vec<(u64, u64)> {
+    let num = |s: &str, key: &str| -> u64 {
+        let i = s.find(key).unwrap() + key.len();
+        let t = s[i..].trim_start_matches([':', ' ']);
+        let end = t.find(|c: char| !c.is_ascii_digit()).unwrap();
+        t[..end].parse().unwrap()
+    };
+    FDS_JSON
+        .split("\"dummy_byte_offset\"")
+        .skip(1)
+        .map(|entry| {
+            let entry = format!("\"dummy_byte_offset\"{entry}");
+            (
+                num(&entry, "\"dummy_byte_offset\""),
+                num(&entry, "\"size\""),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_capture_decodes_with_placeholders_where_the_fds_rode() {
+    assert!(is_cpr_state(CAPTURE));
+    let (state, offsets, used) = CprState::parse(CAPTURE).unwrap();
+    assert_eq!(used, CAPTURE.len());
+    let names: Vec<String> = state.fds.iter().map(CprFd::name).collect();
+    assert_eq!(
+        names,
+        [
+            "/rom@etc/acpi/rsdp",
+            "/rom@etc/table-loader",
+            "/rom@etc/acpi/tables",
+            "pc.rom",
+            "pc.bios",
+            "ram0"
+        ]
+    );
+    for e in &state.fds {
+        assert_eq!(e.id, 0);
+        assert_eq!(e.namelen as usize, e.name.len());
+        assert_eq!(e.name.last(), Some(&0));
+        assert!(e.fd.is_none());
+    }
+    let expected: Vec<u64> = captured_fds().iter().map(|(o, _)| *o).collect();
+    assert_eq!(expected.len(), 6);
+    assert_eq!(offsets, expected);
+    for o in offsets {
+        assert_eq!(CAPTURE[o as usize], 0x20);
+    }
+}
+
+#[test]
+fn the_capture_reencodes_byte_for_byte() {
+    let (mut state, offsets, _) = CprState::parse(CAPTURE).unwrap();
+    let (bytes, again) = state.to_placeholder_bytes().unwrap();
+    assert_eq!(bytes, CAPTURE);
+    assert_eq!(again, offsets);
+}
+
+#[test]
+fn every_truncation_and_bad_header_is_an_error() {
+    for n in 0..CAPTURE.len() {
+        let e = CprState::parse(&CAPTURE[..n]).unwrap_err();
+        assert!(e.offset() <= n as u64, "{n}: {e}");
+    }
+    let mut bad = CAPTURE.to_vec();
+    bad[0] = b'X';
+    let e = CprState::parse(&bad).unwrap_err();
+    assert!(e.to_string().contains("QCPR"), "{e}");
+    let mut bad = CAPTURE.to_vec();
+    bad[7] = 2;
+    let e = CprState::parse(&bad).unwrap_err();
+    assert_eq!(e.offset(), 4);
+    // A list marker other than 0 or 1.
+    let mut bad = CAPTURE.to_vec();
+    bad[8] = 7;
+    let e = CprState::parse(&bad).unwrap_err();
+    assert_eq!(e.path(), "CprState/fds[0]");
+    // A name length beyond the input: refused before reading it.
+    let mut bad = CAPTURE.to_vec();
+    bad[9..13].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(CprState::parse(&bad).is_err());
+}
+
+#[test]
+fn a_plain_writer_is_refused_before_the_header() {
+    let mut state = CprState {
+        fds: vec![CprFd::new("ram0", 0, None)],
+    };
+    let mut out = Vec::new();
+    let e = state
+        .save(
+            &mut Writer::new(&mut out),
+            &Context::new().with_mode(MigMode::CprTransfer),
+        )
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::FdChannel { .. }), "{e}");
+    assert_eq!(e.path(), "CprState/fds[*].fd");
+    assert!(out.is_empty());
+    let e = state
+        .save(&mut Writer::new(&mut out), &Context::new())
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::FdRefused { .. }), "{e}");
+    assert!(out.is_empty());
+}
+
+fn memfd(name: &str, size: u64) -> OwnedFd {
+    let fd = memfd_create(name, MemfdFlags::CLOEXEC).unwrap();
+    ftruncate(&fd, size).unwrap();
+    fd
+}
+
+#[test]
+fn memfds_travel_over_a_unix_socket_in_the_captures_layout() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let sizes = captured_fds();
+    let names = [
+        "/rom@etc/acpi/rsdp",
+        "/rom@etc/table-loader",
+        "/rom@etc/acpi/tables",
+        "pc.rom",
+        "pc.bios",
+        "ram0",
+    ];
+    let mut state = CprState {
+        fds: names
+            .iter()
+            .zip(&sizes)
+            .map(|(n, (_, size))| CprFd::new(n, 0, Some(memfd(n, *size))))
+            .collect(),
+    };
+    let ctx = Context::new().with_mode(MigMode::CprTransfer);
+    let writer = std::thread::spawn(move || {
+        let mut w = Writer::new(UnixFdSink::new(a));
+        state.save(&mut w, &ctx).unwrap();
+        w.flush().unwrap();
+        let sink = w.into_inner();
+        assert_eq!(sink.fds_sent(), 6);
+        sink.into_inner()
+            .shutdown(std::net::Shutdown::Write)
+            .unwrap();
+    });
+    let mut r = Reader::with_source(UnixFdSource::new(b));
+    let got = CprState::load(&mut r, &ctx).unwrap();
+    writer.join().unwrap();
+    // The same bytes as QEMU 10.0 wrote for the same names.
+    assert_eq!(r.offset(), CAPTURE.len() as u64);
+    for (e, (_, size)) in got.fds.iter().zip(&sizes) {
+        let fd = e.fd.as_ref().unwrap();
+        assert_eq!(
+            fstat(fd.as_fd()).unwrap().st_size as u64,
+            *size,
+            "{}",
+            e.name()
+        );
+    }
+}
