@@ -163,3 +163,77 @@ impl CprState {
         Ok((p.into_inner(), offsets))
     }
 }
+
+/// What a CPR state file holds, for listings: each entry with its offsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CprListing {
+    /// The format version.
+    pub version: u32,
+    /// Bytes the state takes.
+    pub len: u64,
+    /// The entries in stream order.
+    pub entries: Vec<CprEntry>,
+}
+
+/// One entry of a [`CprListing`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CprEntry {
+    /// Offset of the entry's `01` marker.
+    pub offset: u64,
+    /// The name without its NUL (lossy UTF-8).
+    pub name: String,
+    /// `namelen` as in the stream (NUL included).
+    pub namelen: u32,
+    /// The id.
+    pub id: i32,
+    /// Offset of the placeholder byte the descriptor rode on.
+    pub fd_offset: u64,
+}
+
+impl CprListing {
+    /// Decodes a CPR state kept without descriptors (see
+    /// [`CprState::parse`]).
+    pub fn parse(bytes: &[u8]) -> Result<CprListing> {
+        let (state, offsets, used) = CprState::parse(bytes)?;
+        let mut entries = Vec::with_capacity(state.fds.len());
+        // Header, then per entry: marker, namelen, name, id, placeholder.
+        let mut at = 8u64;
+        for (e, fd_offset) in state.fds.iter().zip(offsets) {
+            entries.push(CprEntry {
+                offset: at,
+                name: e.name(),
+                namelen: e.namelen,
+                id: e.id,
+                fd_offset,
+            });
+            at = fd_offset + 1;
+        }
+        Ok(CprListing {
+            version: CPR_VERSION,
+            len: used as u64,
+            entries,
+        })
+    }
+
+    /// The listing as JSON in the style of QEMU's `analyze-migration.py`
+    /// (hex integers as strings); a descriptor shows as its placeholder.
+    pub fn to_json(&self) -> serde_json::Value {
+        let fds: Vec<serde_json::Value> = self
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "namelen": format!("{:#010x}", e.namelen),
+                    "name": e.name,
+                    "id": format!("{:#010x}", e.id as u32),
+                    "fd": format!("placeholder at {:#x} (SCM_RIGHTS)", e.fd_offset),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "magic": "QCPR",
+            "version": self.version,
+            "CprState": { "fds": fds },
+        })
+    }
+}
