@@ -312,6 +312,31 @@ pub fn is_pointer_type(ty: &Type) -> bool {
     }
 }
 
+/// Whether `ty` is written as `OwnedFd` or `Option<OwnedFd>` (any path
+/// ending so): what an `fd` field holds.
+pub fn is_fd_type(ty: &Type) -> bool {
+    let last = |t: &Type| match t {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().cloned(),
+        _ => None,
+    };
+    let Some(seg) = last(ty) else {
+        return false;
+    };
+    if seg.ident == "OwnedFd" {
+        return true;
+    }
+    if seg.ident != "Option" {
+        return false;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => matches!(
+            a.args.first(),
+            Some(syn::GenericArgument::Type(inner)) if last(inner).is_some_and(|s| s.ident == "OwnedFd")
+        ),
+        _ => false,
+    }
+}
+
 /// Whether `ty` is the path `u64`.
 pub fn is_u64(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("u64"))
