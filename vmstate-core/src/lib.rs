@@ -28,7 +28,11 @@
 //! * [`desc`]: the static description tables ([`Vmsd`], [`Field`]);
 //! * [`field`]: [`VmField`], the per-type codecs (QEMU's `VMStateInfo`);
 //! * [`VmState`]: the trait the derive implements;
-//! * [`Error`]: errors with a field path and byte offset.
+//! * [`Error`]: errors with a field path and byte offset;
+//! * [`cpr`]: fields only checkpoint-restart may carry (`void_ptr`, `fd`)
+//!   and the rule that refuses them up front; `fd` fields in [`mod@fd`];
+//!   with feature `fd`, `fdchan`: Unix-socket (`SCM_RIGHTS`) and
+//!   inherited-descriptor channels.
 
 #![deny(missing_docs)]
 // Stream data must never panic the library: no unwrap/expect/panic outside tests.

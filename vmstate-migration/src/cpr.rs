@@ -24,6 +24,39 @@
 //! read and written with [`Placeholders`]: [`CprState::parse`] and
 //! [`CprState::to_placeholder_bytes`] keep the placeholder bytes and their
 //! offsets, so a capture re-encodes byte for byte.
+//!
+//! # Standing in for either QEMU 10.0 process
+//!
+//! Tested against QEMU 10.0.2 (`tests/qemu_cpr_transfer.rs`):
+//!
+//! * **Old QEMU to us.** `migrate-set-parameters mode=cpr-transfer`, then
+//!   `migrate` with a `main` and a `cpr` channel (both Unix sockets we
+//!   listen on). QEMU connects the `cpr` channel, writes the state, sends
+//!   each fd with its placeholder byte, shuts down its write half and waits
+//!   for the socket to hang up: read the state with
+//!   `vmstate_core::fdchan::UnixFdSource` and [`CprState::load`], then drop
+//!   the socket. Only then does QEMU connect the main channel. Every RAM
+//!   block's memfd arrives; the fixed blocks' memfds have the block's used
+//!   length, the resizeable ROM blobs (`/rom@etc/...`) their maximum length.
+//! * **Us to a new QEMU.** Start it with `-incoming
+//!   '{"channel-type":"cpr","addr":{...unix...}}' -incoming defer`: before
+//!   creating devices or monitors it listens on that socket and reads the
+//!   state. What it requires of the writer:
+//!   * magic and version 1, then the list; each entry's name NUL-terminated
+//!     with `namelen` counting the NUL, id 0;
+//!   * each fd on its own placeholder byte (`UnixFdSink` does this);
+//!   * **EOF after the state**: QEMU peeks for a subsection after the list's
+//!     end byte and waits until the write half is shut down (without it,
+//!     QEMU never gets to its monitor);
+//!   * a memfd at least as large as the memory backend it stands for
+//!     (smaller: QEMU exits with "backing store size ... is too small");
+//!     larger is accepted;
+//!   * an entry left out is no error: QEMU allocates that block itself.
+//!
+//!   QEMU maps the memfds it was given (they show in its `/proc/PID/maps`
+//!   under our names), keeps the socket open until `migrate-incoming`, and
+//!   then closes it; the main stream then completes the migration, and guest
+//!   RAM is what the library put in its memfd.
 
 use std::os::fd::OwnedFd;
 
@@ -98,8 +131,8 @@ impl CprState {
 
     /// Writes magic, version and the state. The context's mode must allow
     /// `fd` fields on this sink (`cpr-transfer` with a
-    /// [`UnixFdSink`](vmstate_core::fdchan) or [`Placeholders`];
-    /// `cpr-exec` with an `ExecFdSink`); it is checked before anything is
+    /// `vmstate_core::fdchan::UnixFdSink` (feature `fd`) or
+    /// [`Placeholders`]; `cpr-exec` with an `ExecFdSink`); it is checked before anything is
     /// written. Flush the writer afterwards; over a socket, QEMU's reader
     /// also wants the write half shut down (it reads to EOF).
     pub fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
