@@ -101,6 +101,32 @@ fn every_truncation_and_bad_header_is_an_error() {
 }
 
 #[test]
+fn any_byte_changed_decodes_or_fails_without_panic() {
+    let mut ok = 0;
+    for i in 0..CAPTURE.len() {
+        for v in [0x00, 0x01, 0x05, 0x20, 0x7f, 0xff] {
+            let mut b = CAPTURE.to_vec();
+            b[i] = v;
+            if let Ok((mut s, offsets, used)) = CprState::parse(&b) {
+                // What decodes re-encodes to the bytes it came from, but for
+                // the placeholders: any byte is taken (as QEMU does), 0x20
+                // is written.
+                let (again, again_offsets) = s.to_placeholder_bytes().unwrap();
+                assert_eq!(again_offsets, offsets);
+                let mut expected = b[..used].to_vec();
+                for o in &offsets {
+                    expected[*o as usize] = 0x20;
+                }
+                assert_eq!(again, expected, "byte {i} = {v:#x}");
+                ok += 1;
+            }
+        }
+    }
+    // Name and id bytes, and the placeholders, may take any value.
+    assert!(ok > 100, "{ok}");
+}
+
+#[test]
 fn a_plain_writer_is_refused_before_the_header() {
     let mut state = CprState {
         fds: vec![CprFd::new("ram0", 0, None)],

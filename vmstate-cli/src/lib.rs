@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
 mod cpr;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -164,6 +165,7 @@ pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
         keep_ram_pages: false,
         ..ReadOptions::default()
     };
+    #[cfg(unix)]
     if let Some(l) = cpr::listing(path)? {
         return Ok(vmstate_migration::to_python_json(&l.to_json()));
     }
@@ -194,6 +196,7 @@ pub fn sections(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
         keep_ram_pages: false,
         ..ReadOptions::default()
     };
+    #[cfg(unix)]
     if let Some(l) = cpr::listing(path)? {
         return cpr::sections(&l, out).map_err(io_err(Path::new("<stdout>")));
     }
