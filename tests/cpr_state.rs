@@ -199,3 +199,88 @@ fn memfds_travel_over_a_unix_socket_in_the_captures_layout() {
         );
     }
 }
+
+#[test]
+fn a_descriptor_no_entry_takes_fails_the_load() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let ctx = Context::new().with_mode(MigMode::CprTransfer);
+    let mut state = CprState {
+        fds: vec![CprFd::new("ram0", 0, Some(memfd("ram0", 4096)))],
+    };
+    let extra = memfd("extra", 4096);
+    let mut w = Writer::new(UnixFdSink::new(a));
+    state.save(&mut w, &ctx).unwrap();
+    // One more descriptor after the state, on a byte of its own.
+    w.put_fd(Some(extra.as_fd())).unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let mut r = Reader::with_source(UnixFdSource::new(b));
+    let e = CprState::load(&mut r, &ctx).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::FdExtra { count: 1 }), "{e}");
+}
+
+#[test]
+fn the_state_round_trips_exec_style_by_descriptor_number() {
+    use std::os::fd::AsRawFd;
+    use vmstate_core::fdchan::{ExecFdSink, ExecFdSource};
+
+    let ctx = Context::new().with_mode(MigMode::CprExec);
+    let mut state = CprState {
+        fds: vec![
+            CprFd::new("a", 0, Some(memfd("a", 4096))),
+            CprFd::new("b", 1, Some(memfd("b", 8192))),
+        ],
+    };
+    let mut w = Writer::new(ExecFdSink::new(Vec::new()));
+    state.save(&mut w, &ctx).unwrap();
+    let sink = w.into_inner();
+    let kept = sink.fds().to_vec();
+    let bytes = sink.into_inner();
+    // After exec the new image owns the same descriptors; here we hand
+    // over our own, in another order.
+    let mut inherited: Vec<OwnedFd> = state.fds.iter_mut().filter_map(|e| e.fd.take()).collect();
+    inherited.reverse();
+    assert_eq!(
+        kept,
+        inherited
+            .iter()
+            .rev()
+            .map(|f| f.as_raw_fd())
+            .collect::<Vec<_>>()
+    );
+    let spare = inherited.pop().unwrap().try_clone().unwrap();
+    inherited.push(spare);
+    // One descriptor replaced by a duplicate (another number): missing.
+    let mut r = Reader::with_source(ExecFdSource::new(&bytes[..], inherited));
+    let e = CprState::load(&mut r, &ctx).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::FdMissing { number: Some(n) } if *n == kept[0]),
+        "{e}"
+    );
+
+    let mut again = CprState {
+        fds: vec![
+            CprFd::new("a", 0, Some(memfd("a", 4096))),
+            CprFd::new("b", 1, Some(memfd("b", 8192))),
+        ],
+    };
+    let mut w = Writer::new(ExecFdSink::new(Vec::new()));
+    again.save(&mut w, &ctx).unwrap();
+    let bytes = w.into_inner().into_inner();
+    let inherited: Vec<OwnedFd> = again.fds.iter_mut().filter_map(|e| e.fd.take()).collect();
+    let nums: Vec<i32> = inherited.iter().map(|f| f.as_raw_fd()).collect();
+    let mut r = Reader::with_source(ExecFdSource::new(&bytes[..], inherited));
+    let got = CprState::load(&mut r, &ctx).unwrap();
+    let got_nums: Vec<i32> = got
+        .fds
+        .iter()
+        .map(|e| e.fd.as_ref().unwrap().as_raw_fd())
+        .collect();
+    assert_eq!(got_nums, nums);
+    assert_eq!(
+        fstat(got.fds[1].fd.as_ref().unwrap()).unwrap().st_size,
+        8192
+    );
+    // 4 + 4 header, per entry 1 + 4 + 2 + 4 + 4, end byte.
+    assert_eq!(bytes.len(), 8 + 2 * 15 + 1);
+}

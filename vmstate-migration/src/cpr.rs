@@ -15,10 +15,13 @@
 //! * `00` ends the list. QEMU 10.0's description has no subsections.
 //!
 //! QEMU lists the newest registration first (it inserts at the head) and
-//! appends in stream order on load. In `cpr-exec` (a later QEMU) the same
-//! description is written to a memfd that survives `exec`, each `fd` as its
-//! number (be32); [`CprState::load`] reads either, by the context's mode
-//! and the channel.
+//! appends in stream order on load. QEMU after 10.0 adds `cpr-exec`: the
+//! CPR state goes into a memfd that survives `exec`, and `VMSTATE_FD`
+//! writes the descriptor's number (be32) there. [`CprState::save`] and
+//! [`CprState::load`] write and read either encoding, chosen by the
+//! context's mode and the channel; the description itself is 10.0's (later
+//! QEMUs may add subsections, which this description would refuse as
+//! unknown; not checked against a later QEMU here).
 //!
 //! Without a descriptor-carrying channel (a file, a capture), the state is
 //! read and written with [`Placeholders`]: [`CprState::parse`] and
