@@ -8,15 +8,19 @@ use std::process::Command;
 /// The example's binary, built now (a filtered `cargo test` does not
 /// build examples, and an old binary would test old code).
 fn example() -> PathBuf {
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", "live_update"])
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--example", "live_update"]);
+    if profile_dir.ends_with("release") {
+        cmd.arg("--release");
+    }
+    let st = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .unwrap();
     assert!(st.success());
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    dir.join("live_update")
+    profile_dir.join("examples").join("live_update")
 }
 
 fn field<'a>(line: &'a str, key: &str) -> &'a str {
