@@ -87,9 +87,11 @@ outer!(Qlist, "qlist", { #[vmstate(qlist)] q: LinkedList<Leaf>, });
 outer!(Tree, "tree", { #[vmstate(gtree)] t: BTreeMap<u64, Leaf>, });
 outer!(TreeKey, "treekey", { #[vmstate(gtree)] t: BTreeMap<Leaf, Plain>, });
 outer!(Deep, "deep", { mid: Mid, });
+// Keys whose generated code names `self` next to the user's tokens, through
+// `macro_rules!`.
+outer!(MacroSub, "macrosub", { #[vmstate(subsection)] sub: MacroSubState, });
+outer!(MacroTmp, "macrotmp", { #[vmstate(tmp = MacroTmpState)] _t: (), });
 
-// Written out: through `macro_rules!` the derive's spans on these keys
-// do not resolve (`self` from a macro's tokens).
 #[derive(VmState, Clone, Debug, Default)]
 #[vmstate(name = "withsub", version = 1, pre_save = Self::pre_save, pre_load = Self::pre_load)]
 struct WithSub {
@@ -138,6 +140,28 @@ impl WithTmp {
     }
     fn pre_load(&mut self) -> Result<(), BoxError> {
         hook()
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default)]
+#[vmstate(name = "macrosub/sub", version = 1)]
+struct MacroSubState {
+    inner: Leaf,
+}
+
+#[derive(VmState, Clone, Debug, Default)]
+#[vmstate(name = "macrotmp/tmp", version = 1)]
+struct MacroTmpState {
+    #[vmstate(void_ptr)]
+    p: Option<NonNull<u8>>,
+}
+
+impl VmTmp<MacroTmp> for MacroTmpState {
+    fn fill_from_parent(&mut self, _: &MacroTmp) -> Result<(), BoxError> {
+        Ok(())
+    }
+    fn apply_to_parent(&mut self, _: &mut MacroTmp) -> Result<(), BoxError> {
+        Ok(())
     }
 }
 
@@ -281,6 +305,13 @@ fn queue_and_tree_elements() {
     let mut q = Tailq::default();
     q.q.push_back(Leaf::default());
     allowed(q);
+}
+
+#[test]
+fn declared_through_macro_rules() {
+    refused(MacroSub::default(), "macrosub/macrosub/sub/inner.ptr");
+    refused(MacroTmp::default(), "macrotmp/tmp.p");
+    allowed(MacroTmp::default());
 }
 
 #[test]

@@ -344,9 +344,13 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         }
         Role::Tmp(t) => {
             if save {
-                quote_spanned!(t.span()=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx, #recorded))
+                // Located at the type, resolved here: `self` with a span
+                // from a `macro_rules!` caller would not resolve.
+                let span = proc_macro2::Span::call_site().located_at(t.span());
+                quote_spanned!(span=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx, #recorded))
             } else {
-                quote_spanned!(t.span()=> #p::load_tmp::<#t, Self, _>(self, __r, #field_version, __ctx))
+                let span = proc_macro2::Span::call_site().located_at(t.span());
+                quote_spanned!(span=> #p::load_tmp::<#t, Self, _>(self, __r, #field_version, __ctx))
             }
         }
         Role::Collection(c) => match (c, save) {
