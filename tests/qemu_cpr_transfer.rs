@@ -107,6 +107,26 @@ fn connect(path: &Path, child: &mut Child) -> UnixStream {
     }
 }
 
+/// Accepts one connection, or fails after `secs` (a QEMU that never
+/// connects must not hang the test).
+fn accept_within(l: &UnixListener, secs: u64) -> UnixStream {
+    l.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        match l.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                return s;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "QEMU did not connect");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
 /// A minimal QMP client with bounded waits.
 struct Qmp {
     w: UnixStream,
@@ -225,7 +245,7 @@ fn qemu_10_sends_its_cpr_state_and_memfds_to_the_library() {
     qmp.cmd("migrate-set-parameters", json!({ "mode": "cpr-transfer" }));
 
     let cpr = std::thread::spawn(move || {
-        let (sock, _) = cpr_listener.accept().unwrap();
+        let sock = accept_within(&cpr_listener, 60);
         sock.set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
         let ctx = Context::new().with_mode(MigMode::CprTransfer);
@@ -237,7 +257,7 @@ fn qemu_10_sends_its_cpr_state_and_memfds_to_the_library() {
         (state, len)
     });
     let main = std::thread::spawn(move || {
-        let (mut sock, _) = main_listener.accept().unwrap();
+        let mut sock = accept_within(&main_listener, 60);
         sock.set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
         let mut bytes = Vec::new();
