@@ -11,7 +11,15 @@ fn example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "--example", "live_update"]);
+    // Into the target directory this test was built in.
+    cmd.args([
+        "build",
+        "--quiet",
+        "--example",
+        "live_update",
+        "--target-dir",
+    ]);
+    cmd.arg(profile_dir.parent().unwrap());
     if profile_dir.ends_with("release") {
         cmd.arg("--release");
     }
