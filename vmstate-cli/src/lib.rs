@@ -18,6 +18,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
+mod cpr;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use vmstate_migration::{
     edit as field_edit, generic, locate_vmdesc, Analyzer, FooterPolicy, Item, Payload, ReadOptions,
@@ -167,6 +170,10 @@ pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
         keep_ram_pages: false,
         ..ReadOptions::default()
     };
+    #[cfg(unix)]
+    if let Some(l) = cpr::listing(path)? {
+        return Ok(vmstate_migration::to_python_json(&l.to_json()));
+    }
     let input = Input::open(path, &opts)?;
     if input.desc.is_none() {
         return Err(CliError::Usage(format!(
@@ -194,6 +201,10 @@ pub fn sections(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
         keep_ram_pages: false,
         ..ReadOptions::default()
     };
+    #[cfg(unix)]
+    if let Some(l) = cpr::listing(path)? {
+        return cpr::sections(&l, out).map_err(io_err(Path::new("<stdout>")));
+    }
     let (mut r, path) = Input::open(path, &opts)?.reader(opts)?;
     let ioe = io_err(Path::new("<stdout>"));
     writeln!(

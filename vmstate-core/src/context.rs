@@ -4,9 +4,21 @@ use std::fmt;
 
 /// QEMU's `MigMode`: why the state is being saved.
 ///
-/// Only the CPR modes (same host, new process or reboot) allow
-/// `#[vmstate(void_ptr)]` fields, because a pointer value means nothing in
-/// another process on another host.
+/// The mode is a migration *parameter* in QEMU (`migrate-set-parameters
+/// mode=...`), never written into the stream: both sides must agree on it.
+///
+/// | mode | QEMU | what happens | CPR-only fields allowed |
+/// |---|---|---|---|
+/// | `normal` | always | ordinary migration, maybe to another host | none |
+/// | `cpr-reboot` | 8.2 on | save to a file, quit, maybe reboot the host, restart; RAM kept in shared files (`x-ignore-shared`) | `void_ptr` |
+/// | `cpr-transfer` | 10.0 on | a new process on the same host takes over; descriptors go first on a second, `cpr` channel (a Unix socket, `SCM_RIGHTS`) | `void_ptr`, `fd` |
+/// | `cpr-exec` | after 10.0 (not in 10.0) | the process `exec`s the new binary with the same PID; descriptors stay open across `exec`, their numbers in the CPR state (kept in a memfd) | `void_ptr`, `fd` |
+///
+/// A pointer value means something only on the same host, so `void_ptr`
+/// fields need a CPR mode; a descriptor survives only into a process that
+/// receives it or inherits it, so `fd` fields need `cpr-transfer` or
+/// `cpr-exec` (QEMU's `VMSTATE_FD` rule: over a socket in the one, by
+/// number in the other). See [`allowed_cpr_fields`](MigMode::allowed_cpr_fields).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum MigMode {
     /// Ordinary migration, possibly to another host.
@@ -16,7 +28,8 @@ pub enum MigMode {
     CprReboot,
     /// A new process on the same host takes over (`cpr-transfer`).
     CprTransfer,
-    /// The process `exec`s the new binary with the same PID (`cpr-exec`).
+    /// The process `exec`s the new binary with the same PID (`cpr-exec`;
+    /// a later QEMU than 10.0).
     CprExec,
 }
 

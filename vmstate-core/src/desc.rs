@@ -9,6 +9,8 @@
 //! Both types are `#[non_exhaustive]`; build them with the `const`
 //! constructors.
 
+use crate::cpr::CprFields;
+
 /// A description of one migratable type (QEMU's `VMStateDescription`).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -27,6 +29,9 @@ pub struct Vmsd {
     pub subsections: &'static [Subsection],
     /// Which hooks the type has.
     pub hooks: Hooks,
+    /// The CPR-only field kinds anywhere below this description (see
+    /// [`cpr`](crate::cpr)).
+    pub cpr_fields: CprFields,
 }
 
 impl Vmsd {
@@ -45,7 +50,14 @@ impl Vmsd {
             fields,
             subsections,
             hooks: Hooks::NONE,
+            cpr_fields: CprFields::NONE,
         }
+    }
+
+    /// The same description holding the CPR-only field kinds `f`.
+    pub const fn with_cpr_fields(mut self, f: CprFields) -> Self {
+        self.cpr_fields = f;
+        self
     }
 
     /// The same description with hook flags.
@@ -132,6 +144,10 @@ pub enum FieldKind {
     Unused,
     /// A pointer's value as be64, CPR modes only.
     VoidPtr,
+    /// A file descriptor (QEMU's `VMSTATE_FD`, type `fd`): a placeholder
+    /// byte with the descriptor out of band (`cpr-transfer`), or its number
+    /// as be32 (`cpr-exec`).
+    Fd,
     /// A nested description at an explicit version (`VMS_VSTRUCT`), given
     /// by [`Field::struct_version`].
     VStruct,
@@ -207,6 +223,8 @@ pub struct Field {
     /// `sizeof`) where it differs from one element's wire size: a
     /// `VMSTATE_UINT16_HACK` sends 2 bytes of a `uint32_t`.
     pub qemu_size: Option<usize>,
+    /// The CPR-only field kinds in this field or below it.
+    pub cpr_fields: CprFields,
 }
 
 impl Field {
@@ -227,7 +245,14 @@ impl Field {
             multiply: 1,
             struct_version: None,
             qemu_size: None,
+            cpr_fields: CprFields::NONE,
         }
+    }
+
+    /// The same field holding the CPR-only field kinds `f`.
+    pub const fn with_cpr_fields(mut self, f: CprFields) -> Self {
+        self.cpr_fields = f;
+        self
     }
 
     /// Length taken from field `field` times `multiply`.

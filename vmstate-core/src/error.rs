@@ -10,6 +10,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use crate::context::MigMode;
+use crate::cpr::FdPassing;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -85,6 +86,9 @@ pub enum Segment {
     Field(&'static str),
     /// An element of an array field.
     Index(usize),
+    /// Any element of an array, queue or tree (a path found in the
+    /// description, not in data): `[*]`.
+    AnyElement,
 }
 
 /// What went wrong. Non-exhaustive: later versions add kinds.
@@ -188,6 +192,36 @@ pub enum ErrorKind {
     },
     /// A null address for a `NonNull` `void_ptr` field.
     NullPointer,
+    /// An `fd` field was saved or loaded in a mode that does not carry
+    /// descriptors (only `cpr-transfer` and `cpr-exec` do).
+    FdRefused {
+        /// The context's mode.
+        mode: MigMode,
+    },
+    /// An `fd` field met a channel that cannot carry its descriptor in this
+    /// mode (a plain `Read`/`Write`, or the other mode's channel).
+    FdChannel {
+        /// The context's mode.
+        mode: MigMode,
+        /// What the channel does with descriptors.
+        passing: FdPassing,
+    },
+    /// A descriptor the stream needs did not arrive (`cpr-transfer`: none
+    /// came with the placeholder byte; `cpr-exec`: the number is not one
+    /// of the inherited descriptors).
+    FdMissing {
+        /// The descriptor number in the stream (`cpr-exec`), if any.
+        number: Option<i32>,
+    },
+    /// Descriptors arrived that no `fd` field took, or one arrived with
+    /// another byte than its placeholder.
+    FdExtra {
+        /// How many.
+        count: usize,
+    },
+    /// An `fd` field to save holds no descriptor, or a descriptor-less
+    /// channel met a field that must receive one.
+    FdEmpty,
     /// A user hook (`pre_load`, `post_load`, `pre_save`, `post_save`)
     /// failed; its error is the source.
     Hook {
@@ -291,6 +325,7 @@ impl Error {
                     s.push_str(&i.to_string());
                     s.push(']');
                 }
+                Segment::AnyElement => s.push_str("[*]"),
             }
             prev = Some(seg);
         }
@@ -407,6 +442,43 @@ impl fmt::Display for ErrorKind {
                 usize::BITS
             ),
             ErrorKind::NullPointer => f.write_str("null address for a NonNull void_ptr"),
+            ErrorKind::FdRefused { mode } => write!(
+                f,
+                "fd field refused in `{mode}` mode: descriptors travel only in cpr-transfer \
+                 (SCM_RIGHTS) and cpr-exec (inherited across exec)"
+            ),
+            ErrorKind::FdChannel { mode, passing } => {
+                let need = match mode {
+                    MigMode::CprExec => "one that keeps descriptors open across exec",
+                    _ => "a Unix socket passing them as SCM_RIGHTS",
+                };
+                write!(
+                    f,
+                    "fd field needs a descriptor-carrying channel in `{mode}` mode ({need}); \
+                     this one carries {}",
+                    match passing {
+                        FdPassing::None => "none (a plain Read/Write)",
+                        FdPassing::ScmRights => "them as SCM_RIGHTS",
+                        FdPassing::Inherit => "them across exec",
+                        FdPassing::Placeholder => "placeholders only",
+                    }
+                )
+            }
+            ErrorKind::FdMissing { number: None } => {
+                f.write_str("no descriptor arrived with the fd placeholder byte")
+            }
+            ErrorKind::FdMissing { number: Some(n) } => {
+                write!(f, "descriptor {n} is not one of the inherited descriptors")
+            }
+            ErrorKind::FdExtra { count } => write!(
+                f,
+                "{count} descriptor(s) arrived that no fd field took (or with another byte than \
+                 their placeholder)"
+            ),
+            ErrorKind::FdEmpty => f.write_str(
+                "no descriptor: the fd field to save holds none, or the channel carries \
+                 placeholders only and the field needs a descriptor",
+            ),
             ErrorKind::Hook { hook } => write!(f, "{hook} hook failed"),
             ErrorKind::Invalid { message } => write!(f, "validation failed: {message}"),
             ErrorKind::Malformed { message } => write!(f, "malformed stream: {message}"),

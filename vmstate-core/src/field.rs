@@ -2,6 +2,7 @@
 //! (`VMStateInfo`) for the scalar types, and fixed arrays of any field type.
 
 use crate::context::Context;
+use crate::cpr::CprFields;
 use crate::desc::{FieldKind, Vmsd};
 use crate::error::{Error, ErrorKind, Result};
 use crate::stream::{Reader, Sink, Source, Writer};
@@ -36,6 +37,9 @@ pub trait VmField: Sized {
     const KIND: FieldKind = FieldKind::Leaf;
     /// Nested description of a struct element.
     const VMSD: Option<&'static Vmsd> = None;
+    /// The CPR-only field kinds inside one value (a derived struct's
+    /// [`VmState::CPR_FIELDS`](crate::VmState::CPR_FIELDS)).
+    const CPR_FIELDS: CprFields = CprFields::NONE;
 
     /// Writes the value.
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
@@ -322,6 +326,7 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     const MIN_WIRE_SIZE: usize = N * T::MIN_WIRE_SIZE;
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
+    const CPR_FIELDS: CprFields = T::CPR_FIELDS;
 
     #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {

@@ -28,7 +28,11 @@
 //! * [`desc`]: the static description tables ([`Vmsd`], [`Field`]);
 //! * [`field`]: [`VmField`], the per-type codecs (QEMU's `VMStateInfo`);
 //! * [`VmState`]: the trait the derive implements;
-//! * [`Error`]: errors with a field path and byte offset.
+//! * [`Error`]: errors with a field path and byte offset;
+//! * [`cpr`]: fields only checkpoint-restart may carry (`void_ptr`, `fd`)
+//!   and the rule that refuses them up front; `fd` fields in [`mod@fd`];
+//!   with feature `fd`, `fdchan`: Unix-socket (`SCM_RIGHTS`) and
+//!   inherited-descriptor channels.
 
 #![deny(missing_docs)]
 // Stream data must never panic the library: no unwrap/expect/panic outside tests.
@@ -44,8 +48,13 @@ pub mod checks;
 pub mod hostile {}
 pub mod codec;
 pub mod context;
+pub mod cpr;
 pub mod desc;
 pub mod error;
+#[cfg(unix)]
+pub mod fd;
+#[cfg(all(unix, feature = "fd"))]
+pub mod fdchan;
 pub mod field;
 pub mod length;
 pub mod ptr;
@@ -61,6 +70,7 @@ pub mod types;
 pub mod __private;
 
 pub use context::{Context, DuplicateSubsections, MigMode};
+pub use cpr::{CprFields, FdPassing};
 pub use desc::{Field, FieldKind, Vmsd};
 pub use error::{Error, ErrorKind, Result, Segment};
 pub use field::VmField;

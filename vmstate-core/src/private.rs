@@ -4,6 +4,7 @@
 pub use crate::checks::{EqualField, PositiveLeField};
 pub use crate::codec::{Codec, VmTmp};
 pub use crate::context::Context;
+pub use crate::cpr::CprFields;
 pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
 pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::{save_elems_recorded, VmField};
@@ -100,6 +101,67 @@ pub fn require_cpr(ctx: &Context, offset: u64) -> Result<()> {
             ErrorKind::VoidPtrRefused { mode: ctx.mode },
             offset,
         ))
+    }
+}
+
+/// The guard at the top of a generated save: refuses the CPR-only fields
+/// of `T` (`CPR_FIELDS`, a constant) that the mode or the sink does not
+/// allow, before any hook runs or any byte is written.
+#[inline(always)]
+pub fn cpr_guard_save<T: VmState, W: Sink>(ctx: &Context, offset: u64) -> Result<()> {
+    if T::CPR_FIELDS.is_empty() {
+        return Ok(());
+    }
+    crate::cpr::check(T::VMSD, T::CPR_FIELDS, ctx, W::FD_PASSING, offset)
+}
+
+/// [`cpr_guard_save`] for a load, before any hook runs or any byte is read.
+#[inline(always)]
+pub fn cpr_guard_load<T: VmState, S: Source>(ctx: &Context, offset: u64) -> Result<()> {
+    if T::CPR_FIELDS.is_empty() {
+        return Ok(());
+    }
+    crate::cpr::check(T::VMSD, T::CPR_FIELDS, ctx, S::FD_PASSING, offset)
+}
+
+/// Saves an `fd` field: the descriptor in the sink's way.
+#[cfg(unix)]
+pub fn save_fd<F: crate::fd::FdSlot, W: Sink>(
+    fd: &F,
+    w: &mut Writer<W>,
+    ctx: &Context,
+) -> Result<()> {
+    require_fd_mode(ctx, w.offset())?;
+    w.put_fd(fd.borrow_fd())
+}
+
+/// Loads an `fd` field: the descriptor the source hands out for it.
+#[cfg(unix)]
+pub fn load_fd<F: crate::fd::FdSlot, S: Source>(
+    fd: &mut F,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    let at = r.offset();
+    require_fd_mode(ctx, at)?;
+    let got = r.get_fd(ctx.mode)?;
+    fd.set_fd(got).map_err(|k| Error::new(k, at))
+}
+
+/// Compile-time check that a field type can hold a descriptor.
+#[cfg(unix)]
+pub const fn assert_fd_slot<T: crate::fd::FdSlot>() {}
+
+#[cfg(unix)]
+fn require_fd_mode(ctx: &Context, offset: u64) -> Result<()> {
+    if ctx
+        .mode
+        .allowed_cpr_fields()
+        .contains(crate::cpr::CprFields::FD)
+    {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::FdRefused { mode: ctx.mode }, offset))
     }
 }
 
@@ -434,6 +496,8 @@ pub trait GtreeMap {
     /// [`load_gtree`].
     fn load_map<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context)
         -> Result<()>;
+    /// The CPR-only fields of keys and values.
+    const CPR_FIELDS: CprFields;
 }
 impl<K: GtreeKey + Clone, V: VmState + Default> GtreeMap for std::collections::BTreeMap<K, V> {
     const VALUE_VMSD: &'static Vmsd = V::VMSD;
@@ -450,15 +514,19 @@ impl<K: GtreeKey + Clone, V: VmState + Default> GtreeMap for std::collections::B
     ) -> Result<()> {
         load_gtree(self, r, version, ctx)
     }
+    const CPR_FIELDS: CprFields = K::CPR_FIELDS.union(V::CPR_FIELDS);
 }
 
 /// A queue collection, for the description table.
 pub trait QueueDesc {
     /// The element description.
     const ELEM_VMSD: &'static Vmsd;
+    /// The CPR-only fields of the elements.
+    const CPR_FIELDS: CprFields;
 }
 impl<Q: crate::types::Queue> QueueDesc for Q {
     const ELEM_VMSD: &'static Vmsd = <Q::Elem as VmState>::VMSD;
+    const CPR_FIELDS: CprFields = <Q::Elem as VmState>::CPR_FIELDS;
 }
 
 /// The elements of a `[T; N]` or `Vec<T>` holding a variable array.

@@ -1,6 +1,7 @@
 //! [`VmState`]: a type with a description and generated save/load code.
 
 use crate::context::Context;
+use crate::cpr::CprFields;
 use crate::desc::Vmsd;
 use crate::error::{Error, ErrorKind, Result, Segment};
 use crate::stream::{Reader, Sink, Source, Writer};
@@ -24,6 +25,13 @@ pub trait VmState: Sized {
     /// Left empty, subsections are found through the table instead.
     #[doc(hidden)]
     const NAME: &'static str = "";
+
+    /// The CPR-only field kinds (`void_ptr`, `fd`) anywhere below this
+    /// type: its fields, nested structs, array and queue elements,
+    /// subsections. The derive computes it from the field types; save and
+    /// load refuse them up front in a mode that does not allow them (see
+    /// [`cpr`](crate::cpr)).
+    const CPR_FIELDS: CprFields = CprFields::NONE;
 
     /// Saves the payload at description version `version` (QEMU's
     /// `vmstate_save_state_v`): `pre_save`, the fields present at that

@@ -35,6 +35,8 @@ pub enum Role<'a> {
     },
     /// `void_ptr`.
     VoidPtr,
+    /// `fd`: an owned descriptor (QEMU's `VMSTATE_FD`).
+    Fd,
     /// `u64_from_ptr = src` (with `pre_save`: stored before saving).
     U64FromPtr { src: &'a Ident, pre_save: bool },
     /// `subsection` (with its `needed` predicate).
@@ -234,6 +236,8 @@ impl<'a> Field<'a> {
             }
         } else if a.void_ptr.is_set() {
             Role::VoidPtr
+        } else if a.fd.is_set() {
+            Role::Fd
         } else if let Some(src) = &a.u64_from_ptr.value {
             Role::U64FromPtr {
                 src,
@@ -304,6 +308,31 @@ pub fn is_pointer_type(ty: &Type) -> bool {
                 _ => false,
             }
         }
+        _ => false,
+    }
+}
+
+/// Whether `ty` is written as `OwnedFd` or `Option<OwnedFd>` (any path
+/// ending so): what an `fd` field holds.
+pub fn is_fd_type(ty: &Type) -> bool {
+    let last = |t: &Type| match t {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().cloned(),
+        _ => None,
+    };
+    let Some(seg) = last(ty) else {
+        return false;
+    };
+    if seg.ident == "OwnedFd" {
+        return true;
+    }
+    if seg.ident != "Option" {
+        return false;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => matches!(
+            a.args.first(),
+            Some(syn::GenericArgument::Type(inner)) if last(inner).is_some_and(|s| s.ident == "OwnedFd")
+        ),
         _ => false,
     }
 }

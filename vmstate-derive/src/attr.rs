@@ -80,6 +80,7 @@ pub struct Field {
     pub hint: Attr<LitStr>,
     pub positive_le: Flag,
     pub void_ptr: Flag,
+    pub fd: Flag,
     pub u64_from_ptr: Attr<Ident>,
     pub pre_save: Flag,
     pub subsection: Flag,
@@ -173,6 +174,7 @@ impl Field {
             hint: Attr::none(HINT),
             positive_le: Attr::none(POSITIVE_LE),
             void_ptr: Attr::none(VOID_PTR),
+            fd: Attr::none(FD),
             u64_from_ptr: Attr::none(U64_FROM_PTR),
             pre_save: Attr::none(PRE_SAVE),
             subsection: Attr::none(SUBSECTION),
@@ -220,6 +222,8 @@ impl Field {
                 f.positive_le.set(cx, &meta, ());
             } else if *p == VOID_PTR {
                 f.void_ptr.set(cx, &meta, ());
+            } else if *p == FD {
+                f.fd.set(cx, &meta, ());
             } else if *p == U64_FROM_PTR {
                 let v = meta.value()?.parse()?;
                 f.u64_from_ptr.set(cx, &meta, v);

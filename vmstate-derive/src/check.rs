@@ -3,7 +3,7 @@
 use proc_macro2::Span;
 use syn::Type;
 
-use crate::ast::{is_pointer_type, is_u64, is_unit, Container, Field};
+use crate::ast::{is_fd_type, is_pointer_type, is_u64, is_unit, Container, Field};
 use crate::attr::Attr;
 use crate::ctxt::Ctxt;
 
@@ -83,6 +83,7 @@ fn role_keys(a: &crate::attr::Field) -> Vec<(&'static str, Span)> {
     push(a.skip.key().0, a.skip.span);
     push(a.unused.key().0, a.unused.span);
     push(a.void_ptr.key().0, a.void_ptr.span);
+    push(a.fd.key().0, a.fd.span);
     push(a.u64_from_ptr.key().0, a.u64_from_ptr.span);
     push(a.subsection.key().0, a.subsection.span);
     push(a.validate.key().0, a.validate.span);
@@ -190,6 +191,17 @@ fn check_field_type(cx: &Ctxt, cont: &Container, field: &Field) {
             format!(
                 "`void_ptr` needs a raw pointer field (*mut T, *const T, NonNull<T> or \
                  Option<NonNull<T>>), but `{}` has type `{}`",
+                field.member,
+                type_str(field.ty)
+            ),
+        );
+    }
+    if a.fd.is_set() && !is_fd_type(field.ty) {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`fd` needs an owned descriptor field (OwnedFd or Option<OwnedFd>), but `{}` \
+                 has type `{}`",
                 field.member,
                 type_str(field.ty)
             ),
@@ -347,6 +359,10 @@ fn unsupported(ty: &Type) -> Option<&'static str> {
         }
         "VecDeque" | "LinkedList" => "a queue needs `qtailq` or `qlist`",
         "BTreeMap" => "a tree needs `gtree`",
+        "OwnedFd" | "BorrowedFd" | "RawFd" => {
+            "a file descriptor needs `#[vmstate(fd)]` on an `OwnedFd` or `Option<OwnedFd>` \
+             (cpr-transfer and cpr-exec only)"
+        }
         "usize" | "isize" => "its width depends on the host; use u64/i64 or u32/i32",
         "f32" => "QEMU has no 32-bit float codec; use f64 (QEMU's CPU_Double_U)",
         "char" => "use u32",

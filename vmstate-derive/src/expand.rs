@@ -126,6 +126,13 @@ fn expand(cont: &Container) -> TokenStream {
     let load_body = load_body(&p, cont, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
+    let cpr_fields = cont
+        .fields
+        .iter()
+        .fold(quote!(#p::CprFields::NONE), |acc, f| {
+            let c = fields::cpr_fields(&p, f);
+            quote!(#acc.union(#c))
+        });
 
     let n_fields = cont
         .fields
@@ -146,7 +153,8 @@ fn expand(cont: &Container) -> TokenStream {
                 &__FIELDS,
                 &__SUBSECTIONS,
             )
-            .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3));
+            .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3))
+            .with_cpr_fields(<#ident as #p::VmState>::CPR_FIELDS);
 
         #[doc = #doc]
         #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
@@ -157,6 +165,7 @@ fn expand(cont: &Container) -> TokenStream {
         impl #p::VmState for #ident {
             const VMSD: &'static #p::Vmsd = &__VMSD;
             const NAME: &'static str = #name;
+            const CPR_FIELDS: #p::CprFields = #cpr_fields;
 
             fn save_state_v<__W: #p::Sink>(
                 &mut self,
@@ -198,6 +207,7 @@ fn expand(cont: &Container) -> TokenStream {
             const KIND: #p::FieldKind = #root::FieldKind::Struct;
             const VMSD: #p::Option<&'static #p::Vmsd> =
                 #p::Some(<Self as #p::VmState>::VMSD);
+            const CPR_FIELDS: #p::CprFields = <Self as #p::VmState>::CPR_FIELDS;
 
             #[inline]
             fn save<__W: #p::Sink>(
@@ -315,15 +325,16 @@ fn hook_call(
     quote!(#p::hook_result(#f(self), #hook, #offset)?;)
 }
 
-/// For a struct with `void_ptr` fields: refuse a non-CPR mode before any
-/// hook runs or any byte moves, naming the first such field.
-fn void_ptr_guard(p: &TokenStream, cont: &Container, offset: TokenStream) -> Option<TokenStream> {
-    let f = cont
-        .fields
-        .iter()
-        .find(|f| matches!(f.role(), Role::VoidPtr))?;
-    let name = f.name();
-    Some(quote!(#p::require_cpr(__ctx, #offset).map_err(|__e| __e.field(#name))?;))
+/// The CPR guard: refuses the CPR-only fields below this type (`void_ptr`,
+/// `fd`) that the mode or the channel does not allow, before any hook runs
+/// or any byte moves. A constant test: nothing is left of it in a type
+/// without such fields.
+fn cpr_guard(p: &TokenStream, save: bool) -> TokenStream {
+    if save {
+        quote!(#p::cpr_guard_save::<Self, __W>(__ctx, __w.offset())?;)
+    } else {
+        quote!(#p::cpr_guard_load::<Self, __S>(__ctx, __r.offset())?;)
+    }
 }
 
 /// The save body; `recorded` generates the variant for a recording writer
@@ -341,7 +352,7 @@ fn save_body(
     };
     // Recording events exist only in the recorded variant.
     let rec = |t: TokenStream| if recorded { t } else { quote!() };
-    let guard = void_ptr_guard(p, cont, quote!(__w.offset()));
+    let guard = cpr_guard(p, true);
     let mut prelude = Vec::new();
     let mut body = Vec::new();
     let mut table_index = 0usize;
@@ -494,7 +505,7 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
         let f = user_fn(path, UserFn::PostLoad);
         quote!(#p::hook_result(#f(self, __version), "post_load", __r.offset())?;)
     });
-    let guard = void_ptr_guard(p, cont, quote!(__r.offset()));
+    let guard = cpr_guard(p, false);
     // Literals: the derive knows the versions (no load of the table).
     let (max, min) = (cont.version(), cont.minimum_version());
     let version_check = quote! {
@@ -550,6 +561,9 @@ fn assertions(
             }
             Role::VoidPtr => {
                 out.push(quote_spanned!(ty.span()=> #p::assert_void_ptr::<#ty>();));
+            }
+            Role::Fd => {
+                out.push(quote_spanned!(ty.span()=> #p::assert_fd_slot::<#ty>();));
             }
             Role::Subsection(_) => out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;)),
             Role::Buffer { start, size } => {

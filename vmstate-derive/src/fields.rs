@@ -79,6 +79,8 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         Role::VoidPtr => {
             quote!(#p::Field::new(#name, "void_ptr", #p::FieldKind::VoidPtr).with_elem_size(8))
         }
+        // One byte over a socket, four across exec: no fixed size.
+        Role::Fd => quote!(#p::Field::new(#name, "fd", #p::FieldKind::Fd)),
         Role::U64FromPtr { src, .. } => {
             let src = src.to_string();
             quote!(#p::Field::new(#name, "uint64", #p::FieldKind::Leaf)
@@ -123,7 +125,41 @@ pub fn desc(p: &TokenStream, f: &Field) -> Option<TokenStream> {
         }
         Role::Value(v) => value_desc(p, f, &v),
     };
-    Some(quote!(#base.with_version(#version) #exists #qemu_size))
+    let cpr = cpr_fields(p, f);
+    Some(quote!(#base.with_version(#version) #exists #qemu_size .with_cpr_fields(#cpr)))
+}
+
+/// The CPR-only field kinds a field holds anywhere below it, as a constant
+/// expression built from its type's constants.
+pub fn cpr_fields(p: &TokenStream, f: &Field) -> TokenStream {
+    let ty = f.ty;
+    match f.role() {
+        Role::VoidPtr => quote!(#p::CprFields::VOID_PTR),
+        Role::Fd => quote!(#p::CprFields::FD),
+        Role::Subsection(_) => quote!(<#ty as #p::VmState>::CPR_FIELDS),
+        Role::Tmp(t) => quote!(<#t as #p::VmState>::CPR_FIELDS),
+        Role::Collection(Collection::Gtree) => quote!(<#ty as #p::GtreeMap>::CPR_FIELDS),
+        Role::Collection(_) => quote!(<#ty as #p::QueueDesc>::CPR_FIELDS),
+        Role::Value(v) => {
+            if v.struct_version.is_some() {
+                quote!(<#ty as #p::VmState>::CPR_FIELDS)
+            } else if v.with.is_some() {
+                // A hand-written codec moves plain bytes.
+                quote!(#p::CprFields::NONE)
+            } else if v.count.is_some() {
+                quote!(<<#ty as #p::VarArray>::Elem as #p::VmField>::CPR_FIELDS)
+            } else {
+                quote!(<#ty as #p::VmField>::CPR_FIELDS)
+            }
+        }
+        Role::Skip
+        | Role::Unused { .. }
+        | Role::U64FromPtr { .. }
+        | Role::Validate(_)
+        | Role::Buffer { .. }
+        | Role::VBuffer(_)
+        | Role::Bitmap(_) => quote!(#p::CprFields::NONE),
+    }
 }
 
 fn value_desc(p: &TokenStream, f: &Field, v: &Value) -> TokenStream {
@@ -290,6 +326,13 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
                 quote!(#p::load_void_ptr(&mut self.#m, __r, __ctx))
             }
         }
+        Role::Fd => {
+            if save {
+                quote!(#p::save_fd(&self.#m, __w, __ctx))
+            } else {
+                quote!(#p::load_fd(&mut self.#m, __r, __ctx))
+            }
+        }
         Role::U64FromPtr { src, pre_save } => {
             if save && !pre_save {
                 quote!(__w.put_u64(#p::VoidPtr::addr_u64(&self.#src)))
@@ -308,21 +351,29 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         }
         Role::Tmp(t) => {
             if save {
-                quote_spanned!(t.span()=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx, #recorded))
+                // Located at the type, resolved here: `self` with a span
+                // from a `macro_rules!` caller would not resolve.
+                let span = proc_macro2::Span::call_site().located_at(t.span());
+                quote_spanned!(span=> #p::save_tmp::<#t, Self, _>(&*self, __w, __ctx, #recorded))
             } else {
-                quote_spanned!(t.span()=> #p::load_tmp::<#t, Self, _>(self, __r, #field_version, __ctx))
+                let span = proc_macro2::Span::call_site().located_at(t.span());
+                quote_spanned!(span=> #p::load_tmp::<#t, Self, _>(self, __r, #field_version, __ctx))
             }
         }
         Role::Collection(c) => match (c, save) {
             // Every use goes through one trait bound spanned on the type, so
             // an unsupported key is one error there, not one per use.
+            // (Only the path carries the type's span: the arguments keep the
+            // derive's, so a type from a `macro_rules!` keeps hygiene.)
             (Collection::Gtree, true) => {
                 let ty = f.ty;
-                quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::save_map(&mut self.#m, __w, __ctx))
+                let save = quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::save_map);
+                quote!(#save(&mut self.#m, __w, __ctx))
             }
             (Collection::Gtree, false) => {
                 let ty = f.ty;
-                quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::load_map(&mut self.#m, __r, #field_version, __ctx))
+                let load = quote_spanned!(ty.span()=> <#ty as #p::GtreeMap>::load_map);
+                quote!(#load(&mut self.#m, __r, #field_version, __ctx))
             }
             (_, true) => quote!(#p::save_queue(&mut self.#m, __w, __ctx)),
             (_, false) => quote!(#p::load_queue(&mut self.#m, __r, #field_version, __ctx)),

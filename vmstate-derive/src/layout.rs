@@ -84,6 +84,10 @@ fn row(f: &Field) -> Option<String> {
             format!("{bytes} x {}", times(&c)),
         ),
         Role::VoidPtr => ("void_ptr (CPR only)".to_owned(), "8".to_owned()),
+        Role::Fd => (
+            "fd (cpr-transfer: + SCM_RIGHTS; cpr-exec: fd number)".to_owned(),
+            "1 or 4".to_owned(),
+        ),
         Role::U64FromPtr { src, .. } => (format!("uint64 (address of `{src}`)"), "8".to_owned()),
         Role::Validate(path) => {
             let path = &path.path;

@@ -26,6 +26,7 @@ pub const EQUAL: Symbol = Symbol("equal");
 pub const HINT: Symbol = Symbol("hint");
 pub const POSITIVE_LE: Symbol = Symbol("positive_le");
 pub const VOID_PTR: Symbol = Symbol("void_ptr");
+pub const FD: Symbol = Symbol("fd");
 pub const U64_FROM_PTR: Symbol = Symbol("u64_from_ptr");
 pub const SUBSECTION: Symbol = Symbol("subsection");
 pub const NEEDED: Symbol = Symbol("needed");
@@ -69,6 +70,7 @@ pub const FIELD_KEYS: &[Symbol] = &[
     HINT,
     POSITIVE_LE,
     VOID_PTR,
+    FD,
     U64_FROM_PTR,
     PRE_SAVE,
     SUBSECTION,

@@ -23,6 +23,8 @@
 //!   `-dump-vmstate` JSON and reads QEMU's; [`compat::check`] tells from two
 //!   such dumps whether a stream saved by one build loads on the other;
 //!   [`snapshot`] keeps a type compatible with a committed snapshot in CI.
+//! * [`cpr`] reads and writes QEMU's CPR state (the `cpr` channel of a
+//!   `cpr-transfer`: `QCPR`, descriptors as `SCM_RIGHTS`).
 //!
 //! ```
 //! use vmstate_migration::{ReadOptions, Stream};
@@ -45,6 +47,8 @@
 
 mod analyze;
 pub mod compat;
+#[cfg(unix)]
+pub mod cpr;
 mod devices;
 pub mod dump;
 pub mod edit;

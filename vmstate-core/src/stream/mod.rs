@@ -2,12 +2,16 @@
 //! [`Reader`] over any [`Source`], both tracking their byte offset.
 //! Neither seeks: migration runs over pipes and sockets.
 
+#[cfg(unix)]
+pub(crate) mod placeholder;
 mod reader;
 mod sink;
 mod source;
 mod writer;
 
+#[cfg(unix)]
+pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use reader::Reader;
 pub use sink::{IoSink, Sink};
-pub use source::{IoSource, ReadError, SliceSource, Source, MAX_PEEK};
+pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
 pub use writer::Writer;

@@ -1,6 +1,15 @@
 use std::io::Read;
 
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
+
+#[cfg(unix)]
+use super::source::FdError;
 use super::source::{IoSource, ReadError, SliceSource, Source};
+#[cfg(unix)]
+use crate::context::MigMode;
+#[cfg(unix)]
+use crate::cpr::FdPassing;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A big-endian stream reader that tracks its byte offset.
@@ -117,6 +126,43 @@ impl<S: Source> Reader<S> {
     pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
         let pos = self.offset();
         self.src.peek(n).map_err(|e| Error::io(e, pos))
+    }
+
+    /// One `fd` field, in the source's way ([`Source::take_fd`]): its
+    /// descriptor, or `None` from a placeholder source. `mode` names the
+    /// mode in the error when the source carries no descriptors.
+    #[cfg(unix)]
+    pub fn get_fd(&mut self, mode: MigMode) -> Result<Option<OwnedFd>> {
+        let at = self.offset();
+        match self.src.take_fd() {
+            Ok(fd) => Ok(fd),
+            Err(FdError::Read(e)) => {
+                let needed = if S::FD_PASSING == FdPassing::Inherit {
+                    4
+                } else {
+                    1
+                };
+                Err(self.fail(needed, e))
+            }
+            Err(FdError::Unsupported) => Err(Error::new(
+                ErrorKind::FdChannel {
+                    mode,
+                    passing: S::FD_PASSING,
+                },
+                at,
+            )),
+            Err(FdError::Missing(number)) => Err(Error::new(ErrorKind::FdMissing { number }, at)),
+            Err(FdError::Extra(count)) => Err(Error::new(ErrorKind::FdExtra { count }, at)),
+        }
+    }
+
+    /// Fails when descriptors arrived that no `fd` field took: call it
+    /// after the last field of a state that carries descriptors.
+    pub fn finish_fds(&self) -> Result<()> {
+        match self.src.fds_left() {
+            0 => Ok(()),
+            count => Err(Error::new(ErrorKind::FdExtra { count }, self.offset())),
+        }
     }
 
     /// One byte.

@@ -1,4 +1,8 @@
 use std::io::{self, Write};
+#[cfg(unix)]
+use std::os::fd::BorrowedFd;
+
+use crate::cpr::FdPassing;
 
 /// Where a [`Writer`](super::Writer) puts bytes: the write-side twin of
 /// [`Source`](super::Source).
@@ -35,6 +39,25 @@ pub trait Sink {
     #[inline]
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// How this sink carries the descriptors of `fd` fields: not at all,
+    /// unless it says otherwise. The generated save refuses a type with
+    /// `fd` fields before writing anything when the sink does not fit the
+    /// mode.
+    const FD_PASSING: FdPassing = FdPassing::None;
+
+    /// Writes one `fd` field in this sink's way ([`FdPassing`]): the
+    /// placeholder byte with `fd` attached, or the descriptor's number.
+    /// `None` only for [`FdPassing::Placeholder`] sinks. The default
+    /// refuses: a plain `Write` cannot carry a descriptor.
+    #[cfg(unix)]
+    fn put_fd(&mut self, fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        let _ = fd;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this sink cannot carry file descriptors",
+        ))
     }
 }
 
@@ -77,6 +100,13 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn flush(&mut self) -> io::Result<()> {
         (**self).flush()
+    }
+
+    const FD_PASSING: FdPassing = S::FD_PASSING;
+
+    #[cfg(unix)]
+    fn put_fd(&mut self, fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        (**self).put_fd(fd)
     }
 }
 

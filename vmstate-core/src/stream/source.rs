@@ -2,6 +2,10 @@
 //! any `std::io::Read` through a fixed buffer. Neither seeks.
 
 use std::io::{self, Read};
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
+
+use crate::cpr::FdPassing;
 
 /// A short read: the source ended after `got` of the requested bytes, or
 /// failed.
@@ -50,6 +54,45 @@ pub trait Source {
     fn take(&mut self, n: usize) -> Option<&[u8]> {
         let _ = n;
         None
+    }
+
+    /// How this source carries the descriptors of `fd` fields: not at all,
+    /// unless it says otherwise.
+    const FD_PASSING: FdPassing = FdPassing::None;
+
+    /// Reads one `fd` field in this source's way ([`FdPassing`]) and hands
+    /// out its descriptor; `None` from a [`FdPassing::Placeholder`] source.
+    /// The default refuses.
+    #[cfg(unix)]
+    fn take_fd(&mut self) -> Result<Option<OwnedFd>, FdError> {
+        Err(FdError::Unsupported)
+    }
+
+    /// Descriptors received that no `fd` field has taken yet.
+    fn fds_left(&self) -> usize {
+        0
+    }
+}
+
+/// Why a source could not hand out an `fd` field's descriptor.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FdError {
+    /// The bytes of the field could not be read.
+    Read(ReadError),
+    /// The source cannot carry descriptors.
+    Unsupported,
+    /// No descriptor came with the placeholder byte (`None`), or the
+    /// number read is not an inherited descriptor (`Some`).
+    Missing(Option<i32>),
+    /// Descriptors arrived with other bytes than the placeholder (this
+    /// many, left queued).
+    Extra(usize),
+}
+
+impl From<ReadError> for FdError {
+    fn from(e: ReadError) -> Self {
+        FdError::Read(e)
     }
 }
 
@@ -161,6 +204,16 @@ impl<R: Read> IoSource<R> {
     /// The wrapped reader. Bytes already buffered are not in it any more.
     pub fn into_inner(self) -> R {
         self.inner
+    }
+
+    /// The wrapped reader (reading from it skips the buffer).
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The wrapped reader, mutably (reading from it skips the buffer).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     fn buffered(&self) -> usize {

@@ -1,7 +1,13 @@
 use std::io::Write;
+#[cfg(unix)]
+use std::os::fd::BorrowedFd;
 
 use super::sink::{IoSink, Sink};
+#[cfg(unix)]
+use crate::cpr::FdPassing;
 use crate::desc::Vmsd;
+#[cfg(unix)]
+use crate::error::ErrorKind;
 use crate::error::{Error, Result};
 use crate::record::{Recorder, VmsdRecord};
 
@@ -155,6 +161,18 @@ impl<W: Sink> Writer<W> {
     #[inline]
     pub fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
         self.inner.grow(n)
+    }
+
+    /// One `fd` field, in the sink's way ([`Sink::put_fd`]): the
+    /// placeholder byte with the descriptor attached, or its number. `None`
+    /// (no descriptor) is accepted only by placeholder sinks.
+    #[cfg(unix)]
+    pub fn put_fd(&mut self, fd: Option<BorrowedFd<'_>>) -> Result<()> {
+        let at = self.offset();
+        if fd.is_none() && W::FD_PASSING != FdPassing::Placeholder {
+            return Err(Error::new(ErrorKind::FdEmpty, at));
+        }
+        self.inner.put_fd(fd).map_err(|e| Error::io(e, at))
     }
 
     /// One byte.

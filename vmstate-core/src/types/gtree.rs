@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::context::Context;
+use crate::cpr::CprFields;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::VmState;
 use crate::stream::{Reader, Sink, Source, Writer};
@@ -11,6 +12,8 @@ use crate::stream::{Reader, Sink, Source, Writer};
 /// A GTree key: a direct key (`u64`, QEMU's pointer-sized integer, sent as
 /// be64) or a derived struct. Its `Ord` must match QEMU's compare function.
 pub trait GtreeKey: Ord + Sized {
+    /// The CPR-only fields of a struct key.
+    const CPR_FIELDS: CprFields = CprFields::NONE;
     /// Writes the key.
     fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;
     /// Reads a key; `version` is the field's version.
@@ -29,6 +32,7 @@ impl GtreeKey for u64 {
 /// A derived struct as key: its description, saved at its own version and
 /// loaded at the field's version (QEMU's key VMSD).
 impl<T: VmState + Ord + Default> GtreeKey for T {
+    const CPR_FIELDS: CprFields = T::CPR_FIELDS;
     fn save_key<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         crate::state::save_own_version(self, w, ctx)
     }

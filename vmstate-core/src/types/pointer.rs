@@ -3,6 +3,7 @@
 //! (`VMSTATE_ARRAY_OF_POINTER*`): a null slot is the single byte `0x30`.
 
 use crate::context::Context;
+use crate::cpr::CprFields;
 use crate::desc::{FieldKind, Vmsd};
 use crate::error::{Error, ErrorKind, Result};
 use crate::field::VmField;
@@ -19,6 +20,7 @@ impl<T: VmField> VmField for Box<T> {
     const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE;
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
+    const CPR_FIELDS: CprFields = T::CPR_FIELDS;
 
     #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
@@ -53,6 +55,7 @@ impl<T: VmField> VmField for Option<T> {
     };
     const KIND: FieldKind = T::KIND;
     const VMSD: Option<&'static Vmsd> = T::VMSD;
+    const CPR_FIELDS: CprFields = T::CPR_FIELDS;
 
     #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {

@@ -1,0 +1,10 @@
+use std::os::fd::OwnedFd;
+use vmstate_core::VmState;
+
+#[derive(VmState)]
+#[vmstate(name = "dev", version = 1)]
+struct Dev {
+    ram: OwnedFd,
+}
+
+fn main() {}
