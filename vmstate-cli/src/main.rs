@@ -1,15 +1,18 @@
 //! `vmstate`: read, list and edit QEMU migration streams.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use vmstate_cli::{Input, Output};
 
 /// Read, list and edit QEMU migration streams (saved with
 /// `migrate "exec:cat > FILE"` or a `file:` URI).
+///
+/// FILE may be `-` for stdin, and every command reads pipes. Exit status:
+/// 0 ok, 1 differences found, 2 bad input or usage.
 #[derive(Parser)]
-#[command(name = "vmstate", version, about)]
+#[command(name = "vmstate", version)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -20,7 +23,7 @@ enum Cmd {
     /// Print the decoded state of every section as JSON, as QEMU's
     /// `scripts/analyze-migration.py -f FILE` does.
     Analyze {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
         /// Print the vmdesc JSON instead (`analyze-migration.py -d desc`).
         #[arg(long)]
@@ -29,22 +32,22 @@ enum Cmd {
     /// List the stream's records, one a line: offset, type, section id,
     /// idstr, instance id, version, payload length, subsections.
     Sections {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
     },
     /// Load every section that has a Rust mirror in the catalog into it
     /// and save it again; one line per section, then `N/M sections
     /// byte-identical, K without a mirror`. Fails on any difference.
     Roundtrip {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
     },
     /// Change fields of device sections and write a new stream.
     #[command(after_long_help = EDIT_HELP)]
     Edit {
-        /// The stream to read.
+        /// The stream to read (`-`: stdin).
         input: PathBuf,
-        /// Where to write the edited stream (may be INPUT).
+        /// Where to write the edited stream (may be INPUT; `-`: stdout).
         output: PathBuf,
         #[arg(
             long = "set",
@@ -82,51 +85,40 @@ EXAMPLES
                               --set 'mc146818rtc/cmos_data[14]=0x12'
 
 Errors are one line on stderr naming the section, the field path and the
-byte offset in the input; the exit status is then 1 and OUTPUT is not
+byte offset in the input; the exit status is then 2 and OUTPUT is not
 written.";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Analyze { file, desc } => vmstate_cli::analyze(&file, desc).and_then(|s| {
-            std::io::stdout()
-                .write_all(s.as_bytes())
-                .map_err(|err| vmstate_cli::CliError::Io {
-                    file: "<stdout>".into(),
-                    err,
-                })
-        }),
+        Cmd::Analyze { file, desc } => Input::open(&file)
+            .and_then(|i| vmstate_cli::analyze_to(i, desc, &mut Output::stdout())),
         Cmd::Sections { file } => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            vmstate_cli::sections(&file, &mut lock)
-        }
-        Cmd::Roundtrip { file } => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            vmstate_cli::roundtrip(&file, &mut lock).and_then(|sum| {
-                if sum.all_identical() {
-                    Ok(())
-                } else {
-                    Err(vmstate_cli::CliError::Usage(format!(
-                        "{}: {sum}",
-                        file.display()
-                    )))
-                }
+            Input::open(&file).and_then(|mut i| {
+                i.show_progress();
+                vmstate_cli::sections_from(i, &mut Output::stdout())
             })
         }
+        Cmd::Roundtrip { file } => Input::open(&file).and_then(|mut i| {
+            i.show_progress();
+            let sum = vmstate_cli::roundtrip_from(i, &mut Output::stdout())?;
+            if sum.all_identical() {
+                Ok(())
+            } else {
+                Err(vmstate_cli::CliError::Differences(format!(
+                    "{}: {sum}",
+                    file.display()
+                )))
+            }
+        }),
         Cmd::Edit {
             input,
             output,
             sets,
-        } => vmstate_cli::edit(&input, &output, &sets),
+        } => Input::open(&input).and_then(|mut i| {
+            i.show_progress();
+            vmstate_cli::edit_from(i, &output, &sets)
+        }),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let line = e.to_string().replace('\n', " ");
-            eprintln!("vmstate: {line}");
-            ExitCode::FAILURE
-        }
-    }
+    vmstate_cli::finish(result)
 }

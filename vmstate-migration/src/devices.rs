@@ -3,6 +3,7 @@
 //! generated from what each save wrote, and a [`Dispatcher`] that loads a
 //! stream's FULL sections into registered values by `(idstr, instance)`.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use serde_json::{json, Value as Json};
@@ -237,6 +238,8 @@ pub struct Dispatcher<'a> {
     ctx: Context,
     /// `(idstr, instance, value, loaded)`.
     targets: Vec<(String, u32, &'a mut dyn LoadSection, bool)>,
+    /// `(idstr, instance)` → index in `targets` (the first registered).
+    index: HashMap<(String, u32), usize>,
 }
 
 impl<'r> SectionTargets<DynSource<'r>> for Dispatcher<'_> {
@@ -279,19 +282,21 @@ impl<'a> Dispatcher<'a> {
         Dispatcher {
             ctx,
             targets: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
     /// Loads the section `(idstr, instance_id)` into `target`.
     pub fn register(&mut self, idstr: &str, instance_id: u32, target: &'a mut dyn LoadSection) {
+        self.index
+            .entry((idstr.to_owned(), instance_id))
+            .or_insert(self.targets.len());
         self.targets
             .push((idstr.to_owned(), instance_id, target, false));
     }
 
     fn find(&self, idstr: &str, instance_id: u32) -> Option<usize> {
-        self.targets
-            .iter()
-            .position(|(id, inst, _, _)| id == idstr && *inst == instance_id)
+        self.index.get(&(idstr.to_owned(), instance_id)).copied()
     }
 
     /// The registered values no section was loaded into, and clears the

@@ -44,6 +44,9 @@ mod devices;
 pub mod edit;
 mod error;
 pub mod generic;
+mod json_analyzer;
+mod json_decode;
+mod pyjson;
 mod ram;
 mod reader;
 pub mod record;
@@ -52,6 +55,7 @@ mod vmdesc;
 mod writer;
 
 pub use analyze::{hex_bytes, struct_json, to_python_json, Analyzer};
+pub use json_analyzer::JsonAnalyzer;
 pub use devices::{DeviceStreamWriter, DispatchReport, Dispatcher, LoadSection};
 pub use error::{PathSegment, SectionName, StreamError, StreamErrorKind, StreamResult};
 pub use generic::DecodeLimits;
@@ -62,7 +66,7 @@ pub use ram::{
 };
 pub use reader::{
     locate_vmdesc, Command, ConfigBody, ConfigSubsection, Configuration, DynSource, FooterMode,
-    Item, Payload, ReadOptions, Section, SectionKind, SectionTargets, Stream, StreamReader,
+    Item, Payload, RamContinued, ReadOptions, Section, SectionKind, SectionTargets, Stream, StreamReader,
     Trailer, VmsdPayload,
 };
 pub use value::{FieldValue, Int, StructValue, SubsectionValue, Value};

@@ -1,0 +1,302 @@
+//! The byte source the commands read a stream from: a regular file (which
+//! may seek past RAM pages and read its trailer first), or a pipe read
+//! once; either can hold the rest of the stream in memory
+//! ([`InputSource::drain`]) when the trailer is needed before the device
+//! sections.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use vmstate_core::stream::{ReadError, Source, MAX_PEEK};
+
+/// The usual read size.
+const BUF: usize = 64 * 1024;
+/// The read size after a seek: a RAM page header follows a skipped page,
+/// and reading a whole buffer would read the next pages that are skipped
+/// too.
+const SMALL: usize = 512;
+/// Skips at least this long seek instead of reading (on a regular file).
+const SEEK_MIN: u64 = 1024;
+
+enum Inner {
+    /// A regular file: `base` is where the stream starts in it, `len` the
+    /// stream's length.
+    File { file: File, base: u64, len: u64 },
+    /// A pipe, a socket, a terminal, or any `Read`.
+    Stream(Box<dyn Read>),
+    /// Everything left is in the buffer.
+    Drained,
+}
+
+/// A forward [`Source`] over a file or a pipe.
+pub struct InputSource {
+    inner: Inner,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Stream offset of `buf[start]`.
+    pos: u64,
+    /// Read only [`SMALL`] bytes at the next refill.
+    small: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl InputSource {
+    /// A source over a regular file, from its current position to its end.
+    pub fn file(mut file: File) -> io::Result<Self> {
+        let base = file.stream_position()?;
+        let len = file.metadata()?.len().saturating_sub(base);
+        Ok(Self::with(Inner::File { file, base, len }))
+    }
+
+    /// A source over any `Read`, read once.
+    pub fn stream(r: Box<dyn Read>) -> Self {
+        Self::with(Inner::Stream(r))
+    }
+
+    fn with(inner: Inner) -> Self {
+        InputSource {
+            inner,
+            buf: vec![0; BUF],
+            start: 0,
+            end: 0,
+            pos: 0,
+            small: false,
+            bar: None,
+        }
+    }
+
+    /// Advances `bar` as the stream is read.
+    pub fn set_progress(&mut self, bar: ProgressBar) {
+        self.bar = Some(bar);
+    }
+
+    /// The stream's length, when it is a regular file.
+    pub fn len(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::File { len, .. } => Some(*len),
+            _ => None,
+        }
+    }
+
+    /// The last `max` bytes of a regular file and the stream offset where
+    /// they start (read by seeking there and back); `None` for a pipe.
+    pub fn tail(&mut self, max: u64) -> io::Result<Option<(u64, Vec<u8>)>> {
+        let Inner::File { file, base, len } = &mut self.inner else {
+            return Ok(None);
+        };
+        let here = file.stream_position()?;
+        let from = len.saturating_sub(max);
+        file.seek(SeekFrom::Start(*base + from))?;
+        let mut tail = Vec::new();
+        file.by_ref().take(*len - from).read_to_end(&mut tail)?;
+        file.seek(SeekFrom::Start(here))?;
+        Ok(Some((from, tail)))
+    }
+
+    /// Reads everything left into memory, unless it is more than `max`
+    /// bytes: then `Ok(false)` (and what was read stays buffered, so the
+    /// caller can still stop cleanly). From now on the source reads from
+    /// memory ([`rest`](Self::rest)).
+    pub fn drain(&mut self, max: u64) -> io::Result<bool> {
+        if matches!(self.inner, Inner::Drained) {
+            return Ok(true);
+        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        self.buf.truncate(self.end);
+        loop {
+            if self.buf.len() as u64 > max {
+                return Ok(false);
+            }
+            let old = self.buf.len();
+            self.buf.resize(old + BUF, 0);
+            let to = self.buf.len();
+            let n = match self.read_inner(old, to) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
+            };
+            self.buf.truncate(old + n);
+            self.end = self.buf.len();
+            if n == 0 {
+                self.inner = Inner::Drained;
+                return Ok(true);
+            }
+        }
+    }
+
+    /// The bytes not read yet, once the source is [drained](Self::drain).
+    pub fn rest(&self) -> Option<&[u8]> {
+        match self.inner {
+            Inner::Drained => self.buf.get(self.start..self.end),
+            _ => None,
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// One read into `buf[at..to]`. `Interrupted` is retried; so is
+    /// `WouldBlock` (a non-blocking descriptor), after a short sleep: the
+    /// commands read their input to the end, and a reader that is not
+    /// ready yet is waited for.
+    fn read_inner(&mut self, at: usize, to: usize) -> io::Result<usize> {
+        loop {
+            let Some(dst) = self.buf.get_mut(at..to) else {
+                return Ok(0);
+            };
+            let res = match &mut self.inner {
+                Inner::File { file, .. } => file.read(dst),
+                Inner::Stream(r) => r.read(dst),
+                Inner::Drained => Ok(0),
+            };
+            match res {
+                Ok(n) => {
+                    if let Some(b) = &self.bar {
+                        b.inc(n as u64);
+                    }
+                    return Ok(n.min(to - at));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Refills: Ok(0) at the end of input.
+    fn fill_once(&mut self) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let want = if std::mem::take(&mut self.small) {
+            SMALL
+        } else {
+            BUF
+        };
+        let to = (self.end + want).min(self.buf.len());
+        let n = self.read_inner(self.end, to)?;
+        self.end += n;
+        Ok(n)
+    }
+}
+
+impl Source for InputSource {
+    fn read_exact(&mut self, out: &mut [u8]) -> Result<(), ReadError> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.start == self.end {
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let n = (out.len() - done).min(self.buffered());
+            if let (Some(d), Some(s)) = (
+                out.get_mut(done..done + n),
+                self.buf.get(self.start..self.start + n),
+            ) {
+                d.copy_from_slice(s);
+            }
+            self.start += n;
+            done += n;
+        }
+        self.pos += out.len() as u64;
+        Ok(())
+    }
+
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        let n = n.min(MAX_PEEK);
+        if self.buffered() < n && self.buf.len() - self.start < n {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.buffered() < n {
+            if self.fill_once()? == 0 {
+                break;
+            }
+        }
+        let avail = self.buffered().min(n);
+        Ok(self.buf.get(self.start..self.start + avail).unwrap_or_default())
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), ReadError> {
+        let have = self.buffered() as u64;
+        if n <= have {
+            self.start += n as usize;
+            self.pos += n;
+            return Ok(());
+        }
+        if let Inner::File { file, base, len } = &mut self.inner {
+            if n - have >= SEEK_MIN {
+                let target = self.pos.saturating_add(n);
+                if target > *len {
+                    return Err(ReadError::Eof {
+                        got: len.saturating_sub(self.pos),
+                    });
+                }
+                file.seek(SeekFrom::Start(*base + target))
+                    .map_err(ReadError::Io)?;
+                if let Some(b) = &self.bar {
+                    b.inc(n - have);
+                }
+                self.start = 0;
+                self.end = 0;
+                self.pos = target;
+                self.small = true;
+                return Ok(());
+            }
+        }
+        let mut left = n;
+        while left > 0 {
+            if self.start == self.end {
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got: n - left }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let k = (self.buffered() as u64).min(left) as usize;
+            self.start += k;
+            left -= k as u64;
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    fn offset(&self) -> u64 {
+        self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
+        let head = self.buf.get(self.start..end)?;
+        self.start = end;
+        self.pos += n as u64;
+        Some(head)
+    }
+}
+
+impl Drop for InputSource {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
