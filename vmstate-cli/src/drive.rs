@@ -122,10 +122,7 @@ impl Drive {
             let max = self.max_vmdesc;
             let rest = self.r.source_mut().rest().unwrap_or_default();
             let end = at + rest.len() as u64;
-            self.trailer = classify(
-                locate_vmdesc(rest, max).map_err(|e| e.rebase(at)),
-                end,
-            );
+            self.trailer = classify(locate_vmdesc(rest, max).map_err(|e| e.rebase(at)), end);
         }
         match &self.trailer {
             Trailer::Found(d) => {
@@ -177,18 +174,6 @@ impl Drive {
     /// Reads up to where the trailer is known, for `analyze --desc`:
     /// records before the first FULL section (RAM) are read and dropped.
     pub(crate) fn find_trailer(&mut self) -> Result<VmDesc, CliError> {
-        struct NoTargets;
-        impl SectionTargets<InputSource> for NoTargets {
-            fn load_full(
-                &mut self,
-                _: &vmstate_migration::SectionName,
-                _: u32,
-                _: &mut Reader<InputSource>,
-                _: &mut dyn FnMut(&mut Reader<InputSource>) -> Result<(), StreamError>,
-            ) -> Result<bool, StreamError> {
-                Ok(false)
-            }
-        }
         loop {
             if !matches!(self.trailer, Trailer::Unknown) {
                 return self.require_desc();
@@ -197,7 +182,7 @@ impl Drive {
             if !matches!(self.trailer, Trailer::Unknown) {
                 continue;
             }
-            match self.next(&mut NoTargets)? {
+            match self.next(&mut crate::targets::NoTargets)? {
                 Some(Item::VmDesc(t)) => {
                     self.trailer = classify(VmDesc::parse(&t.json, t.offset + 5).map(Some), 0);
                 }
@@ -223,8 +208,5 @@ fn classify(found: Result<Option<VmDesc>, StreamError>, end: u64) -> Trailer {
 /// A header error that means the input is no migration stream at all (as
 /// opposed to a damaged or unsupported one).
 fn is_not_a_stream(e: &StreamError) -> bool {
-    matches!(
-        e.kind(),
-        StreamErrorKind::BadMagic { .. } | StreamErrorKind::UnexpectedEof { .. }
-    )
+    matches!(e.kind(), StreamErrorKind::BadMagic { .. })
 }

@@ -94,6 +94,24 @@ impl Input {
         })
     }
 
+    /// An input over anything that seeks (`len` bytes from its current
+    /// position), read as a regular file is: trailer first, RAM pages
+    /// skipped by seeking.
+    pub fn from_seekable(
+        name: &Path,
+        r: Box<dyn crate::source::ReadSeek>,
+        len: u64,
+    ) -> Result<Input, CliError> {
+        let src = InputSource::seekable(r, len).map_err(|err| CliError::Io {
+            file: name.to_owned(),
+            err,
+        })?;
+        Ok(Input {
+            name: name.to_owned(),
+            src,
+        })
+    }
+
     /// An input read once from any `Read`.
     pub fn from_read(name: &Path, r: Box<dyn io::Read>) -> Input {
         Input {

@@ -13,9 +13,10 @@
 //! constant plus what a command keeps on purpose (see [`io`] and
 //! `hostile`'s notes in the README).
 
-pub mod io;
 mod drive;
+pub mod io;
 mod source;
+pub use source::ReadSeek;
 mod targets;
 
 use std::fmt;
@@ -24,8 +25,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use vmstate_migration::{
-    edit as field_edit, generic, DecodeLimits, FooterPolicy, Item, JsonAnalyzer, Payload,
-    ReadOptions, SectionKind, StreamError, StreamWriter, WriteOptions,
+    edit as field_edit, generic, FooterPolicy, Item, JsonAnalyzer, Payload, ReadOptions,
+    SectionKind, StreamError, StreamWriter, WriteOptions,
 };
 
 use crate::drive::Drive;
@@ -86,7 +87,8 @@ impl fmt::Display for CliError {
             CliError::Stream { file, err } => write!(f, "{}: {err}", file.display()),
             CliError::NotAStream { file } => write!(
                 f,
-                "{}: not a QEMU migration stream (it does not start with the magic `QEVM`)",
+                "{}: not a QEMU migration stream: it does not start with the magic `QEVM` \
+                 (at byte 0)",
                 file.display()
             ),
             CliError::Io { file, err } => write!(f, "{}: {err}", file.display()),
@@ -186,7 +188,9 @@ const SECTION_COLS: [usize; 6] = [4, 32, 4, 4, 10, 0];
 pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> {
     let mut d = Drive::open(input, read_opts())?;
     let name = d.name.clone();
-    let w = |out: &mut dyn Write, s: String| writeln!(out, "{}", s.trim_end()).map_err(CliError::Output);
+    let w = |out: &mut dyn Write, s: String| {
+        writeln!(out, "{}", s.trim_end()).map_err(CliError::Output)
+    };
     let cols = |off: &str, ty: &str, c: [&str; 6]| {
         let [a, b, cc, dd, e, _] = SECTION_COLS;
         format!(
@@ -214,8 +218,19 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
         match &item {
             Item::Configuration(c) => {
                 let subs: Vec<&str> = c.subsections.iter().map(|s| s.name.as_str()).collect();
-                let subs = if subs.is_empty() { "-".to_string() } else { subs.join(",") };
-                w(out, cols(&off(c.offset), "CONFIG", ["-", &c.machine, "-", "-", "-", &subs]))?;
+                let subs = if subs.is_empty() {
+                    "-".to_string()
+                } else {
+                    subs.join(",")
+                };
+                w(
+                    out,
+                    cols(
+                        &off(c.offset),
+                        "CONFIG",
+                        ["-", &c.machine, "-", "-", "-", &subs],
+                    ),
+                )?;
             }
             Item::Section(s) => {
                 let subs = match &s.payload {
@@ -223,7 +238,11 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
                     Payload::Loaded => t.take_subsections(),
                     Payload::Ram(_) => Vec::new(),
                 };
-                let subs = if subs.is_empty() { "-".to_string() } else { subs.join(",") };
+                let subs = if subs.is_empty() {
+                    "-".to_string()
+                } else {
+                    subs.join(",")
+                };
                 let row = [
                     s.section_id.to_string(),
                     s.idstr.clone(),
@@ -232,20 +251,32 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
                 ];
                 match &s.payload {
                     Payload::Ram(p) if !p.is_complete() => {
-                        ram_row = Some((s.offset, s.kind.as_str().to_string(), row, s.payload_len()));
+                        ram_row =
+                            Some((s.offset, s.kind.as_str().to_string(), row, s.payload_len()));
                         continue;
                     }
                     _ => {}
                 }
                 let len = s.payload_len().to_string();
-                w(out, cols(&off(s.offset), s.kind.as_str(), [&row[0], &row[1], &row[2], &row[3], &len, &subs]))?;
+                w(
+                    out,
+                    cols(
+                        &off(s.offset),
+                        s.kind.as_str(),
+                        [&row[0], &row[1], &row[2], &row[3], &len, &subs],
+                    ),
+                )?;
             }
             Item::RamContinued(c) => {
                 if let Some((o, kind, row, len)) = ram_row.as_mut() {
                     *len += c.payload_end - c.offset;
                     if c.payload.is_complete() {
                         let len = len.to_string();
-                        let line = cols(&off(*o), kind, [&row[0], &row[1], &row[2], &row[3], &len, "-"]);
+                        let line = cols(
+                            &off(*o),
+                            kind,
+                            [&row[0], &row[1], &row[2], &row[3], &len, "-"],
+                        );
                         ram_row = None;
                         w(out, line)?;
                     }
@@ -254,12 +285,25 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
             Item::Command(c) => {
                 let what = format!("command {}", c.cmd);
                 let len = c.data.len().to_string();
-                w(out, cols(&off(c.offset), "CMD", ["-", &what, "-", "-", &len, "-"]))?;
+                w(
+                    out,
+                    cols(&off(c.offset), "CMD", ["-", &what, "-", "-", &len, "-"]),
+                )?;
             }
-            Item::Eof { offset } => w(out, cols(&off(*offset), "EOF", ["-", "-", "-", "-", "-", "-"]))?,
+            Item::Eof { offset } => w(
+                out,
+                cols(&off(*offset), "EOF", ["-", "-", "-", "-", "-", "-"]),
+            )?,
             Item::VmDesc(tr) => {
                 let len = tr.json.len().to_string();
-                w(out, cols(&off(tr.offset), "VMDESC", ["-", "(JSON)", "-", "-", &len, "-"]))?;
+                w(
+                    out,
+                    cols(
+                        &off(tr.offset),
+                        "VMDESC",
+                        ["-", "(JSON)", "-", "-", &len, "-"],
+                    ),
+                )?;
             }
         }
     }
@@ -333,7 +377,9 @@ pub fn roundtrip_from(input: Input, out: &mut dyn Write) -> Result<RoundtripSumm
             },
             Payload::Vmsd(v) => match vmstate_qemu::registry::lookup(&s.idstr) {
                 None => Verdict::NoMirror,
-                Some(entry) => targets::judge(entry, &v.bytes, s.version_id, s.payload_offset, &name, &ctx),
+                Some(entry) => {
+                    targets::judge(entry, &v.bytes, s.version_id, s.payload_offset, &name, &ctx)
+                }
             },
             Payload::Ram(_) => continue,
         };
@@ -342,7 +388,11 @@ pub fn roundtrip_from(input: Input, out: &mut dyn Write) -> Result<RoundtripSumm
                 sum.unmirrored += 1;
                 line(out, &label, "-", "no mirror")?;
             }
-            Verdict::Checked { type_name, identical, text } => {
+            Verdict::Checked {
+                type_name,
+                identical,
+                text,
+            } => {
                 sum.mirrored += 1;
                 if *identical {
                     sum.identical += 1;
@@ -505,7 +555,7 @@ fn edit_into(
     w.header().map_err(werr)?;
     let mut sets: Option<Vec<Assignment>> = None;
     let mut applied = vec![false; specs.len()];
-    let mut none = targets::ListTargets::new(None, DecodeLimits::default(), false);
+    let mut none = targets::NoTargets;
     loop {
         d.prepare()?;
         if sets.is_none() && matches!(d.trailer, drive::Trailer::Found(_)) {
@@ -550,9 +600,8 @@ fn edit_into(
                                 *f = true;
                             }
                         }
-                        v.bytes = generic::encode(body, &v.value).map_err(|e| {
-                            stream_err(in_path)(e.rebase(base).in_section(&name))
-                        })?;
+                        v.bytes = generic::encode(body, &v.value)
+                            .map_err(|e| stream_err(in_path)(e.rebase(base).in_section(&name)))?;
                     }
                 }
             }

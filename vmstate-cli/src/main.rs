@@ -91,14 +91,13 @@ written.";
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Analyze { file, desc } => Input::open(&file)
-            .and_then(|i| vmstate_cli::analyze_to(i, desc, &mut Output::stdout())),
-        Cmd::Sections { file } => {
-            Input::open(&file).and_then(|mut i| {
-                i.show_progress();
-                vmstate_cli::sections_from(i, &mut Output::stdout())
-            })
+        Cmd::Analyze { file, desc } => {
+            Input::open(&file).and_then(|i| vmstate_cli::analyze_to(i, desc, &mut Output::stdout()))
         }
+        Cmd::Sections { file } => Input::open(&file).and_then(|mut i| {
+            i.show_progress();
+            vmstate_cli::sections_from(i, &mut Output::stdout())
+        }),
         Cmd::Roundtrip { file } => Input::open(&file).and_then(|mut i| {
             i.show_progress();
             let sum = vmstate_cli::roundtrip_from(i, &mut Output::stdout())?;

@@ -20,10 +20,19 @@ const SMALL: usize = 512;
 /// Skips at least this long seek instead of reading (on a regular file).
 const SEEK_MIN: u64 = 1024;
 
+/// What a seekable input is: a regular file, or anything that reads and
+/// seeks alike (a generated stream in tests).
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
 enum Inner {
     /// A regular file: `base` is where the stream starts in it, `len` the
     /// stream's length.
-    File { file: File, base: u64, len: u64 },
+    File {
+        file: Box<dyn ReadSeek>,
+        base: u64,
+        len: u64,
+    },
     /// A pipe, a socket, a terminal, or any `Read`.
     Stream(Box<dyn Read>),
     /// Everything left is in the buffer.
@@ -48,7 +57,18 @@ impl InputSource {
     pub fn file(mut file: File) -> io::Result<Self> {
         let base = file.stream_position()?;
         let len = file.metadata()?.len().saturating_sub(base);
-        Ok(Self::with(Inner::File { file, base, len }))
+        Ok(Self::with(Inner::File {
+            file: Box::new(file),
+            base,
+            len,
+        }))
+    }
+
+    /// A source over anything that seeks, `len` bytes long from its current
+    /// position.
+    pub fn seekable(mut r: Box<dyn ReadSeek>, len: u64) -> io::Result<Self> {
+        let base = r.stream_position()?;
+        Ok(Self::with(Inner::File { file: r, base, len }))
     }
 
     /// A source over any `Read`, read once.
@@ -233,7 +253,10 @@ impl Source for InputSource {
             }
         }
         let avail = self.buffered().min(n);
-        Ok(self.buf.get(self.start..self.start + avail).unwrap_or_default())
+        Ok(self
+            .buf
+            .get(self.start..self.start + avail)
+            .unwrap_or_default())
     }
 
     fn skip(&mut self, n: u64) -> Result<(), ReadError> {

@@ -189,8 +189,15 @@ impl SectionTargets<InputSource> for ListTargets {
         // No description: the mirror says where the section ends, read from
         // the stream's tail in memory.
         let at = r.offset();
-        let (Some(entry), Some(rest)) = (entry, r.source_mut().rest()) else {
+        let Some(rest) = r.source_mut().rest() else {
             return Ok(false);
+        };
+        let Some(entry) = entry else {
+            return Err(StreamError::invalid(
+                "the stream has no usable vmdesc trailer and the catalog no mirror of this \
+                 section, so its end cannot be found",
+                at,
+            ));
         };
         let (verdict, consumed) = judge_at(entry, rest, true, version, at, name, &self.ctx);
         let Some(consumed) = consumed else {
@@ -208,5 +215,21 @@ impl SectionTargets<InputSource> for ListTargets {
             self.verdict = Some(verdict);
         }
         Ok(true)
+    }
+}
+
+/// Claims no section: every FULL section is decoded as a value tree with
+/// the vmdesc (`edit`, which re-encodes what it changes).
+pub(crate) struct NoTargets;
+
+impl SectionTargets<InputSource> for NoTargets {
+    fn load_full(
+        &mut self,
+        _: &SectionName,
+        _: u32,
+        _: &mut Reader<InputSource>,
+        _: &mut dyn FnMut(&mut Reader<InputSource>) -> StreamResult<()>,
+    ) -> StreamResult<bool> {
+        Ok(false)
     }
 }

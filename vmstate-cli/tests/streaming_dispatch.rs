@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
+use vmstate_core::Context;
 use vmstate_migration::{
     locate_vmdesc, DispatchReport, Dispatcher, Item, Payload, ReadOptions, SectionKind, Stream,
     StreamError, StreamErrorKind, StreamReader, StreamResult,
 };
-use vmstate_core::Context;
 use vmstate_qemu::hpet::Hpet;
 use vmstate_qemu::port92::Port92;
 use vmstate_qemu::registry::{self, Mirror};
@@ -97,6 +97,7 @@ fn every_section_of_qemu_streams_loads_from_a_socket_without_vmdesc() {
                     Item::Configuration(_) => "configuration",
                     Item::Section(s) if s.payload == Payload::Loaded => "loaded",
                     Item::Section(_) => "other section",
+                    Item::RamContinued(_) => "more RAM",
                     Item::Command(_) => "command",
                     Item::Eof { .. } => "eof",
                     Item::VmDesc(t) => {

@@ -115,7 +115,13 @@ impl RamPayload {
     /// Whether the payload ends with `EOS` (a payload read in pieces by
     /// [`decode_some`](Self::decode_some) has more to come otherwise).
     pub fn is_complete(&self) -> bool {
-        matches!(self.records.last(), Some(RamRecord { body: RamBody::Eos, .. }))
+        matches!(
+            self.records.last(),
+            Some(RamRecord {
+                body: RamBody::Eos,
+                ..
+            })
+        )
     }
 
     /// Decodes at most `max_records` records of a RAM payload (at least

@@ -26,9 +26,9 @@
 //! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
 //! ```
 
-use vmstate_migration::LoadSection;
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
+use vmstate_migration::LoadSection;
 
 use crate::{
     acpi_build, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus, i440fx,
