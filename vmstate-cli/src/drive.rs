@@ -14,7 +14,7 @@ use vmstate_migration::{
 };
 
 use crate::io::Input;
-use crate::source::InputSource;
+use crate::source::{InputSource, TrailerScan};
 use crate::CliError;
 
 /// Most bytes held in memory for the device sections and trailer of a
@@ -53,19 +53,39 @@ impl Drive {
             Err(e) if is_not_a_stream(&e) => return Err(CliError::NotAStream { file: name }),
             Err(err) => return Err(CliError::Stream { file: name, err }),
         };
-        let tail = r
+        let scan = r
             .source_mut()
-            .tail(max.saturating_add(5))
+            .find_trailer(max)
             .map_err(|err| CliError::Io {
                 file: name.clone(),
                 err,
             })?;
-        let trailer = match tail {
-            Some((base, bytes)) => classify(
-                locate_vmdesc(&bytes, max).map_err(|e| e.rebase(base)),
-                base + bytes.len() as u64,
-            ),
+        let trailer = match scan {
             None => Trailer::Unknown,
+            Some(TrailerScan::Missing) => Trailer::Missing {
+                at: r.source_mut().len().unwrap_or(0),
+            },
+            Some(TrailerScan::Truncated {
+                at,
+                needed,
+                available,
+            }) => classify(
+                Err(StreamError::new(
+                    StreamErrorKind::UnexpectedEof { needed, available },
+                    at,
+                )),
+                0,
+            ),
+            Some(TrailerScan::Json { at, json }) => {
+                if json.len() as u64 > max {
+                    Trailer::Damaged(
+                        format!("vmdesc JSON of {} bytes, more than {max}", json.len()),
+                        at,
+                    )
+                } else {
+                    classify(VmDesc::parse(&json, at).map(Some), 0)
+                }
+            }
         };
         if let Trailer::Found(d) = &trailer {
             r.set_vmdesc(d.clone());

@@ -101,19 +101,21 @@ impl InputSource {
         }
     }
 
-    /// The last `max` bytes of a regular file and the stream offset where
-    /// they start (read by seeking there and back); `None` for a pipe.
-    pub fn tail(&mut self, max: u64) -> io::Result<Option<(u64, Vec<u8>)>> {
+    /// Finds the vmdesc trailer of a regular file from its end, reading
+    /// only a few chunks and the trailer itself (`None` for a pipe). The
+    /// trailer is looked for as [`vmstate_migration::find_trailer`] does,
+    /// in the last `max + 5` bytes: a `0x06` whose length reaches the end
+    /// with a `{` after it; failing that, the last NUL byte, the first `{`
+    /// after it, and a `0x06` five bytes before.
+    pub fn find_trailer(&mut self, max: u64) -> io::Result<Option<TrailerScan>> {
         let Inner::File { file, base, len } = &mut self.inner else {
             return Ok(None);
         };
+        let (base, len) = (*base, *len);
         let here = file.stream_position()?;
-        let from = len.saturating_sub(max);
-        file.seek(SeekFrom::Start(*base + from))?;
-        let mut tail = Vec::new();
-        file.by_ref().take(*len - from).read_to_end(&mut tail)?;
+        let res = scan_trailer(file.as_mut(), base, len, max);
         file.seek(SeekFrom::Start(here))?;
-        Ok(Some((from, tail)))
+        res.map(Some)
     }
 
     /// Reads everything left into memory, unless it is more than `max`
@@ -322,4 +324,121 @@ impl Drop for InputSource {
             b.finish_and_clear();
         }
     }
+}
+
+/// What [`InputSource::find_trailer`] found.
+pub enum TrailerScan {
+    /// The trailer's JSON and its stream offset.
+    Json {
+        /// Offset of the JSON's first byte.
+        at: u64,
+        /// The JSON.
+        json: Vec<u8>,
+    },
+    /// A trailer whose length runs past the end of the stream.
+    Truncated {
+        /// Offset of the JSON's first byte (or of the length, when even
+        /// that is cut).
+        at: u64,
+        /// Bytes it announced.
+        needed: u64,
+        /// Bytes there were.
+        available: u64,
+    },
+    /// No trailer.
+    Missing,
+}
+
+/// The chunk the trailer search reads at a time.
+const SCAN: u64 = 64 * 1024;
+
+fn read_at(f: &mut dyn ReadSeek, base: u64, at: u64, n: u64) -> io::Result<Vec<u8>> {
+    f.seek(SeekFrom::Start(base + at))?;
+    let mut v = Vec::new();
+    f.take(n).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Result<TrailerScan> {
+    let from = len.saturating_sub(max.saturating_add(5));
+    // End-anchored: 0x06 at p, be32 length at p+1, `{` at p+5, the JSON
+    // running exactly to the end.
+    let mut end = len;
+    while end > from {
+        let start = end.saturating_sub(SCAN).max(from);
+        let chunk = read_at(f, base, start, (end + 5).min(len) - start)?;
+        for i in (0..(end - start) as usize).rev() {
+            let p = start + i as u64;
+            if chunk.get(i) != Some(&0x06) || chunk.get(i + 5) != Some(&b'{') {
+                continue;
+            }
+            let Some(n) = chunk
+                .get(i + 1..i + 5)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+            else {
+                continue;
+            };
+            if p + 5 + u64::from(n) == len {
+                let json = read_at(f, base, p + 5, u64::from(n))?;
+                return Ok(TrailerScan::Json { at: p + 5, json });
+            }
+        }
+        end = start;
+    }
+    // The heuristic: the last NUL byte in the window ...
+    let mut end = len;
+    let mut nul = None;
+    while end > from && nul.is_none() {
+        let start = end.saturating_sub(SCAN).max(from);
+        let chunk = read_at(f, base, start, end - start)?;
+        nul = chunk
+            .iter()
+            .rposition(|&b| b == 0)
+            .map(|i| start + i as u64);
+        end = start;
+    }
+    let Some(nul) = nul else {
+        return Ok(TrailerScan::Missing);
+    };
+    // ... the first `{` after it ...
+    let mut at = nul;
+    let mut brace = None;
+    while at < len && brace.is_none() {
+        let chunk = read_at(f, base, at, SCAN.min(len - at))?;
+        brace = chunk.iter().position(|&b| b == b'{').map(|i| at + i as u64);
+        at += chunk.len() as u64;
+        if chunk.is_empty() {
+            break;
+        }
+    }
+    // ... and a 0x06 five bytes before it.
+    let Some(p) = brace.and_then(|b| b.checked_sub(5)).filter(|&p| p >= from) else {
+        return Ok(TrailerScan::Missing);
+    };
+    let head = read_at(f, base, p, 5)?;
+    if head.first() != Some(&0x06) {
+        return Ok(TrailerScan::Missing);
+    }
+    let Some(n) = head
+        .get(1..5)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_be_bytes)
+    else {
+        return Ok(TrailerScan::Truncated {
+            at: p,
+            needed: 5,
+            available: head.len() as u64,
+        });
+    };
+    let available = len - (p + 5);
+    if u64::from(n) > available {
+        return Ok(TrailerScan::Truncated {
+            at: p + 5,
+            needed: n.into(),
+            available,
+        });
+    }
+    let json = read_at(f, base, p + 5, u64::from(n))?;
+    Ok(TrailerScan::Json { at: p + 5, json })
 }
