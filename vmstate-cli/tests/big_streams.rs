@@ -235,11 +235,27 @@ fn the_generator_reads_and_seeks() {
     assert_eq!(stream.sections().count(), 2);
 }
 
-/// Seconds to list and analyze `n` tiny sections (as a file).
+/// Seconds to list and analyze `n` tiny sections (as a file; the stream
+/// is made before the clock starts).
 fn time_tiny(n: u32) -> f64 {
+    let mut bytes = Vec::new();
+    gen::tiny_sections(n).read_to_end(&mut bytes).unwrap();
+    let len = bytes.len() as u64;
+    let a = Box::new(std::io::Cursor::new(bytes.clone()));
+    let b = Box::new(std::io::Cursor::new(bytes));
+    let name = Path::new("<generated>");
     let t = Instant::now();
-    vmstate_cli::sections_from(file(gen::tiny_sections(n)), &mut Count::default()).unwrap();
-    vmstate_cli::analyze_to(file(gen::tiny_sections(n)), false, &mut Count::default()).unwrap();
+    vmstate_cli::sections_from(
+        Input::from_seekable(name, a, len).unwrap(),
+        &mut Count::default(),
+    )
+    .unwrap();
+    vmstate_cli::analyze_to(
+        Input::from_seekable(name, b, len).unwrap(),
+        false,
+        &mut Count::default(),
+    )
+    .unwrap();
     t.elapsed().as_secs_f64()
 }
 
@@ -295,5 +311,6 @@ fn two_hundred_thousand_sections_in_seconds() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tiny_case(100_000);
     let (_, big) = linear(200_000);
-    assert!(big < 30.0, "{big:.1}s");
+    // Seconds, even on a loaded 2-core machine (about 2 s when idle).
+    assert!(big < 20.0, "{big:.1}s");
 }
