@@ -19,6 +19,8 @@ const BUF: usize = 64 * 1024;
 const SMALL: usize = 512;
 /// Skips at least this long seek instead of reading (on a regular file).
 const SEEK_MIN: u64 = 1024;
+/// A mapped file gives back the pages it has passed every this many bytes.
+const RELEASE: u64 = 8 << 20;
 
 /// What a seekable input is: a regular file, or anything that reads and
 /// seeks alike (a generated stream in tests).
@@ -33,6 +35,9 @@ enum Inner {
         base: u64,
         len: u64,
     },
+    /// A regular file mapped into memory: the stream is `map[base..]`.
+    /// Skipping RAM pages then reads nothing at all.
+    Mapped { map: Map, base: usize },
     /// A pipe, a socket, a terminal, or any `Read`.
     Stream(Box<dyn Read>),
     /// Everything left is in the buffer.
@@ -53,10 +58,17 @@ pub struct InputSource {
 }
 
 impl InputSource {
-    /// A source over a regular file, from its current position to its end.
+    /// A source over a regular file, from its current position to its end:
+    /// mapped into memory when it can be, else read and seeked.
     pub fn file(mut file: File) -> io::Result<Self> {
         let base = file.stream_position()?;
-        let len = file.metadata()?.len().saturating_sub(base);
+        let total = file.metadata()?.len();
+        if let (Some(map), Ok(base)) = (Map::new(&file, total), usize::try_from(base)) {
+            if base <= map.bytes().len() {
+                return Ok(Self::with(Inner::Mapped { map, base }));
+            }
+        }
+        let len = total.saturating_sub(base);
         Ok(Self::with(Inner::File {
             file: Box::new(file),
             base,
@@ -97,6 +109,7 @@ impl InputSource {
     pub fn len(&self) -> Option<u64> {
         match &self.inner {
             Inner::File { len, .. } => Some(*len),
+            Inner::Mapped { map, base } => Some((map.bytes().len() - base) as u64),
             _ => None,
         }
     }
@@ -108,6 +121,11 @@ impl InputSource {
     /// with a `{` after it; failing that, the last NUL byte, the first `{`
     /// after it, and a `0x06` five bytes before.
     pub fn find_trailer(&mut self, max: u64) -> io::Result<Option<TrailerScan>> {
+        if let Inner::Mapped { map, base } = &self.inner {
+            let bytes = map.bytes().get(*base..).unwrap_or_default();
+            let len = bytes.len() as u64;
+            return scan_trailer(&mut io::Cursor::new(bytes), 0, len, max).map(Some);
+        }
         let Inner::File { file, base, len } = &mut self.inner else {
             return Ok(None);
         };
@@ -123,7 +141,7 @@ impl InputSource {
     /// caller can still stop cleanly). From now on the source reads from
     /// memory ([`rest`](Self::rest)).
     pub fn drain(&mut self, max: u64) -> io::Result<bool> {
-        if matches!(self.inner, Inner::Drained) {
+        if matches!(self.inner, Inner::Drained | Inner::Mapped { .. }) {
             return Ok(true);
         }
         self.buf.copy_within(self.start..self.end, 0);
@@ -155,14 +173,46 @@ impl InputSource {
 
     /// The bytes not read yet, once the source is [drained](Self::drain).
     pub fn rest(&self) -> Option<&[u8]> {
-        match self.inner {
+        match &self.inner {
             Inner::Drained => self.buf.get(self.start..self.end),
+            Inner::Mapped { .. } => Some(self.mapped_rest()),
             _ => None,
         }
     }
 
     fn buffered(&self) -> usize {
         self.end - self.start
+    }
+
+    /// The mapped bytes not read yet (empty when not mapped).
+    fn mapped_rest(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Mapped { map, base } => usize::try_from(self.pos)
+                .ok()
+                .and_then(|p| p.checked_add(*base))
+                .and_then(|p| map.bytes().get(p..))
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Moves past `n` mapped bytes; every [`RELEASE`] bytes, the pages
+    /// passed are unmapped again, so that the resident set stays small.
+    fn advance(&mut self, n: usize) {
+        self.pos += n as u64;
+        if let Some(b) = &self.bar {
+            b.set_position(self.pos);
+        }
+        if let Inner::Mapped { map, base } = &mut self.inner {
+            let at = *base as u64 + self.pos;
+            if at >= map.released + RELEASE {
+                map.release_before(at);
+            }
+        }
+    }
+
+    fn is_mapped(&self) -> bool {
+        matches!(self.inner, Inner::Mapped { .. })
     }
 
     /// One read into `buf[at..to]`. `Interrupted` is retried; so is
@@ -177,7 +227,7 @@ impl InputSource {
             let res = match &mut self.inner {
                 Inner::File { file, .. } => file.read(dst),
                 Inner::Stream(r) => r.read(dst),
-                Inner::Drained => Ok(0),
+                Inner::Drained | Inner::Mapped { .. } => Ok(0),
             };
             match res {
                 Ok(n) => {
@@ -219,6 +269,17 @@ impl InputSource {
 
 impl Source for InputSource {
     fn read_exact(&mut self, out: &mut [u8]) -> Result<(), ReadError> {
+        if self.is_mapped() {
+            let rest = self.mapped_rest();
+            let Some(src) = rest.get(..out.len()) else {
+                return Err(ReadError::Eof {
+                    got: rest.len() as u64,
+                });
+            };
+            out.copy_from_slice(src);
+            self.advance(out.len());
+            return Ok(());
+        }
         let mut done = 0;
         while done < out.len() {
             if self.start == self.end {
@@ -244,6 +305,10 @@ impl Source for InputSource {
 
     fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
         let n = n.min(MAX_PEEK);
+        if self.is_mapped() {
+            let rest = self.mapped_rest();
+            return Ok(rest.get(..n.min(rest.len())).unwrap_or_default());
+        }
         if self.buffered() < n && self.buf.len() - self.start < n {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -262,6 +327,14 @@ impl Source for InputSource {
     }
 
     fn skip(&mut self, n: u64) -> Result<(), ReadError> {
+        if self.is_mapped() {
+            let left = self.mapped_rest().len() as u64;
+            if n > left {
+                return Err(ReadError::Eof { got: left });
+            }
+            self.advance(n as usize);
+            return Ok(());
+        }
         let have = self.buffered() as u64;
         if n <= have {
             self.start += n as usize;
@@ -310,6 +383,20 @@ impl Source for InputSource {
     }
 
     fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.is_mapped() {
+            if self.mapped_rest().len() < n {
+                return None;
+            }
+            self.advance(n);
+            let rest = self.mapped_rest();
+            // The `n` bytes just passed end where `rest` starts.
+            let Inner::Mapped { map, .. } = &self.inner else {
+                return None;
+            };
+            let all = map.bytes();
+            let end = all.len() - rest.len();
+            return all.get(end - n..end);
+        }
         let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
         let head = self.buf.get(self.start..end)?;
         self.start = end;
@@ -441,4 +528,84 @@ fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Resu
     }
     let json = read_at(f, base, p + 5, u64::from(n))?;
     Ok(TrailerScan::Json { at: p + 5, json })
+}
+
+/// A read-only private mapping of a whole regular file.
+///
+/// A file truncated by another process while it is mapped makes reads of
+/// the lost pages fail with SIGBUS: read such a file through a pipe
+/// (`cat FILE | vmstate ... -`) instead.
+pub struct Map {
+    ptr: *mut libc::c_void,
+    len: usize,
+    /// Bytes before this were given back (`MADV_DONTNEED`).
+    released: u64,
+}
+
+impl Map {
+    /// Maps `len` bytes of `file`; `None` when it cannot be mapped (empty,
+    /// or a file system without mappings): the caller reads it instead.
+    fn new(file: &File, len: u64) -> Option<Map> {
+        use std::os::fd::AsRawFd;
+        let len = usize::try_from(len).ok().filter(|&l| l > 0)?;
+        // SAFETY: a fresh read-only private mapping of an open descriptor;
+        // the kernel chooses the address. The result is checked.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        (ptr != libc::MAP_FAILED).then_some(Map {
+            ptr,
+            len,
+            released: 0,
+        })
+    }
+
+    /// Drops the pages wholly before `at` from the resident set (they are
+    /// read again from the page cache if touched: the mapping is private
+    /// and never written).
+    fn release_before(&mut self, at: u64) {
+        // SAFETY: `sysconf` has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let page = u64::try_from(page).unwrap_or(4096).max(1);
+        let end = (at / page) * page;
+        let start = self.released;
+        if end <= start {
+            return;
+        }
+        let (Ok(off), Ok(n)) = (usize::try_from(start), usize::try_from(end - start)) else {
+            return;
+        };
+        // SAFETY: `[start, end)` is page-aligned and inside the mapping
+        // (`start` was a previous `end`, `end <= at <= len`); no slice of
+        // it is borrowed, since `advance` takes `&mut self`.
+        unsafe {
+            libc::madvise(
+                self.ptr.cast::<u8>().add(off).cast(),
+                n,
+                libc::MADV_DONTNEED,
+            );
+        }
+        self.released = end;
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
+        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping `new` made.
+        unsafe {
+            libc::munmap(self.ptr, self.len);
+        }
+    }
 }
