@@ -135,7 +135,7 @@ pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
 /// The vmdesc trailer is needed before the device sections: from a
 /// regular file it is read first; from a pipe, RAM sections are read as
 /// they come and the rest of the stream (device sections, EOF, trailer) is
-/// held in memory, at most [`drive::MAX_HELD`] bytes.
+/// held in memory, at most 256 MiB.
 pub fn analyze_to(input: Input, desc_only: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let opts = read_opts();
     let limits = opts.limits;

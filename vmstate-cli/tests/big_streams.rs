@@ -92,6 +92,9 @@ impl std::io::Write for Count {
     }
 }
 
+/// Opens a generated stream as a command's input.
+type Opener = fn(GenStream) -> Input;
+
 fn pipe(s: GenStream) -> Input {
     Input::from_read(Path::new("<generated>"), Box::new(s))
 }
@@ -120,7 +123,7 @@ fn all_commands(
         );
         worst = worst.max(peak);
     };
-    let mut inputs: Vec<(&str, fn(GenStream) -> Input)> = vec![("file", file)];
+    let mut inputs: Vec<(&str, Opener)> = vec![("file", file)];
     if pipe_ok {
         inputs.push(("pipe", pipe));
     }
