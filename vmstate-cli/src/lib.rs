@@ -14,6 +14,7 @@
 //! `hostile`'s notes in the README).
 
 mod drive;
+mod extract;
 pub mod io;
 mod source;
 pub use source::ReadSeek;
@@ -137,10 +138,37 @@ pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
 /// they come and the rest of the stream (device sections, EOF, trailer) is
 /// held in memory, at most 256 MiB.
 pub fn analyze_to(input: Input, desc_only: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    let opts = read_opts();
-    let limits = opts.limits;
-    let mut d = Drive::open(input, opts)?;
-    if desc_only {
+    let opts = AnalyzeOptions {
+        desc_only,
+        ..AnalyzeOptions::default()
+    };
+    analyze_with(input, &opts, out)
+}
+
+/// What `vmstate analyze` prints (its options).
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeOptions {
+    /// `--desc`: the vmdesc JSON (`analyze-migration.py -d desc`).
+    pub desc_only: bool,
+    /// `--memory`: RAM pages too (`analyze-migration.py -m`).
+    pub memory: bool,
+    /// `--extract DIR`: `desc.json`, `state.json` and one file per RAM
+    /// block in DIR (`analyze-migration.py -x`); `out` gets the names of
+    /// the files written, one a line.
+    pub extract: Option<PathBuf>,
+}
+
+/// `vmstate analyze` with all its options.
+pub fn analyze_with(
+    input: Input,
+    opts: &AnalyzeOptions,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut ro = read_opts();
+    ro.keep_ram_pages = opts.memory || opts.extract.is_some();
+    let limits = ro.limits;
+    let mut d = Drive::open(input, ro)?;
+    if opts.desc_only {
         let desc = d.find_trailer()?;
         out.write_all(vmstate_migration::to_python_json(&desc.json).as_bytes())
             .and_then(|()| out.flush())
@@ -151,7 +179,28 @@ pub fn analyze_to(input: Input, desc_only: bool, out: &mut dyn Write) -> Result<
         d.require_desc()?;
     }
     let name = d.name.clone();
-    let mut a = JsonAnalyzer::new(out, d.require_desc().ok(), limits);
+    let mut blocks = match &opts.extract {
+        Some(dir) => Some(extract::Blocks::new(dir)?),
+        None => None,
+    };
+    let mut state_file;
+    // The block files' names, printed at the end (`out` may carry the JSON).
+    let mut names = Vec::new();
+    let json_out: &mut dyn Write = match &opts.extract {
+        Some(dir) => {
+            let p = dir.join("state.json");
+            state_file = BufWriter::new(File::create(&p).map_err(io_err(&p))?);
+            &mut state_file
+        }
+        None => &mut *out,
+    };
+    let mut a = JsonAnalyzer::new(json_out, d.require_desc().ok(), limits);
+    if opts.memory && opts.extract.is_none() {
+        a = a.with_memory(d.r.page_size());
+    }
+    if opts.extract.is_some() {
+        a = a.without_final_newline();
+    }
     let res = (|| -> Result<(), CliError> {
         loop {
             if let Some(desc) = d.prepare()? {
@@ -162,14 +211,35 @@ pub fn analyze_to(input: Input, desc_only: bool, out: &mut dyn Write) -> Result<
             let Some(item) = d.next(&mut a)? else {
                 return Ok(());
             };
+            if let Some(b) = blocks.as_mut() {
+                b.add(&item, d.r.page_size(), &mut names)
+                    .map_err(|e| match e {
+                        extract::Error::Stream(e) => stream_err(&name)(e),
+                        extract::Error::Cli(e) => e,
+                    })?;
+            }
             a.add(&item).map_err(stream_err(&name))?;
         }
     })();
     let res = res.and_then(|()| a.close().map_err(stream_err(&name)));
     if let Some(e) = a.take_output_error() {
-        return Err(CliError::Output(e));
+        return Err(match &opts.extract {
+            Some(dir) => io_err(&dir.join("state.json"))(e),
+            None => CliError::Output(e),
+        });
     }
-    res
+    res?;
+    if let Some(dir) = &opts.extract {
+        drop(a);
+        let desc = d.require_desc()?;
+        let p = dir.join("desc.json");
+        let text = vmstate_migration::to_python_json(&desc.json);
+        std::fs::write(&p, text.trim_end_matches('\n')).map_err(io_err(&p))?;
+        out.write_all(&names).map_err(CliError::Output)?;
+        writeln!(out, "desc.json\nstate.json").map_err(CliError::Output)?;
+        out.flush().map_err(CliError::Output)?;
+    }
+    Ok(())
 }
 
 /// `vmstate sections FILE`: a header line, then one line per record:

@@ -28,6 +28,13 @@ enum Cmd {
         /// Print the vmdesc JSON instead (`analyze-migration.py -d desc`).
         #[arg(long)]
         desc: bool,
+        /// List RAM pages too (`analyze-migration.py -m`).
+        #[arg(long, conflicts_with = "desc")]
+        memory: bool,
+        /// Write desc.json, state.json and one file per RAM block into DIR
+        /// (`analyze-migration.py -x`); prints the names of the files.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["desc", "memory"])]
+        extract: Option<PathBuf>,
     },
     /// List the stream's records, one a line: offset, type, section id,
     /// idstr, instance id, version, payload length, subsections.
@@ -91,9 +98,20 @@ written.";
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Analyze { file, desc } => {
-            Input::open(&file).and_then(|i| vmstate_cli::analyze_to(i, desc, &mut Output::stdout()))
-        }
+        Cmd::Analyze {
+            file,
+            desc,
+            memory,
+            extract,
+        } => Input::open(&file).and_then(|mut i| {
+            i.show_progress();
+            let opts = vmstate_cli::AnalyzeOptions {
+                desc_only: desc,
+                memory,
+                extract,
+            };
+            vmstate_cli::analyze_with(i, &opts, &mut Output::stdout())
+        }),
         Cmd::Sections { file } => Input::open(&file).and_then(|mut i| {
             i.show_progress();
             vmstate_cli::sections_from(i, &mut Output::stdout())

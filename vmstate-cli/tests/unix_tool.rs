@@ -337,3 +337,136 @@ fn an_interrupted_edit_leaves_no_temporary_file() {
     assert!(!out.exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// QEMU's own script, when installed (`.ci/install-qemu`).
+fn qemu_script() -> Option<PathBuf> {
+    let p = PathBuf::from("/opt/vmstate/scripts/qemu-7.2/analyze-migration.py");
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is missing (CI installs it)",
+        p.display()
+    );
+    eprintln!("skipped: {} is not installed", p.display());
+    None
+}
+
+#[test]
+fn extract_writes_what_the_script_writes() {
+    let d = tmpdir("extract");
+    let ours = d.join("ours");
+    let out = run(
+        &["analyze", "--extract", ours.to_str().unwrap()],
+        Some(&mig("pc")),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", brief(&out));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    for f in [
+        "pc.ram",
+        "pc.bios",
+        "rom@etc/acpi/tables",
+        "desc.json",
+        "state.json",
+    ] {
+        assert!(listed.lines().any(|l| l == f), "{f} not listed: {listed}");
+        assert!(ours.join(f).exists(), "{f}");
+    }
+    // state.json is the analysis (without the final newline the script's
+    // files lack); the block files have the blocks' lengths.
+    let golden = std::fs::read(dir().join("pc.analyze.json")).unwrap();
+    assert_eq!(
+        std::fs::read(ours.join("state.json")).unwrap(),
+        golden[..golden.len() - 1]
+    );
+    assert_eq!(
+        std::fs::metadata(ours.join("pc.ram")).unwrap().len(),
+        1 << 20
+    );
+    // The same stream through a pipe extracts the same files.
+    let piped_dir = d.join("piped");
+    let piped = run_piped(
+        &["analyze", "--extract", piped_dir.to_str().unwrap(), "-"],
+        &std::fs::read(mig("pc")).unwrap(),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", brief(&piped));
+    for f in ["pc.ram", "pc.rom", "state.json", "desc.json"] {
+        assert_eq!(
+            std::fs::read(ours.join(f)).unwrap(),
+            std::fs::read(piped_dir.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    if let Some(script) = qemu_script() {
+        let theirs = d.join("theirs");
+        std::fs::create_dir_all(&theirs).unwrap();
+        let st = Command::new("python3")
+            .arg(&script)
+            .arg("-x")
+            .arg("-f")
+            .arg(mig("pc"))
+            .current_dir(&theirs)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", brief(&st));
+        for f in [
+            "pc.ram",
+            "pc.bios",
+            "pc.rom",
+            "rom@etc/acpi/tables",
+            "rom@etc/table-loader",
+            "rom@etc/acpi/rsdp",
+            "desc.json",
+            "state.json",
+        ] {
+            assert_eq!(
+                std::fs::read(ours.join(f)).unwrap(),
+                std::fs::read(theirs.join(f)).unwrap(),
+                "{f} differs from the script's"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn memory_lists_ram_pages() {
+    // none.mig has no data pages: the script (whose page rendering fails
+    // on Python 3) prints it, and equals ours.
+    let out = run(&["analyze", "--memory"], Some(&mig("none")));
+    assert_eq!(out.status.code(), Some(0), "{}", brief(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["ram (2)"]["memory"].is_object(), "{v}");
+    if let Some(script) = qemu_script() {
+        let st = Command::new("python3")
+            .arg(&script)
+            .args(["-m", "-f"])
+            .arg(mig("none"))
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", brief(&st));
+        assert_eq!(out.stdout, st.stdout);
+    }
+    // pc.mig: every page of every block is listed once, after the sizes.
+    let out = run(&["analyze", "--memory"], Some(&mig("pc")));
+    assert_eq!(out.status.code(), Some(0), "{}", brief(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mem = v["ram (2)"]["memory"].as_object().unwrap();
+    let pc_ram = mem.keys().filter(|k| k.starts_with("pc.ram (")).count();
+    assert_eq!(pc_ram, 256, "1 MiB of pc.ram in 4 KiB pages");
+    let page = mem
+        .values()
+        .filter_map(|p| p.as_str())
+        .find(|p| !p.starts_with("Filled"))
+        .unwrap();
+    assert_eq!(page.len(), 4096 * 3 - 1);
+    // The rest of the analysis is unchanged.
+    let plain: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir().join("pc.analyze.json")).unwrap()).unwrap();
+    assert_eq!(v["timer (0)"], plain["timer (0)"]);
+    assert_eq!(
+        v["ram (2)"]["section sizes"],
+        plain["ram (2)"]["section sizes"]
+    );
+}

@@ -53,6 +53,21 @@ pub struct JsonAnalyzer<W: Write> {
     ram: Vec<(u32, String, Map<String, Json>)>,
     /// The error writing the output met, if any.
     out_err: Option<io::Error>,
+    /// `analyze-migration.py -m`: RAM entries list every page.
+    memory: bool,
+    /// The RAM entry being written (memory mode): its section id and the
+    /// number of pages listed so far.
+    open_ram: Option<(u32, u64)>,
+    /// The block of the last page record (`CONTINUE` pages are in it).
+    last_block: Option<String>,
+    /// The page keys listed (a page sent twice cannot be overwritten in
+    /// output already written).
+    pages_seen: HashSet<(String, u64)>,
+    /// The target page size (memory mode).
+    page_size: u64,
+    /// Whether the output ends with a newline (the script's printed
+    /// output does; its `-x` files do not).
+    final_newline: bool,
 }
 
 impl<W: Write> JsonAnalyzer<W> {
@@ -69,7 +84,33 @@ impl<W: Write> JsonAnalyzer<W> {
             ids: HashSet::new(),
             ram: Vec::new(),
             out_err: None,
+            memory: false,
+            open_ram: None,
+            last_block: None,
+            pages_seen: HashSet::new(),
+            page_size: desc_page_size(None),
+            final_newline: true,
         }
+    }
+
+    /// Ends the output without a newline, as `analyze-migration.py -x`
+    /// writes `state.json`.
+    pub fn without_final_newline(mut self) -> Self {
+        self.final_newline = false;
+        self
+    }
+
+    /// `analyze-migration.py -m`: each RAM entry also lists every page
+    /// (`"memory": {"pc.ram (0x0000000000001000)": "00 01 …"}`, or `Filled
+    /// with 0x00` for a zero page), written as the pages arrive; read the
+    /// stream with [`ReadOptions::keep_ram_pages`](super::ReadOptions).
+    /// `page_size` is the target page size (the reader's
+    /// [`page_size`](super::StreamReader::page_size)). A page sent twice is
+    /// refused (the script would overwrite its earlier line).
+    pub fn with_memory(mut self, page_size: u64) -> Self {
+        self.memory = true;
+        self.page_size = desc_page_size(Some(page_size));
+        self
     }
 
     /// Sets the description FULL sections are decoded with.
@@ -86,6 +127,9 @@ impl<W: Write> JsonAnalyzer<W> {
     /// Adds a record: RAM sections give their block sizes; a FULL section
     /// decoded as a value tree ([`Payload::Vmsd`]) is written from it.
     pub fn add(&mut self, item: &Item) -> StreamResult<()> {
+        if self.memory {
+            return self.add_with_memory(item);
+        }
         match item {
             Item::Section(s) => match &s.payload {
                 Payload::Ram(p) => {
@@ -112,6 +156,104 @@ impl<W: Write> JsonAnalyzer<W> {
         }
     }
 
+    fn add_with_memory(&mut self, item: &Item) -> StreamResult<()> {
+        let (id, payload, at, start) = match item {
+            Item::Section(s) => match &s.payload {
+                Payload::Ram(p) => (s.section_id, p, s.offset, s.kind == SectionKind::Start),
+                Payload::Vmsd(_) | Payload::Loaded => {
+                    self.close_ram()?;
+                    self.memory = false;
+                    let r = self.add(item);
+                    self.memory = true;
+                    return r;
+                }
+            },
+            Item::RamContinued(c) => (c.section_id, &c.payload, c.offset, false),
+            _ => return Ok(()),
+        };
+        if start {
+            self.close_ram()?;
+            self.claim(id, at)?;
+            let mut sizes = Map::new();
+            for rec in &payload.records {
+                if let RamBody::MemSize(blocks) = &rec.body {
+                    for b in blocks {
+                        sizes.insert(
+                            b.name.clone(),
+                            Json::String(format!("0x{:016x}", b.used_length)),
+                        );
+                    }
+                }
+            }
+            self.entry_key("ram", id);
+            self.buf.push(b'{');
+            pyjson::key(&mut self.buf, 0, 2, "section sizes");
+            let text = to_python_json(&Json::Object(sizes));
+            self.buf
+                .extend_from_slice(text.trim_end().replace('\n', "\n        ").as_bytes());
+            pyjson::key(&mut self.buf, 1, 2, "memory");
+            self.buf.push(b'{');
+            self.open_ram = Some((id, 0));
+        } else if self.open_ram.map(|o| o.0) != Some(id) {
+            return Err(StreamError::invalid(
+                "RAM records of a section whose analysis was closed by another section",
+                at,
+            ));
+        }
+        for (i, rec) in payload.records.iter().enumerate() {
+            if let Some(b) = &rec.block {
+                self.last_block = Some(b.clone());
+            }
+            let value = match &rec.body {
+                RamBody::MemSize(_) if start && i == 0 => continue,
+                RamBody::MemSize(_) => {
+                    return Err(StreamError::invalid(
+                        "a RAM block list after the section's analysis was written",
+                        at,
+                    ))
+                }
+                RamBody::Zero(fill) => format!("Filled with 0x{fill:02x}"),
+                RamBody::Page(Some(data)) => super::analyze::hex_bytes(data),
+                RamBody::Page(None) => {
+                    return Err(StreamError::invalid(
+                        "RAM pages were not kept (ReadOptions::keep_ram_pages)",
+                        at,
+                    ))
+                }
+                RamBody::Eos | RamBody::MultifdFlush => continue,
+            };
+            let block = self.last_block.clone().unwrap_or_default();
+            let addr = rec.addr(self.page_size);
+            if !self.pages_seen.insert((block.clone(), addr)) {
+                return Err(StreamError::invalid(
+                    format!(
+                        "page {addr:#x} of `{block}` sent twice (its analysis is written already)"
+                    ),
+                    at,
+                ));
+            }
+            let n = self.open_ram.map(|o| o.1).unwrap_or(0);
+            pyjson::key(&mut self.buf, n, 3, &format!("{block} (0x{addr:016x})"));
+            pyjson::string(&mut self.buf, &value);
+            if let Some(o) = self.open_ram.as_mut() {
+                o.1 += 1;
+            }
+            if self.buf.len() >= 64 * 1024 {
+                self.emit()?;
+            }
+        }
+        self.emit()
+    }
+
+    /// Closes the RAM entry being written (memory mode).
+    fn close_ram(&mut self) -> StreamResult<()> {
+        if let Some((_, n)) = self.open_ram.take() {
+            pyjson::close(&mut self.buf, n, 2, b'}');
+            pyjson::close(&mut self.buf, 2, 1, b'}');
+        }
+        Ok(())
+    }
+
     /// Writes what is pending and the closing bracket; returns the output.
     pub fn finish(mut self) -> StreamResult<W> {
         self.close()?;
@@ -121,9 +263,12 @@ impl<W: Write> JsonAnalyzer<W> {
     /// Writes what is pending and the closing bracket, and flushes (an
     /// error writing is then in [`take_output_error`](Self::take_output_error)).
     pub fn close(&mut self) -> StreamResult<()> {
+        self.close_ram()?;
         self.write_ram()?;
         pyjson::close(&mut self.buf, self.keys, 0, b'}');
-        self.buf.push(b'\n');
+        if self.final_newline {
+            self.buf.push(b'\n');
+        }
         self.emit()?;
         if let Err(e) = self.out.flush() {
             return Err(output_failed(&mut self.out_err, e));
@@ -227,6 +372,7 @@ impl<S: Source, W: Write> SectionTargets<S> for JsonAnalyzer<W> {
             return Ok(false);
         };
         self.claim(name.section_id, r.offset())?;
+        self.close_ram()?;
         self.write_ram()?;
         self.entry_key(&name.idstr, name.section_id);
         let JsonAnalyzer {
@@ -243,4 +389,10 @@ impl<S: Source, W: Write> SectionTargets<S> for JsonAnalyzer<W> {
         self.emit()?;
         Ok(true)
     }
+}
+
+/// A usable page size: a power of two from 1 KiB to 1 MiB, else 4096.
+fn desc_page_size(p: Option<u64>) -> u64 {
+    p.filter(|p| p.is_power_of_two() && (1024..=1 << 20).contains(p))
+        .unwrap_or(4096)
 }
