@@ -73,6 +73,7 @@ fn main() {
         let bytes = fixture(name);
         seeds.put("stream_reader", name, &bytes);
         seeds.put("streaming_dispatch", name, &bytes);
+        seeds.put("cli_commands", name, &bytes);
         let s = Stream::parse(&bytes, ReadOptions::default()).expect("fixture parses");
         let devices = s.vmdesc.as_ref().map(|d| d.devices.clone());
         for (idstr, inst, version, payload) in sections(&bytes) {
