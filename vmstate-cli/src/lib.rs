@@ -26,8 +26,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use vmstate_migration::{
-    edit as field_edit, generic, FooterPolicy, Item, JsonAnalyzer, Payload, ReadOptions,
-    SectionKind, StreamError, StreamWriter, WriteOptions,
+    edit as field_edit, generic, DecodeLimits, FooterPolicy, Item, JsonAnalyzer, Payload,
+    ReadOptions, SectionKind, StreamError, StreamWriter, WriteOptions,
 };
 
 use crate::drive::Drive;
@@ -599,7 +599,7 @@ fn edit_into(
     output: &Path,
     specs: &[String],
 ) -> Result<(), CliError> {
-    let mut w = StreamWriter::new(
+    let w = StreamWriter::new(
         out,
         WriteOptions {
             footers: FooterPolicy::AsRead,
@@ -622,10 +622,12 @@ fn edit_into(
         }
         CliError::Output(std::io::Error::new(kind, e.to_string()))
     };
-    w.header().map_err(werr)?;
+    // Sections not edited are copied through as they are read; edited ones
+    // are decoded into a value tree, changed and encoded again.
+    let mut t = targets::EditTargets::new(w, DecodeLimits::default());
+    t.w.header().map_err(werr)?;
     let mut sets: Option<Vec<Assignment>> = None;
     let mut applied = vec![false; specs.len()];
-    let mut none = targets::NoTargets;
     loop {
         d.prepare()?;
         if sets.is_none() && matches!(d.trailer, drive::Trailer::Found(_)) {
@@ -639,11 +641,22 @@ fn edit_into(
             for s in specs {
                 v.push(parse_assignment(s, &known).map_err(CliError::Usage)?);
             }
+            t.set(desc, v.iter().map(|a| (a.idstr.clone(), a.instance_id)));
             sets = Some(v);
         }
-        let Some(mut item) = d.next(&mut none)? else {
+        let next = d.next(&mut t);
+        if let Some(e) = t.take_output_error() {
+            return Err(werr(e));
+        }
+        let Some(mut item) = next? else {
             break;
         };
+        if let Item::Section(s) = &item {
+            if s.payload == Payload::Loaded {
+                // Copied through already.
+                continue;
+            }
+        }
         if let (Item::Section(s), Some(sets)) = (&mut item, &sets) {
             if s.kind == SectionKind::Full {
                 let name = s.name();
@@ -676,8 +689,9 @@ fn edit_into(
                 }
             }
         }
-        w.item(&item).map_err(werr)?;
+        t.w.item(&item).map_err(werr)?;
     }
+    let mut w = t.w;
     w.flush().map_err(werr)?;
     let Some(sets) = sets else {
         return Err(CliError::Usage(format!(

@@ -4,10 +4,15 @@
 //! trailer), its Rust mirror in the catalog finds where it ends, in the
 //! stream's tail held in memory.
 
+use std::collections::HashSet;
+use std::io::Write;
 use vmstate_core::stream::Reader;
 use vmstate_core::Context;
+
+use vmstate_migration::generic::copy_through;
 use vmstate_migration::{
-    generic, DecodeLimits, SectionName, SectionTargets, StreamError, StreamResult, VmDesc,
+    generic, DecodeLimits, SectionName, SectionTargets, StreamError, StreamResult, StreamWriter,
+    VmDesc, VM_SECTION_FOOTER, VM_SECTION_FULL,
 };
 use vmstate_qemu::registry::Entry;
 
@@ -231,5 +236,101 @@ impl SectionTargets<InputSource> for NoTargets {
         _: &mut dyn FnMut(&mut Reader<InputSource>) -> StreamResult<()>,
     ) -> StreamResult<bool> {
         Ok(false)
+    }
+}
+
+/// The section targets of `edit`: a described section that is not edited
+/// is copied from the input to the output as it is read, so memory does
+/// not grow with it; edited ones (and any without a description) are left
+/// to the reader, which decodes them into a value tree.
+pub(crate) struct EditTargets<'o> {
+    /// The output.
+    pub(crate) w: StreamWriter<&'o mut dyn Write>,
+    desc: Option<VmDesc>,
+    edited: HashSet<(String, u32)>,
+    limits: DecodeLimits,
+    free_left: u64,
+    out_err: Option<StreamError>,
+}
+
+impl<'o> EditTargets<'o> {
+    pub(crate) fn new(w: StreamWriter<&'o mut dyn Write>, limits: DecodeLimits) -> Self {
+        EditTargets {
+            w,
+            desc: None,
+            edited: HashSet::new(),
+            limits,
+            free_left: limits.max_free_nodes,
+            out_err: None,
+        }
+    }
+
+    /// The description, and the sections that are edited.
+    pub(crate) fn set(&mut self, desc: VmDesc, edited: impl Iterator<Item = (String, u32)>) {
+        self.desc = Some(desc);
+        self.edited = edited.collect();
+    }
+
+    /// An error writing the output, if the last section met one.
+    pub(crate) fn take_output_error(&mut self) -> Option<StreamError> {
+        self.out_err.take()
+    }
+}
+
+impl SectionTargets<InputSource> for EditTargets<'_> {
+    fn load_full(
+        &mut self,
+        name: &SectionName,
+        version: u32,
+        r: &mut Reader<InputSource>,
+        end: &mut dyn FnMut(&mut Reader<InputSource>) -> StreamResult<()>,
+    ) -> StreamResult<bool> {
+        if self
+            .edited
+            .contains(&(name.idstr.clone(), name.instance_id))
+        {
+            return Ok(false);
+        }
+        let Some(body) = self
+            .desc
+            .as_ref()
+            .and_then(|d| d.section(&name.idstr, name.instance_id))
+            .map(|s| s.body.clone())
+        else {
+            return Ok(false);
+        };
+        let Ok(len) = u8::try_from(name.idstr.len()) else {
+            return Ok(false);
+        };
+        let mut head = vec![VM_SECTION_FULL];
+        head.extend_from_slice(&name.section_id.to_be_bytes());
+        head.push(len);
+        head.extend_from_slice(name.idstr.as_bytes());
+        head.extend_from_slice(&name.instance_id.to_be_bytes());
+        head.extend_from_slice(&version.to_be_bytes());
+        let EditTargets {
+            w,
+            limits,
+            free_left,
+            out_err,
+            ..
+        } = self;
+        let mut put = |b: &[u8]| {
+            w.raw(b).map_err(|e| {
+                let msg = e.to_string();
+                *out_err = Some(e);
+                StreamError::invalid(format!("writing the output failed: {msg}"), 0)
+            })
+        };
+        put(&head)?;
+        copy_through(&body, r, *limits, free_left, &mut put)?;
+        let footer = r.peek(1)?.first() == Some(&VM_SECTION_FOOTER);
+        end(r)?;
+        if footer {
+            let mut f = vec![VM_SECTION_FOOTER];
+            f.extend_from_slice(&name.section_id.to_be_bytes());
+            put(&f)?;
+        }
+        Ok(true)
     }
 }

@@ -200,6 +200,17 @@ fn big_buffer_case(bytes: u64) {
     let mut out = Count::default();
     vmstate_cli::analyze_to(file(gen::big_buffer(bytes)), false, &mut out).unwrap();
     assert!(out.0 > 3 * bytes, "{}", out.0);
+    // edit copies the big section through as it reads it.
+    let (r, p) = peak_of(|| {
+        let out = std::env::temp_dir().join(format!("vmstate-bigbuf-{}.mig", std::process::id()));
+        let r = vmstate_cli::edit_from(file(gen::big_buffer(bytes)), &out, &["d/x=9".into()]);
+        let len = std::fs::metadata(&out).map(|m| m.len());
+        let _ = std::fs::remove_file(&out);
+        r.map(|()| len)
+    });
+    assert_eq!(r.unwrap().unwrap(), gen::big_buffer(bytes).len());
+    eprintln!("edit (file): peak {} KiB", p >> 10);
+    assert!(p < CONSTANT, "edit peaked at {p}");
 }
 
 #[test]

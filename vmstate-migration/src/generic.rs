@@ -20,7 +20,7 @@ use super::error::{StreamError, StreamErrorKind, StreamResult};
 use super::value::{FieldValue, Int, StructValue, SubsectionValue, Value};
 use super::vmdesc::{ElemDesc, ElemKind, StructDesc};
 
-pub use super::json_decode::{decode_json, JsonSink};
+pub use super::json_decode::{copy_through, decode_json, JsonSink};
 
 /// QEMU_VM_SUBSECTION.
 const SUBSECTION: u8 = 0x05;
@@ -65,7 +65,12 @@ pub(crate) struct Input<'r, S> {
     nodes: u64,
     /// What is left of `limits.max_free_nodes` for this input.
     pub(crate) free_left: u64,
+    /// Gets every payload byte read, in order (a section copied through).
+    pub(crate) tee: Option<Tee<'r>>,
 }
+
+/// Where a copy of the payload bytes goes as they are read.
+pub type Tee<'a> = &'a mut dyn FnMut(&[u8]) -> StreamResult<()>;
 
 impl<'r, S: Source> Input<'r, S> {
     pub(crate) fn new(r: &'r mut Reader<S>, limits: DecodeLimits) -> Self {
@@ -77,6 +82,7 @@ impl<'r, S: Source> Input<'r, S> {
             limits,
             nodes: 0,
             free_left: limits.max_free_nodes,
+            tee: None,
         }
     }
 
@@ -112,6 +118,9 @@ impl<'r, S: Source> Input<'r, S> {
             }
             done += k as u64;
             self.read += k as u64;
+            if let Some(t) = self.tee.as_mut() {
+                t(dst)?;
+            }
             f(dst)?;
         }
         Ok(())
@@ -181,6 +190,9 @@ impl<'r, S: Source> Input<'r, S> {
         self.read += n;
         if self.keep {
             self.raw.extend_from_slice(&out);
+        }
+        if let Some(t) = self.tee.as_mut() {
+            t(&out)?;
         }
         Ok(out)
     }

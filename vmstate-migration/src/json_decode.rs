@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use vmstate_core::stream::{Reader, Source};
 
 use super::error::{StreamError, StreamResult};
-use super::generic::{DecodeLimits, Input};
+use super::generic::{DecodeLimits, Input, Tee};
 use super::pyjson;
 use super::value::Int;
 use super::vmdesc::{ElemDesc, ElemKind, StructDesc};
@@ -52,6 +52,34 @@ pub fn decode_json<S: Source>(
     let res = d.structure(desc, out, true, level);
     *free_left = free_left.saturating_sub(d.input.free_used());
     res
+}
+
+/// Reads one section payload from `r` with `desc`, keeping nothing: each
+/// byte goes to `tee` as it is read (a section copied from one stream to
+/// another without its value tree). Bounds as [`decode_json`].
+pub fn copy_through<S: Source>(
+    desc: &StructDesc,
+    r: &mut Reader<S>,
+    limits: DecodeLimits,
+    free_left: &mut u64,
+    tee: Tee<'_>,
+) -> StreamResult<()> {
+    let mut input = Input::streaming(r, limits);
+    input.free_left = *free_left;
+    input.tee = Some(tee);
+    let mut discard = |b: &mut Vec<u8>| {
+        b.clear();
+        Ok(())
+    };
+    let mut d = Decoder {
+        input,
+        flush: &mut discard,
+        plans: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    let res = d.structure(desc, &mut out, true, 0);
+    *free_left = free_left.saturating_sub(d.input.free_used());
+    res.map(|_| ())
 }
 
 /// Which fields share a key of the JSON object.

@@ -242,6 +242,12 @@ impl<W: Write> StreamWriter<W> {
         Ok(())
     }
 
+    /// Writes bytes as they are: a record (or part of one) copied from
+    /// another stream.
+    pub fn raw(&mut self, bytes: &[u8]) -> StreamResult<()> {
+        Ok(self.w.put_bytes(bytes)?)
+    }
+
     /// Writes a further piece of a RAM section (see
     /// [`RamContinued`]).
     pub fn ram_continued(&mut self, c: &RamContinued) -> StreamResult<()> {

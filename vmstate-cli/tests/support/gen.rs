@@ -164,7 +164,8 @@ pub fn zero_pages(zero_pages: u64) -> GenStream {
     ])
 }
 
-/// A stream with one device section `big` holding a `len`-byte buffer.
+/// A stream with a device section `big` holding a `len`-byte buffer, then
+/// a one-byte section `d`.
 pub fn big_buffer(len: u64) -> GenStream {
     let mut head = HEADER.to_vec();
     full_header(&mut head, 0, "big", 0, 1);
@@ -175,11 +176,17 @@ pub fn big_buffer(len: u64) -> GenStream {
     });
     let mut tail = Vec::new();
     footer(&mut tail, 0);
-    tail.extend_from_slice(&eof_and_trailer(&[device(
-        "big",
-        0,
-        &format!(r#"{{"name": "data", "type": "buffer", "size": {len}}}"#),
-    )]));
+    full_header(&mut tail, 1, "d", 0, 1);
+    tail.push(7);
+    footer(&mut tail, 1);
+    tail.extend_from_slice(&eof_and_trailer(&[
+        device(
+            "big",
+            0,
+            &format!(r#"{{"name": "data", "type": "buffer", "size": {len}}}"#),
+        ),
+        device("d", 0, r#"{"name": "x", "type": "uint8", "size": 1}"#),
+    ]));
     GenStream::new(vec![
         Segment::Bytes(head),
         Segment::Gen { len, fill },
