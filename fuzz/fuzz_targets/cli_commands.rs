@@ -23,7 +23,10 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Capped {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         if LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size() > CAP {
-            eprintln!("allocation cap exceeded: {} bytes live", LIVE.load(Ordering::Relaxed));
+            eprintln!(
+                "allocation cap exceeded: {} bytes live",
+                LIVE.load(Ordering::Relaxed)
+            );
             std::process::abort();
         }
         System.alloc(l)
@@ -43,8 +46,12 @@ fn pipe(data: &[u8]) -> Input {
 
 fn file(data: &[u8]) -> Input {
     let len = data.len() as u64;
-    Input::from_seekable(Path::new("<fuzz>"), Box::new(Cursor::new(data.to_vec())), len)
-        .unwrap_or_else(|e| panic!("a cursor is seekable: {e}"))
+    Input::from_seekable(
+        Path::new("<fuzz>"),
+        Box::new(Cursor::new(data.to_vec())),
+        len,
+    )
+    .unwrap_or_else(|e| panic!("a cursor is seekable: {e}"))
 }
 
 fuzz_target!(|data: &[u8]| {

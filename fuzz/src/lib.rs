@@ -501,7 +501,9 @@ mod tests {
             let (version, ctx, payload) = frame::<Queues>(input).unwrap();
             check_load(&Queues::default(), payload, version, &ctx);
             let mut q = Queues::default();
-            if q.load(&mut Reader::from_slice(payload), version, &ctx).is_ok() {
+            if q.load(&mut Reader::from_slice(payload), version, &ctx)
+                .is_ok()
+            {
                 let saved = q.to_bytes(&ctx).unwrap();
                 if subsection_lookalike(Queues::VMSD, &saved) {
                     lookalikes += 1;
@@ -514,12 +516,20 @@ mod tests {
             for input in &inputs {
                 let (version, ctx, payload) = frame::<Queues>(input).unwrap();
                 let mut q = Queues::default();
-                if q.load(&mut Reader::from_slice(payload), version, &ctx).is_err() {
+                if q.load(&mut Reader::from_slice(payload), version, &ctx)
+                    .is_err()
+                {
                     continue;
                 }
                 let saved = q.to_bytes(&ctx).unwrap();
                 let mut c = Queues::default();
-                if c.load(&mut Reader::from_slice(&saved), Queues::VMSD.version_id, &ctx).is_err() {
+                if c.load(
+                    &mut Reader::from_slice(&saved),
+                    Queues::VMSD.version_id,
+                    &ctx,
+                )
+                .is_err()
+                {
                     std::fs::write(format!("{dir}/f4-gtree-key-lookalike"), input).unwrap();
                     return;
                 }
