@@ -11,9 +11,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use vmstate_migration::{ReadOptions, Stream};
 use vmstate_core::{Context, VmState};
 use vmstate_fuzz::{input_for, queues_sample, Hpet, HpetTimer};
+use vmstate_migration::{ReadOptions, Stream, StreamWriter, WriteOptions};
 use vmstate_qemu::registry::ENTRIES;
 use vmstate_qemu::{i8259, pckbd};
 
@@ -62,6 +62,54 @@ fn sections(stream: &[u8]) -> Vec<(String, u32, u32, Vec<u8>)> {
         .collect()
 }
 
+/// One small stream per FULL section of `stream`: header, that section,
+/// EOF, and a vmdesc describing only it.
+fn mini_streams(stream: &[u8]) -> Vec<Vec<u8>> {
+    let s = Stream::parse(stream, ReadOptions::default()).expect("fixture parses");
+    let Some(desc) = &s.vmdesc else {
+        return Vec::new();
+    };
+    let devices = desc.json.get("devices").and_then(|d| d.as_array());
+    let mut out = Vec::new();
+    for sec in s.sections() {
+        let Some(v) = sec.vmsd() else { continue };
+        let Some(dev) = devices.and_then(|ds| {
+            ds.iter().find(|d| {
+                d.get("name").and_then(|n| n.as_str()) == Some(sec.idstr.as_str())
+                    && d.get("instance_id").and_then(|i| i.as_u64())
+                        == Some(u64::from(sec.instance_id))
+            })
+        }) else {
+            continue;
+        };
+        let json = format!(
+            "{{\"page_size\": {}, \"devices\": [{dev}]}}",
+            desc.page_size
+        );
+        let opts = if sec.footer {
+            WriteOptions::default()
+        } else {
+            WriteOptions::old_style()
+        };
+        let mut w = StreamWriter::new(Vec::new(), opts);
+        let ok = w.header().is_ok()
+            && w.full_section(
+                sec.section_id,
+                &sec.idstr,
+                sec.instance_id,
+                sec.version_id,
+                &v.bytes,
+            )
+            .is_ok()
+            && w.eof().is_ok()
+            && w.vmdesc(json.as_bytes()).is_ok();
+        if ok {
+            out.push(w.into_inner());
+        }
+    }
+    out
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let _ = fs::remove_dir_all(&root);
@@ -73,6 +121,16 @@ fn main() {
         let bytes = fixture(name);
         seeds.put("stream_reader", name, &bytes);
         seeds.put("streaming_dispatch", name, &bytes);
+        seeds.put("cli_commands", name, &bytes);
+        // Small streams run far faster than whole fixtures (whose vmdesc
+        // alone is 100 to 300 KiB): one per FULL section, with a vmdesc of
+        // just that section.
+        for (i, mini) in mini_streams(&bytes).iter().enumerate() {
+            let file = format!("{name}-mini-{i}");
+            for t in ["stream_reader", "streaming_dispatch", "cli_commands"] {
+                seeds.put(t, &file, mini);
+            }
+        }
         let s = Stream::parse(&bytes, ReadOptions::default()).expect("fixture parses");
         let devices = s.vmdesc.as_ref().map(|d| d.devices.clone());
         for (idstr, inst, version, payload) in sections(&bytes) {

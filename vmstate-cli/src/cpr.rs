@@ -15,7 +15,7 @@ const MAX_LEN: u64 = 16 << 20;
 
 /// The listing of `path` when it is a CPR state file; `None` for anything
 /// else (stdin included), which the stream reader then handles.
-pub(crate) fn listing(path: &Path) -> Result<Option<CprListing>, CliError> {
+pub fn listing(path: &Path) -> Result<Option<CprListing>, CliError> {
     if path == Path::new("-") {
         return Ok(None);
     }
@@ -35,15 +35,15 @@ pub(crate) fn listing(path: &Path) -> Result<Option<CprListing>, CliError> {
 /// The `sections` table for a CPR state: the state, then one row per
 /// descriptor entry (its id in the INST column, the placeholder's offset
 /// under SUBSECTIONS).
-pub(crate) fn sections(l: &CprListing, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn sections(l: &CprListing, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:>10}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>8}  SUBSECTIONS",
+        "{:>10}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>10}  SUBSECTIONS",
         "OFFSET", "TYPE", "ID", "IDSTR", "INST", "VER", "PAYLOAD"
     )?;
     writeln!(
         out,
-        "{:#010x}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>8}  -",
+        "{:#010x}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>10}  -",
         0,
         "CPR",
         "-",
@@ -55,7 +55,7 @@ pub(crate) fn sections(l: &CprListing, out: &mut dyn Write) -> std::io::Result<(
     for e in &l.entries {
         writeln!(
             out,
-            "{:#010x}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>8}  fd@{:#010x}",
+            "{:#010x}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>10}  fd@{:#010x}",
             e.offset,
             "CPRFD",
             "-",

@@ -9,27 +9,36 @@
 //!   `vmstate-qemu` catalog and saves it again;
 //! * [`cmd_dump`]: the catalog's descriptions as `-dump-vmstate` JSON;
 //! * [`cmd_check`]: migration compatibility of two such dumps.
+//!
+//! Every command reads its input once, from a file or a pipe
+//! ([`io::Input`]), and writes as it reads: memory stays bounded by a
+//! constant plus what a command keeps on purpose (see [`io`] and
+//! `hostile`'s notes in the README).
 
+mod drive;
+mod extract;
+pub mod io;
+mod source;
+pub use source::ReadSeek;
 pub mod cmd_check;
 pub mod cmd_dump;
+#[cfg(unix)]
+pub mod cpr;
+mod targets;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-#[cfg(unix)]
-mod cpr;
-
-use indicatif::{ProgressBar, ProgressStyle};
 use vmstate_migration::{
-    edit as field_edit, generic, locate_vmdesc, Analyzer, FooterPolicy, Item, Payload, ReadOptions,
-    SectionKind, StreamError, StreamReader, StreamWriter, VmDesc, WriteOptions,
+    edit as field_edit, generic, DecodeLimits, FooterPolicy, Item, JsonAnalyzer, Payload,
+    ReadOptions, SectionKind, StreamError, StreamWriter, WriteOptions,
 };
 
-/// Streams at least this large get a progress bar (when stderr is a
-/// terminal).
-const PROGRESS_MIN: u64 = 64 << 20;
+use crate::drive::Drive;
+pub use crate::io::{finish, Input, Output, EXIT_BAD_INPUT, EXIT_DIFFERENCES, EXIT_OK};
+use crate::targets::{ListTargets, Verdict};
 
 /// Why a command failed. `Display` is one line.
 #[derive(Debug)]
@@ -41,23 +50,57 @@ pub enum CliError {
         /// The error.
         err: StreamError,
     },
+    /// The input does not start like a QEMU migration stream.
+    NotAStream {
+        /// The file.
+        file: PathBuf,
+    },
     /// A file could not be opened, read or written.
     Io {
         /// The file.
         file: PathBuf,
         /// The error.
-        err: io::Error,
+        err: std::io::Error,
     },
+    /// Writing the command's output failed (a reader that closed the pipe
+    /// ends the program quietly).
+    Output(std::io::Error),
     /// A bad `--set` argument, or one naming nothing in the stream.
     Usage(String),
+    /// The command ran and found differences (exit status 1).
+    Differences(String),
+}
+
+impl CliError {
+    /// The exit status: 1 for differences found, 0 for an output closed by
+    /// its reader, 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Differences(_) => EXIT_DIFFERENCES,
+            _ if self.is_closed_output() => EXIT_OK,
+            _ => EXIT_BAD_INPUT,
+        }
+    }
+
+    /// Whether the error is the output's reader having gone away.
+    pub fn is_closed_output(&self) -> bool {
+        matches!(self, CliError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Stream { file, err } => write!(f, "{}: {err}", file.display()),
+            CliError::NotAStream { file } => write!(
+                f,
+                "{}: not a QEMU migration stream: it does not start with the magic `QEVM` \
+                 (at byte 0)",
+                file.display()
+            ),
             CliError::Io { file, err } => write!(f, "{}: {err}", file.display()),
-            CliError::Usage(m) => f.write_str(m),
+            CliError::Output(err) => write!(f, "writing the output: {err}"),
+            CliError::Usage(m) | CliError::Differences(m) => f.write_str(m),
         }
     }
 }
@@ -71,230 +114,277 @@ fn stream_err(file: &Path) -> impl Fn(StreamError) -> CliError + '_ {
     }
 }
 
-fn io_err(file: &Path) -> impl Fn(io::Error) -> CliError + '_ {
+fn io_err(file: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
     move |err| CliError::Io {
         file: file.to_owned(),
         err,
     }
 }
 
-/// An open stream file: its length and its vmdesc (read from the end).
-struct Input {
-    path: PathBuf,
-    file: File,
-    len: u64,
-    desc: Option<VmDesc>,
-}
-
-impl Input {
-    fn open(path: &Path, opts: &ReadOptions) -> Result<Input, CliError> {
-        let ioe = io_err(path);
-        let mut file = File::open(path).map_err(&ioe)?;
-        let len = file.metadata().map_err(&ioe)?.len();
-        let tail_len = len.min(opts.max_vmdesc_len.saturating_add(5));
-        file.seek(SeekFrom::Start(len - tail_len)).map_err(&ioe)?;
-        let mut tail = Vec::new();
-        (&mut file)
-            .take(tail_len)
-            .read_to_end(&mut tail)
-            .map_err(&ioe)?;
-        let desc = locate_vmdesc(&tail, opts.max_vmdesc_len)
-            .map_err(|e| e.rebase(len - tail_len))
-            .map_err(stream_err(path))?;
-        file.seek(SeekFrom::Start(0)).map_err(&ioe)?;
-        Ok(Input {
-            path: path.to_owned(),
-            file,
-            len,
-            desc,
-        })
-    }
-
-    /// A record reader over the file, with a progress bar when useful.
-    fn reader(
-        self,
-        opts: ReadOptions,
-    ) -> Result<
-        (
-            StreamReader<vmstate_core::stream::IoSource<Progress>>,
-            PathBuf,
-        ),
-        CliError,
-    > {
-        let bar = (self.len >= PROGRESS_MIN && io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(self.len);
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        let src = Progress {
-            inner: self.file,
-            bar,
-        };
-        let r = StreamReader::new(src, self.desc, opts).map_err(stream_err(&self.path))?;
-        Ok((r, self.path))
-    }
-}
-
-/// A `Read` that advances a progress bar.
-struct Progress {
-    inner: File,
-    bar: Option<ProgressBar>,
-}
-
-impl Read for Progress {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(b) = &self.bar {
-            b.inc(n as u64);
-        }
-        Ok(n)
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
+fn read_opts() -> ReadOptions {
+    ReadOptions {
+        keep_ram_pages: false,
+        ..ReadOptions::default()
     }
 }
 
 /// `vmstate analyze FILE [--desc]`: the JSON `analyze-migration.py -f FILE`
 /// (or `-d desc`) prints, as a string ending in a newline.
 pub fn analyze(path: &Path, desc_only: bool) -> Result<String, CliError> {
-    let opts = ReadOptions {
-        keep_ram_pages: false,
-        ..ReadOptions::default()
+    let mut out = Vec::new();
+    analyze_to(Input::open(path)?, desc_only, &mut out)?;
+    String::from_utf8(out).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// `vmstate analyze`: writes to `out` what `analyze-migration.py -f FILE`
+/// (or `-d desc`) prints, section by section as they are decoded.
+///
+/// The vmdesc trailer is needed before the device sections: from a
+/// regular file it is read first; from a pipe, RAM sections are read as
+/// they come and the rest of the stream (device sections, EOF, trailer) is
+/// held in memory, at most 256 MiB.
+pub fn analyze_to(input: Input, desc_only: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let opts = AnalyzeOptions {
+        desc_only,
+        ..AnalyzeOptions::default()
     };
-    #[cfg(unix)]
-    if let Some(l) = cpr::listing(path)? {
-        return Ok(vmstate_migration::to_python_json(&l.to_json()));
+    analyze_with(input, &opts, out)
+}
+
+/// What `vmstate analyze` prints (its options).
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeOptions {
+    /// `--desc`: the vmdesc JSON (`analyze-migration.py -d desc`).
+    pub desc_only: bool,
+    /// `--memory`: RAM pages too (`analyze-migration.py -m`).
+    pub memory: bool,
+    /// `--extract DIR`: `desc.json`, `state.json` and one file per RAM
+    /// block in DIR (`analyze-migration.py -x`); `out` gets the names of
+    /// the files written, one a line.
+    pub extract: Option<PathBuf>,
+}
+
+/// `vmstate analyze` with all its options.
+pub fn analyze_with(
+    input: Input,
+    opts: &AnalyzeOptions,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut ro = read_opts();
+    ro.keep_ram_pages = opts.memory || opts.extract.is_some();
+    let limits = ro.limits;
+    let mut d = Drive::open(input, ro)?;
+    if opts.desc_only {
+        let desc = d.find_trailer()?;
+        out.write_all(vmstate_migration::to_python_json(&desc.json).as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(CliError::Output)?;
+        return Ok(());
     }
-    let input = Input::open(path, &opts)?;
-    if input.desc.is_none() {
-        return Err(CliError::Usage(format!(
-            "{}: no vmdesc trailer found: the device sections cannot be decoded",
-            path.display()
-        )));
+    if d.trailer_unusable() {
+        d.require_desc()?;
     }
-    let (mut r, path) = input.reader(opts)?;
-    if desc_only {
-        let json = r.vmdesc().map(|d| d.json.clone()).unwrap_or_default();
-        return Ok(vmstate_migration::to_python_json(&json));
+    let name = d.name.clone();
+    let mut blocks = match &opts.extract {
+        Some(dir) => Some(extract::Blocks::new(dir)?),
+        None => None,
+    };
+    let mut state_file;
+    // The block files' names, printed at the end (`out` may carry the JSON).
+    let mut names = Vec::new();
+    let json_out: &mut dyn Write = match &opts.extract {
+        Some(dir) => {
+            let p = dir.join("state.json");
+            state_file = BufWriter::new(File::create(&p).map_err(io_err(&p))?);
+            &mut state_file
+        }
+        None => &mut *out,
+    };
+    let mut a = JsonAnalyzer::new(json_out, d.require_desc().ok(), limits);
+    if opts.memory && opts.extract.is_none() {
+        a = a.with_memory(d.r.page_size());
     }
-    let mut a = Analyzer::new();
-    while let Some(item) = r.next_item().map_err(stream_err(&path))? {
-        a.add(&item);
+    if opts.extract.is_some() {
+        a = a.without_final_newline();
     }
-    Ok(vmstate_migration::to_python_json(&a.finish()))
+    let res = (|| -> Result<(), CliError> {
+        loop {
+            if let Some(desc) = d.prepare()? {
+                a.set_vmdesc(desc);
+            } else if d.trailer_unusable() {
+                d.require_desc()?;
+            }
+            let Some(item) = d.next(&mut a)? else {
+                return Ok(());
+            };
+            if let Some(b) = blocks.as_mut() {
+                b.add(&item, d.r.page_size(), &mut names)
+                    .map_err(|e| match e {
+                        extract::Error::Stream(e) => stream_err(&name)(e),
+                        extract::Error::Cli(e) => e,
+                    })?;
+            }
+            a.add(&item).map_err(stream_err(&name))?;
+        }
+    })();
+    let res = res.and_then(|()| a.close().map_err(stream_err(&name)));
+    if let Some(e) = a.take_output_error() {
+        return Err(match &opts.extract {
+            Some(dir) => io_err(&dir.join("state.json"))(e),
+            None => CliError::Output(e),
+        });
+    }
+    res?;
+    if let Some(dir) = &opts.extract {
+        drop(a);
+        let desc = d.require_desc()?;
+        let p = dir.join("desc.json");
+        let text = vmstate_migration::to_python_json(&desc.json);
+        std::fs::write(&p, text.trim_end_matches('\n')).map_err(io_err(&p))?;
+        out.write_all(&names).map_err(CliError::Output)?;
+        writeln!(out, "desc.json\nstate.json").map_err(CliError::Output)?;
+        out.flush().map_err(CliError::Output)?;
+    }
+    Ok(())
 }
 
 /// `vmstate sections FILE`: a header line, then one line per record:
 /// offset, type, section id, idstr, instance id, version, payload length,
 /// subsections (`-` where a column does not apply).
 pub fn sections(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
-    let opts = ReadOptions {
-        keep_ram_pages: false,
-        ..ReadOptions::default()
+    sections_from(Input::open(path)?, out)
+}
+
+/// The column widths of `sections`.
+const SECTION_COLS: [usize; 6] = [4, 32, 4, 4, 10, 0];
+
+/// [`sections`] over any input. Works without a usable vmdesc trailer too:
+/// device sections are then delimited by their Rust mirrors (a section
+/// without one ends the listing with an error).
+pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut d = Drive::open(input, read_opts())?;
+    let name = d.name.clone();
+    let w = |out: &mut dyn Write, s: String| {
+        writeln!(out, "{}", s.trim_end()).map_err(CliError::Output)
     };
-    #[cfg(unix)]
-    if let Some(l) = cpr::listing(path)? {
-        return cpr::sections(&l, out).map_err(io_err(Path::new("<stdout>")));
-    }
-    let (mut r, path) = Input::open(path, &opts)?.reader(opts)?;
-    let ioe = io_err(Path::new("<stdout>"));
-    writeln!(
+    let cols = |off: &str, ty: &str, c: [&str; 6]| {
+        let [a, b, cc, dd, e, _] = SECTION_COLS;
+        format!(
+            "{off:>10}  {ty:<6} {:>a$}  {:<b$} {:>cc$} {:>dd$} {:>e$}  {}",
+            c[0], c[1], c[2], c[3], c[4], c[5]
+        )
+    };
+    w(
         out,
-        "{:>10}  {:<6} {:>4}  {:<32} {:>4} {:>4} {:>8}  SUBSECTIONS",
-        "OFFSET", "TYPE", "ID", "IDSTR", "INST", "VER", "PAYLOAD"
-    )
-    .map_err(&ioe)?;
-    let row = |out: &mut dyn Write, off: u64, ty: &str, rest: String| {
-        writeln!(out, "{off:#010x}  {ty:<6} {rest}")
-    };
-    while let Some(item) = r.next_item().map_err(stream_err(&path))? {
+        cols(
+            "OFFSET",
+            "TYPE",
+            ["ID", "IDSTR", "INST", "VER", "PAYLOAD", "SUBSECTIONS"],
+        ),
+    )?;
+    let mut t = ListTargets::new(d.require_desc().ok(), read_opts().limits, false);
+    // A RAM section read in pieces: its row waits for the last piece.
+    let mut ram_row: Option<(u64, String, [String; 4], u64)> = None;
+    loop {
+        if let Some(desc) = d.prepare()? {
+            t.set_vmdesc(desc);
+        }
+        let Some(item) = d.next(&mut t)? else { break };
+        let off = |o: u64| format!("{o:#010x}");
         match &item {
-            Item::Configuration(c) => row(
-                out,
-                c.offset,
-                "CONFIG",
-                format!(
-                    "{:>4}  {:<32} {:>4} {:>4} {:>8}  {}",
-                    "-",
-                    c.machine,
-                    "-",
-                    "-",
-                    "-",
-                    if c.subsections.is_empty() {
-                        "-".to_string()
-                    } else {
-                        c.subsections
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    }
-                ),
-            ),
+            Item::Configuration(c) => {
+                let subs: Vec<&str> = c.subsections.iter().map(|s| s.name.as_str()).collect();
+                let subs = if subs.is_empty() {
+                    "-".to_string()
+                } else {
+                    subs.join(",")
+                };
+                w(
+                    out,
+                    cols(
+                        &off(c.offset),
+                        "CONFIG",
+                        ["-", &c.machine, "-", "-", "-", &subs],
+                    ),
+                )?;
+            }
             Item::Section(s) => {
                 let subs = match &s.payload {
                     Payload::Vmsd(v) => v.value.subsection_names(),
-                    Payload::Ram(_) | Payload::Loaded => Vec::new(),
+                    Payload::Loaded => t.take_subsections(),
+                    Payload::Ram(_) => Vec::new(),
                 };
-                row(
+                let subs = if subs.is_empty() {
+                    "-".to_string()
+                } else {
+                    subs.join(",")
+                };
+                let row = [
+                    s.section_id.to_string(),
+                    s.idstr.clone(),
+                    s.instance_id.to_string(),
+                    s.version_id.to_string(),
+                ];
+                match &s.payload {
+                    Payload::Ram(p) if !p.is_complete() => {
+                        ram_row =
+                            Some((s.offset, s.kind.as_str().to_string(), row, s.payload_len()));
+                        continue;
+                    }
+                    _ => {}
+                }
+                let len = s.payload_len().to_string();
+                w(
                     out,
-                    s.offset,
-                    s.kind.as_str(),
-                    format!(
-                        "{:>4}  {:<32} {:>4} {:>4} {:>8}  {}",
-                        s.section_id,
-                        s.idstr,
-                        s.instance_id,
-                        s.version_id,
-                        s.payload_len(),
-                        if subs.is_empty() {
-                            "-".to_string()
-                        } else {
-                            subs.join(",")
-                        }
+                    cols(
+                        &off(s.offset),
+                        s.kind.as_str(),
+                        [&row[0], &row[1], &row[2], &row[3], &len, &subs],
                     ),
-                )
+                )?;
             }
-            Item::Command(c) => row(
+            Item::RamContinued(c) => {
+                if let Some((o, kind, row, len)) = ram_row.as_mut() {
+                    *len += c.payload_end - c.offset;
+                    if c.payload.is_complete() {
+                        let len = len.to_string();
+                        let line = cols(
+                            &off(*o),
+                            kind,
+                            [&row[0], &row[1], &row[2], &row[3], &len, "-"],
+                        );
+                        ram_row = None;
+                        w(out, line)?;
+                    }
+                }
+            }
+            Item::Command(c) => {
+                let what = format!("command {}", c.cmd);
+                let len = c.data.len().to_string();
+                w(
+                    out,
+                    cols(&off(c.offset), "CMD", ["-", &what, "-", "-", &len, "-"]),
+                )?;
+            }
+            Item::Eof { offset } => w(
                 out,
-                c.offset,
-                "CMD",
-                format!(
-                    "{:>4}  {:<32} {:>4} {:>4} {:>8}  -",
-                    "-",
-                    format!("command {}", c.cmd),
-                    "-",
-                    "-",
-                    c.data.len()
-                ),
-            ),
-            Item::Eof { offset } => writeln!(out, "{offset:#010x}  EOF"),
-            Item::VmDesc(t) => row(
-                out,
-                t.offset,
-                "VMDESC",
-                format!(
-                    "{:>4}  {:<32} {:>4} {:>4} {:>8}  -",
-                    "-",
-                    "(JSON)",
-                    "-",
-                    "-",
-                    t.json.len()
-                ),
-            ),
+                cols(&off(*offset), "EOF", ["-", "-", "-", "-", "-", "-"]),
+            )?,
+            Item::VmDesc(tr) => {
+                let len = tr.json.len().to_string();
+                w(
+                    out,
+                    cols(
+                        &off(tr.offset),
+                        "VMDESC",
+                        ["-", "(JSON)", "-", "-", &len, "-"],
+                    ),
+                )?;
+            }
         }
-        .map_err(&ioe)?;
     }
-    Ok(())
+    let _ = &name;
+    out.flush().map_err(CliError::Output)
 }
 
 /// What [`roundtrip`] found.
@@ -332,61 +422,63 @@ impl fmt::Display for RoundtripSummary {
 /// a different re-save is reported on that section's line (the error names
 /// the field path and stream offset).
 pub fn roundtrip(path: &Path, out: &mut dyn Write) -> Result<RoundtripSummary, CliError> {
-    let opts = ReadOptions {
-        keep_ram_pages: false,
-        ..ReadOptions::default()
-    };
-    let (mut r, path) = Input::open(path, &opts)?.reader(opts)?;
-    let ioe = io_err(Path::new("<stdout>"));
+    roundtrip_from(Input::open(path)?, out)
+}
+
+/// [`roundtrip`] over any input. Works without a usable vmdesc trailer
+/// too: sections are then delimited by their mirrors.
+pub fn roundtrip_from(input: Input, out: &mut dyn Write) -> Result<RoundtripSummary, CliError> {
+    let mut d = Drive::open(input, read_opts())?;
+    let mut t = ListTargets::new(d.require_desc().ok(), read_opts().limits, true);
     let ctx = vmstate_core::Context::new();
     let mut sum = RoundtripSummary::default();
-    while let Some(item) = r.next_item().map_err(stream_err(&path))? {
+    let line = |out: &mut dyn Write, name: &str, ty: &str, verdict: &str| {
+        writeln!(out, "{name:<40} {ty:<30} {verdict}").map_err(CliError::Output)
+    };
+    loop {
+        if let Some(desc) = d.prepare()? {
+            t.set_vmdesc(desc);
+        }
+        let Some(item) = d.next(&mut t)? else { break };
         let Item::Section(s) = &item else { continue };
-        let Payload::Vmsd(v) = &s.payload else {
+        if s.kind != SectionKind::Full {
             continue;
-        };
+        }
         let name = s.name();
         let label = name.to_string();
-        let Some(entry) = vmstate_qemu::registry::lookup(&s.idstr) else {
-            sum.unmirrored += 1;
-            writeln!(out, "{label:<32} no mirror").map_err(&ioe)?;
-            continue;
+        let verdict = match &s.payload {
+            Payload::Loaded => match t.take_verdict() {
+                Some(v) => v,
+                None => continue,
+            },
+            Payload::Vmsd(v) => match vmstate_qemu::registry::lookup(&s.idstr) {
+                None => Verdict::NoMirror,
+                Some(entry) => {
+                    targets::judge(entry, &v.bytes, s.version_id, s.payload_offset, &name, &ctx)
+                }
+            },
+            Payload::Ram(_) => continue,
         };
-        sum.mirrored += 1;
-        let verdict = match (entry.roundtrip)(&v.bytes, s.version_id, &ctx) {
-            Err(e) => format!(
-                "LOAD FAILED: {}",
-                StreamError::from(e)
-                    .rebase(s.payload_offset)
-                    .in_section(&name)
-            ),
-            Ok(rt) if rt.consumed != v.bytes.len() => format!(
-                "MISMATCH: the mirror read {} of {} payload bytes",
-                rt.consumed,
-                v.bytes.len()
-            ),
-            Ok(rt) if rt.resaved != v.bytes => {
-                let at = rt
-                    .resaved
-                    .iter()
-                    .zip(&v.bytes)
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(rt.resaved.len().min(v.bytes.len()));
-                format!(
-                    "MISMATCH: re-saved {} bytes, differing from byte {} (stream byte {})",
-                    rt.resaved.len(),
-                    at,
-                    s.payload_offset + at as u64
-                )
+        match &verdict {
+            Verdict::NoMirror => {
+                sum.unmirrored += 1;
+                line(out, &label, "-", "no mirror")?;
             }
-            Ok(_) => {
-                sum.identical += 1;
-                "byte-identical".to_string()
+            Verdict::Checked {
+                type_name,
+                identical,
+                text,
+            } => {
+                sum.mirrored += 1;
+                if *identical {
+                    sum.identical += 1;
+                }
+                line(out, &label, type_name, text)?;
             }
-        };
-        writeln!(out, "{name:<36} {:<28} {verdict}", entry.type_name).map_err(&ioe)?;
+        }
     }
-    writeln!(out, "{sum}").map_err(&ioe)?;
+    writeln!(out, "{sum}").map_err(CliError::Output)?;
+    out.flush().map_err(CliError::Output)?;
     Ok(sum)
 }
 
@@ -474,106 +566,157 @@ pub fn parse_assignment(spec: &str, sections: &[(String, u32)]) -> Result<Assign
 }
 
 /// `vmstate edit IN OUT --set ...`: applies the assignments and writes the
-/// stream to `output` (through a temporary file renamed at the end, so
-/// `output` is never left half-written and may be `input`).
+/// stream to `output`, or to stdout for `-` (a file is written through a
+/// temporary file renamed at the end, so `output` is never left
+/// half-written and may be `input`; the temporary file is removed when the
+/// command fails or is interrupted).
 pub fn edit(input: &Path, output: &Path, specs: &[String]) -> Result<(), CliError> {
-    let opts = ReadOptions::default();
-    let inp = Input::open(input, &opts)?;
-    let Some(desc) = &inp.desc else {
-        return Err(CliError::Usage(format!(
-            "{}: no vmdesc trailer found: the device sections cannot be decoded",
-            input.display()
-        )));
-    };
-    let known: Vec<(String, u32)> = desc
-        .devices
-        .iter()
-        .map(|d| (d.name.clone(), d.instance_id))
-        .collect();
-    let mut sets = Vec::with_capacity(specs.len());
-    for s in specs {
-        sets.push(parse_assignment(s, &known).map_err(CliError::Usage)?);
-    }
-    let descs = desc.clone();
-    let mut applied = vec![false; sets.len()];
-    let (mut r, in_path) = inp.reader(opts)?;
+    edit_from(Input::open(input)?, output, specs)
+}
 
-    let tmp = tmp_path(output);
-    let oe = io_err(output);
-    let file = File::create(&tmp).map_err(&oe)?;
-    let result = (|| -> Result<(), CliError> {
-        let mut w = StreamWriter::new(
-            BufWriter::new(file),
-            WriteOptions {
-                footers: FooterPolicy::AsRead,
-                configuration: true,
-            },
-        );
-        let werr = stream_err(output);
-        w.header().map_err(&werr)?;
-        while let Some(mut item) = r.next_item().map_err(stream_err(&in_path))? {
-            if let Item::Section(s) = &mut item {
-                if s.kind == SectionKind::Full {
-                    let name = s.name();
-                    let base = s.payload_offset;
-                    let mine: Vec<usize> = sets
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, a)| a.idstr == s.idstr && a.instance_id == s.instance_id)
-                        .map(|(i, _)| i)
-                        .collect();
-                    if !mine.is_empty() {
-                        let body = &descs
-                            .section(&s.idstr, s.instance_id)
-                            .ok_or_else(|| CliError::Usage(format!("no description for `{name}`")))?
-                            .body;
-                        if let Payload::Vmsd(v) = &mut s.payload {
-                            for &i in &mine {
-                                let Some(a) = sets.get(i) else { continue };
-                                field_edit::set(&mut v.value, &a.path, &a.value).map_err(|e| {
-                                    stream_err(&in_path)(e.rebase(base).in_section(&name))
-                                })?;
-                                if let Some(f) = applied.get_mut(i) {
-                                    *f = true;
-                                }
-                            }
-                            let bytes = generic::encode(body, &v.value).map_err(|e| {
-                                stream_err(&in_path)(e.rebase(base).in_section(&name))
+/// [`edit`] over any input.
+pub fn edit_from(input: Input, output: &Path, specs: &[String]) -> Result<(), CliError> {
+    let opts = ReadOptions::default();
+    let mut d = Drive::open(input, opts)?;
+    let in_path = d.name.clone();
+    if d.trailer_unusable() {
+        d.require_desc()?;
+    }
+    // On a pipe, everything up to the first device section streams
+    // through; the assignments are checked once the trailer is known.
+    if crate::io::is_dash(output) {
+        let mut out = Output::stdout();
+        edit_into(&mut d, &in_path, &mut out, output, specs)?;
+        return out.flush().map_err(CliError::Output);
+    }
+    let tmp = tmp::TempFile::create(output)?;
+    let file = File::create(tmp.path()).map_err(io_err(output))?;
+    let mut w = BufWriter::new(file);
+    edit_into(&mut d, &in_path, &mut w, output, specs)?;
+    w.flush().map_err(io_err(output))?;
+    drop(w);
+    tmp.persist(output)
+}
+
+fn edit_into(
+    d: &mut Drive,
+    in_path: &Path,
+    out: &mut dyn Write,
+    output: &Path,
+    specs: &[String],
+) -> Result<(), CliError> {
+    let w = StreamWriter::new(
+        out,
+        WriteOptions {
+            footers: FooterPolicy::AsRead,
+            configuration: true,
+        },
+    );
+    let werr = |e: StreamError| {
+        if !matches!(e.kind(), vmstate_migration::StreamErrorKind::Io) {
+            return stream_err(output)(e);
+        }
+        // Keep the kind (a closed pipe ends the program quietly).
+        let mut kind = std::io::ErrorKind::Other;
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                kind = io.kind();
+                break;
+            }
+            src = s.source();
+        }
+        CliError::Output(std::io::Error::new(kind, e.to_string()))
+    };
+    // Sections not edited are copied through as they are read; edited ones
+    // are decoded into a value tree, changed and encoded again.
+    let mut t = targets::EditTargets::new(w, DecodeLimits::default());
+    t.w.header().map_err(werr)?;
+    let mut sets: Option<Vec<Assignment>> = None;
+    let mut applied = vec![false; specs.len()];
+    loop {
+        d.prepare()?;
+        if sets.is_none() && matches!(d.trailer, drive::Trailer::Found(_)) {
+            let desc = d.require_desc()?;
+            let known: Vec<(String, u32)> = desc
+                .devices
+                .iter()
+                .map(|x| (x.name.clone(), x.instance_id))
+                .collect();
+            let mut v = Vec::with_capacity(specs.len());
+            for s in specs {
+                v.push(parse_assignment(s, &known).map_err(CliError::Usage)?);
+            }
+            t.set(desc, v.iter().map(|a| (a.idstr.clone(), a.instance_id)));
+            sets = Some(v);
+        }
+        let next = d.next(&mut t);
+        if let Some(e) = t.take_output_error() {
+            return Err(werr(e));
+        }
+        let Some(mut item) = next? else {
+            break;
+        };
+        if let Item::Section(s) = &item {
+            if s.payload == Payload::Loaded {
+                // Copied through already.
+                continue;
+            }
+        }
+        if let (Item::Section(s), Some(sets)) = (&mut item, &sets) {
+            if s.kind == SectionKind::Full {
+                let name = s.name();
+                let base = s.payload_offset;
+                let mine: Vec<usize> = sets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.idstr == s.idstr && a.instance_id == s.instance_id)
+                    .map(|(i, _)| i)
+                    .collect();
+                if !mine.is_empty() {
+                    let desc = d.require_desc()?;
+                    let body = &desc
+                        .section(&s.idstr, s.instance_id)
+                        .ok_or_else(|| CliError::Usage(format!("no description for `{name}`")))?
+                        .body;
+                    if let Payload::Vmsd(v) = &mut s.payload {
+                        for &i in &mine {
+                            let Some(a) = sets.get(i) else { continue };
+                            field_edit::set(&mut v.value, &a.path, &a.value).map_err(|e| {
+                                stream_err(in_path)(e.rebase(base).in_section(&name))
                             })?;
-                            v.bytes = bytes;
+                            if let Some(f) = applied.get_mut(i) {
+                                *f = true;
+                            }
                         }
+                        v.bytes = generic::encode(body, &v.value)
+                            .map_err(|e| stream_err(in_path)(e.rebase(base).in_section(&name)))?;
                     }
                 }
             }
-            w.item(&item).map_err(&werr)?;
         }
-        w.flush().map_err(&werr)?;
-        for (a, done) in sets.iter().zip(&applied) {
-            if !done {
-                return Err(CliError::Usage(format!(
-                    "`{}`: section {}:{} is described but not in the stream",
-                    a.spec, a.idstr, a.instance_id
-                )));
-            }
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, output).map_err(&oe),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+        t.w.item(&item).map_err(werr)?;
+    }
+    let mut w = t.w;
+    w.flush().map_err(werr)?;
+    let Some(sets) = sets else {
+        return Err(CliError::Usage(format!(
+            "{}: the stream has no device sections to edit",
+            in_path.display()
+        )));
+    };
+    for (a, done) in sets.iter().zip(&applied) {
+        if !done {
+            return Err(CliError::Usage(format!(
+                "`{}`: section {}:{} is described but not in the stream",
+                a.spec, a.idstr, a.instance_id
+            )));
         }
     }
+    Ok(())
 }
 
-fn tmp_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    output.with_file_name(format!(".{name}.vmstate-{}.tmp", std::process::id()))
-}
+mod tmp;
 
 #[cfg(test)]
 mod tests {

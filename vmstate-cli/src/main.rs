@@ -1,15 +1,18 @@
 //! `vmstate`: read, list and edit QEMU migration streams.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use vmstate_cli::{Input, Output};
 
 /// Read, list and edit QEMU migration streams (saved with
 /// `migrate "exec:cat > FILE"` or a `file:` URI).
+///
+/// FILE may be `-` for stdin, and every command reads pipes. Exit status:
+/// 0 ok, 1 differences found, 2 bad input or usage.
 #[derive(Parser)]
-#[command(name = "vmstate", version, about)]
+#[command(name = "vmstate", version)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -20,31 +23,38 @@ enum Cmd {
     /// Print the decoded state of every section as JSON, as QEMU's
     /// `scripts/analyze-migration.py -f FILE` does.
     Analyze {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
         /// Print the vmdesc JSON instead (`analyze-migration.py -d desc`).
         #[arg(long)]
         desc: bool,
+        /// List RAM pages too (`analyze-migration.py -m`).
+        #[arg(long, conflicts_with = "desc")]
+        memory: bool,
+        /// Write desc.json, state.json and one file per RAM block into DIR
+        /// (`analyze-migration.py -x`); prints the names of the files.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["desc", "memory"])]
+        extract: Option<PathBuf>,
     },
     /// List the stream's records, one a line: offset, type, section id,
     /// idstr, instance id, version, payload length, subsections.
     Sections {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
     },
     /// Load every section that has a Rust mirror in the catalog into it
     /// and save it again; one line per section, then `N/M sections
     /// byte-identical, K without a mirror`. Fails on any difference.
     Roundtrip {
-        /// The stream.
+        /// The stream (`-`: stdin).
         file: PathBuf,
     },
     /// Change fields of device sections and write a new stream.
     #[command(after_long_help = EDIT_HELP)]
     Edit {
-        /// The stream to read.
+        /// The stream to read (`-`: stdin).
         input: PathBuf,
-        /// Where to write the edited stream (may be INPUT).
+        /// Where to write the edited stream (may be INPUT; `-`: stdout).
         output: PathBuf,
         #[arg(
             long = "set",
@@ -112,7 +122,7 @@ EXAMPLES
                               --set 'mc146818rtc/cmos_data[14]=0x12'
 
 Errors are one line on stderr naming the section, the field path and the
-byte offset in the input; the exit status is then 1 and OUTPUT is not
+byte offset in the input; the exit status is then 2 and OUTPUT is not
 written.";
 
 fn main() -> ExitCode {
@@ -125,47 +135,48 @@ fn main() -> ExitCode {
             reverse,
             format,
         } => return check(&src, &dest, reverse, format),
-        Cmd::Analyze { file, desc } => vmstate_cli::analyze(&file, desc).and_then(|s| {
-            std::io::stdout()
-                .write_all(s.as_bytes())
-                .map_err(|err| vmstate_cli::CliError::Io {
-                    file: "<stdout>".into(),
-                    err,
-                })
+        Cmd::Analyze {
+            file,
+            desc,
+            memory,
+            extract,
+        } => cpr_or(&file, CprShow::Json).unwrap_or_else(|| {
+            let mut i = Input::open(&file)?;
+            i.show_progress();
+            let opts = vmstate_cli::AnalyzeOptions {
+                desc_only: desc,
+                memory,
+                extract,
+            };
+            vmstate_cli::analyze_with(i, &opts, &mut Output::stdout())
         }),
-        Cmd::Sections { file } => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            vmstate_cli::sections(&file, &mut lock)
-        }
-        Cmd::Roundtrip { file } => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            vmstate_cli::roundtrip(&file, &mut lock).and_then(|sum| {
-                if sum.all_identical() {
-                    Ok(())
-                } else {
-                    Err(vmstate_cli::CliError::Usage(format!(
-                        "{}: {sum}",
-                        file.display()
-                    )))
-                }
-            })
-        }
+        Cmd::Sections { file } => cpr_or(&file, CprShow::Sections).unwrap_or_else(|| {
+            let mut i = Input::open(&file)?;
+            i.show_progress();
+            vmstate_cli::sections_from(i, &mut Output::stdout())
+        }),
+        Cmd::Roundtrip { file } => Input::open(&file).and_then(|mut i| {
+            i.show_progress();
+            let sum = vmstate_cli::roundtrip_from(i, &mut Output::stdout())?;
+            if sum.all_identical() {
+                Ok(())
+            } else {
+                Err(vmstate_cli::CliError::Differences(format!(
+                    "{}: {sum}",
+                    file.display()
+                )))
+            }
+        }),
         Cmd::Edit {
             input,
             output,
             sets,
-        } => vmstate_cli::edit(&input, &output, &sets),
+        } => Input::open(&input).and_then(|mut i| {
+            i.show_progress();
+            vmstate_cli::edit_from(i, &output, &sets)
+        }),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let line = e.to_string().replace('\n', " ");
-            eprintln!("vmstate: {line}");
-            ExitCode::FAILURE
-        }
-    }
+    vmstate_cli::finish(result)
 }
 
 /// A write to a closed stdout ends the command quietly.
@@ -199,4 +210,40 @@ fn check(src: &std::path::Path, dest: &std::path::Path, reverse: bool, f: CheckF
             ExitCode::from(2)
         }
     }
+}
+
+/// How a CPR state file is shown.
+#[derive(Clone, Copy)]
+enum CprShow {
+    Json,
+    Sections,
+}
+
+/// A CPR state file (the `cpr` channel of a cpr-transfer, "QCPR") has no
+/// sections: `analyze` and `sections` list its entries instead. `None` for
+/// anything else, which the stream commands handle.
+#[cfg(unix)]
+fn cpr_or(file: &std::path::Path, show: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
+    use std::io::Write;
+    let listing = match vmstate_cli::cpr::listing(file) {
+        Ok(Some(l)) => l,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut out = Output::stdout();
+    let res = match show {
+        CprShow::Json => {
+            out.write_all(vmstate_migration::to_python_json(&listing.to_json()).as_bytes())
+        }
+        CprShow::Sections => vmstate_cli::cpr::sections(&listing, &mut out),
+    };
+    Some(
+        res.and_then(|()| out.flush())
+            .map_err(vmstate_cli::CliError::Output),
+    )
+}
+
+#[cfg(not(unix))]
+fn cpr_or(_: &std::path::Path, _: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
+    None
 }

@@ -19,7 +19,11 @@ fn pc_mig() -> Vec<u8> {
 }
 
 /// Loads the section `(idstr, instance)` of QEMU's stream into a `T`.
-fn from_qemu<T: VmState + Clone + Default>(qemu: &Stream, idstr: &str, instance: u32) -> T {
+fn from_qemu<T: VmState + Clone + Default + 'static>(
+    qemu: &Stream,
+    idstr: &str,
+    instance: u32,
+) -> T {
     let mut v = T::default();
     let mut d = Dispatcher::new(Context::new());
     d.register(idstr, instance, &mut v);

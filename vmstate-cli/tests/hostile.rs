@@ -75,6 +75,7 @@ fn boundaries(b: &[u8]) -> Vec<usize> {
                 v.push(s.payload_end as usize);
                 s.offset
             }
+            Item::RamContinued(c) => c.offset,
             Item::Command(c) => c.offset,
             Item::Eof { offset } => *offset,
             Item::VmDesc(t) => t.offset,
@@ -133,11 +134,25 @@ fn truncation_is_always_an_error() {
             }
             cases += 1;
         }
+        // Without a trailer, sections are delimited by their mirrors.
+        let all_mirrored = Stream::parse(&b, ReadOptions::default())
+            .unwrap()
+            .sections()
+            .all(|s| {
+                s.kind != vmstate_migration::SectionKind::Full
+                    || vmstate_qemu::registry::lookup(&s.idstr).is_some()
+            });
         // Through the CLI (files), at the record boundaries and a sample.
         for (i, &cut) in file_cuts.iter().chain(cuts.iter().step_by(97)).enumerate() {
             let p = dir.join(format!("{name}-{i}.mig"));
             std::fs::write(&p, &b[..cut]).unwrap();
-            assert_eq!(cli_both(&p), (false, false), "{name}: cut at {cut}");
+            // A stream that ends right after EOF has no trailer: analyze
+            // needs one, sections lists the records without it.
+            assert_eq!(
+                cli_both(&p),
+                (false, cut == trailer && all_mirrored),
+                "{name}: cut at {cut}"
+            );
             std::fs::remove_file(&p).unwrap();
         }
     }
@@ -271,6 +286,7 @@ fn binary_reports_one_line_and_fails() {
         .args(["--set", "i8259:0/imr=1"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A file that cannot be read is bad input.
+    assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -97,6 +97,7 @@ fn every_section_of_qemu_streams_loads_from_a_socket_without_vmdesc() {
                     Item::Configuration(_) => "configuration",
                     Item::Section(s) if s.payload == Payload::Loaded => "loaded",
                     Item::Section(_) => "other section",
+                    Item::RamContinued(_) => "more RAM",
                     Item::Command(_) => "command",
                     Item::Eof { .. } => "eof",
                     Item::VmDesc(t) => {

@@ -3,6 +3,8 @@
 //! generated from what each save wrote, and a [`Dispatcher`] that loads a
 //! stream's FULL sections into registered values by `(idstr, instance)`.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use serde_json::{json, Value as Json};
@@ -162,6 +164,13 @@ pub trait LoadSection {
         ctx: &Context,
         end: &mut dyn FnMut(&mut Reader<DynSource<'r>>) -> StreamResult<()>,
     ) -> StreamResult<()>;
+
+    /// A copy of the value, for [`restore`](Self::restore) (an
+    /// all-or-nothing load of a whole stream).
+    fn backup(&self) -> Box<dyn Any>;
+
+    /// Puts back a value [`backup`](Self::backup) made.
+    fn restore(&mut self, backup: Box<dyn Any>);
 }
 
 /// [`VmState::load`] with a check of where the load ended inside the same
@@ -189,7 +198,17 @@ where
     res
 }
 
-impl<T: VmState + Clone> LoadSection for T {
+impl<T: VmState + Clone + 'static> LoadSection for T {
+    fn backup(&self) -> Box<dyn Any> {
+        Box::new(self.clone())
+    }
+
+    fn restore(&mut self, backup: Box<dyn Any>) {
+        if let Ok(v) = backup.downcast::<T>() {
+            *self = *v;
+        }
+    }
+
     fn load_streaming<'r>(
         &mut self,
         r: &mut Reader<DynSource<'r>>,
@@ -247,6 +266,8 @@ pub struct Dispatcher<'a> {
     ctx: Context,
     /// `(idstr, instance, value, loaded)`.
     targets: Vec<(String, u32, &'a mut dyn LoadSection, bool)>,
+    /// `(idstr, instance)` → index in `targets` (the first registered).
+    index: HashMap<(String, u32), usize>,
 }
 
 impl<'r> SectionTargets<DynSource<'r>> for Dispatcher<'_> {
@@ -289,19 +310,21 @@ impl<'a> Dispatcher<'a> {
         Dispatcher {
             ctx,
             targets: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
     /// Loads the section `(idstr, instance_id)` into `target`.
     pub fn register(&mut self, idstr: &str, instance_id: u32, target: &'a mut dyn LoadSection) {
+        self.index
+            .entry((idstr.to_owned(), instance_id))
+            .or_insert(self.targets.len());
         self.targets
             .push((idstr.to_owned(), instance_id, target, false));
     }
 
     fn find(&self, idstr: &str, instance_id: u32) -> Option<usize> {
-        self.targets
-            .iter()
-            .position(|(id, inst, _, _)| id == idstr && *inst == instance_id)
+        self.index.get(&(idstr.to_owned(), instance_id)).copied()
     }
 
     /// The registered values no section was loaded into, and clears the
@@ -331,9 +354,17 @@ impl<'a> Dispatcher<'a> {
     /// commands, the configuration, EOF and the trailer are the caller's);
     /// an error from it stops the load.
     ///
-    /// A failed load stops there with an error naming the section, field
-    /// path and stream offset; values loaded before it keep their new
-    /// state, the failing one its old state.
+    /// Each section is its own transaction: a failed load stops there
+    /// with an error naming the section, field path and stream offset;
+    /// values loaded before it keep their new state, the failing one its
+    /// old state. [`load_read_all_or_nothing`](Self::load_read_all_or_nothing)
+    /// puts every value back instead.
+    ///
+    /// Memory: RAM sections come to `on_item` in pieces of
+    /// [`ReadOptions::ram_records_per_item`] records, so it stays bounded
+    /// by the options whatever the stream's size. A `Read` that reports
+    /// `Interrupted` or `WouldBlock` is retried (the latter after a short
+    /// sleep): the load waits for a slow or non-blocking socket.
     ///
     /// ```
     /// # use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, WriteOptions};
@@ -381,6 +412,28 @@ impl<'a> Dispatcher<'a> {
         }
         report.missing = self.take_missing();
         Ok(report)
+    }
+
+    /// [`load_read`](Self::load_read) as one transaction: every registered
+    /// value is copied first, and if any part of the load (or `on_item`)
+    /// fails, all of them get their copies back, so the destination is
+    /// either wholly loaded or unchanged. Costs one copy of each
+    /// registered value.
+    pub fn load_read_all_or_nothing<R: Read>(
+        &mut self,
+        input: R,
+        desc: Option<VmDesc>,
+        opts: ReadOptions,
+        on_item: impl FnMut(Item) -> StreamResult<()>,
+    ) -> StreamResult<DispatchReport> {
+        let backups: Vec<Box<dyn Any>> = self.targets.iter().map(|t| t.2.backup()).collect();
+        let res = self.load_read(input, desc, opts, on_item);
+        if res.is_err() {
+            for (t, b) in self.targets.iter_mut().zip(backups) {
+                t.2.restore(b);
+            }
+        }
+        res
     }
 
     /// Loads every FULL section that has a registered target. A failed

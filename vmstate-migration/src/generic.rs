@@ -20,6 +20,8 @@ use super::error::{StreamError, StreamErrorKind, StreamResult};
 use super::value::{FieldValue, Int, StructValue, SubsectionValue, Value};
 use super::vmdesc::{ElemDesc, ElemKind, StructDesc};
 
+pub use super::json_decode::{copy_through, decode_json, JsonSink};
+
 /// QEMU_VM_SUBSECTION.
 const SUBSECTION: u8 = 0x05;
 /// Chunk in which large buffers are read (and grown).
@@ -50,41 +52,89 @@ impl Default for DecodeLimits {
     }
 }
 
-/// Reads through a [`Reader`], keeping a copy of the payload bytes.
+/// Reads through a [`Reader`], keeping a copy of the payload bytes (or,
+/// when streaming, nothing).
 pub(crate) struct Input<'r, S> {
     r: &'r mut Reader<S>,
     raw: Vec<u8>,
+    /// Whether `raw` keeps the bytes (and the size limits apply).
+    keep: bool,
+    /// Payload bytes read.
+    read: u64,
     limits: DecodeLimits,
     nodes: u64,
     /// What is left of `limits.max_free_nodes` for this input.
-    free_left: u64,
+    pub(crate) free_left: u64,
+    /// Gets every payload byte read, in order (a section copied through).
+    pub(crate) tee: Option<Tee<'r>>,
 }
+
+/// Where a copy of the payload bytes goes as they are read.
+pub type Tee<'a> = &'a mut dyn FnMut(&[u8]) -> StreamResult<()>;
 
 impl<'r, S: Source> Input<'r, S> {
     pub(crate) fn new(r: &'r mut Reader<S>, limits: DecodeLimits) -> Self {
         Input {
             r,
             raw: Vec::new(),
+            keep: true,
+            read: 0,
             limits,
             nodes: 0,
             free_left: limits.max_free_nodes,
+            tee: None,
+        }
+    }
+
+    /// An input that keeps nothing: only the budget of elements that take
+    /// no bytes applies, since memory no longer grows with the payload.
+    pub(crate) fn streaming(r: &'r mut Reader<S>, limits: DecodeLimits) -> Self {
+        Input {
+            keep: false,
+            ..Input::new(r, limits)
         }
     }
 
     /// Elements decoded beyond one per byte read.
-    fn free_used(&self) -> u64 {
-        self.nodes.saturating_sub(self.raw.len() as u64)
+    pub(crate) fn free_used(&self) -> u64 {
+        self.nodes.saturating_sub(self.read)
+    }
+
+    /// Reads `n` bytes in pieces of at most [`CHUNK`], handing each to `f`
+    /// (not kept).
+    pub(crate) fn chunks(
+        &mut self,
+        n: u64,
+        mut f: impl FnMut(&[u8]) -> StreamResult<()>,
+    ) -> StreamResult<()> {
+        let start = self.offset();
+        let mut buf = vec![0u8; n.min(CHUNK) as usize];
+        let mut done = 0u64;
+        while done < n {
+            let k = (n - done).min(CHUNK) as usize;
+            let Some(dst) = buf.get_mut(..k) else { break };
+            if let Err(e) = self.r.get_bytes(dst) {
+                return Err(eof_within(StreamError::from(e), n, done, start));
+            }
+            done += k as u64;
+            self.read += k as u64;
+            if let Some(t) = self.tee.as_mut() {
+                t(dst)?;
+            }
+            f(dst)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn into_raw(self) -> Vec<u8> {
         self.raw
     }
 
-    fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.r.offset()
     }
 
-    fn node(&mut self) -> StreamResult<()> {
+    pub(crate) fn node(&mut self) -> StreamResult<()> {
         self.nodes += 1;
         if self.free_used() > self.free_left {
             return Err(StreamError::new(
@@ -96,7 +146,7 @@ impl<'r, S: Source> Input<'r, S> {
                 self.offset(),
             ));
         }
-        if self.nodes > self.limits.max_nodes {
+        if self.keep && self.nodes > self.limits.max_nodes {
             return Err(StreamError::new(
                 StreamErrorKind::TooLarge {
                     what: "number of decoded elements",
@@ -112,8 +162,8 @@ impl<'r, S: Source> Input<'r, S> {
     /// Reads `n` bytes, growing the result as they arrive.
     pub(crate) fn bytes(&mut self, n: u64) -> StreamResult<Vec<u8>> {
         let start = self.offset();
-        let total = (self.raw.len() as u64).saturating_add(n);
-        if total > self.limits.max_payload {
+        let total = self.read.saturating_add(n);
+        if self.keep && total > self.limits.max_payload {
             return Err(StreamError::new(
                 StreamErrorKind::TooLarge {
                     what: "section payload",
@@ -133,36 +183,47 @@ impl<'r, S: Source> Input<'r, S> {
                 break;
             };
             if let Err(e) = self.r.get_bytes(dst) {
-                let e = StreamError::from(e);
-                return Err(match e.kind() {
-                    StreamErrorKind::UnexpectedEof { available, .. } => StreamError::new(
-                        StreamErrorKind::UnexpectedEof {
-                            needed: n,
-                            available: done + available,
-                        },
-                        start,
-                    ),
-                    _ => e,
-                });
+                return Err(eof_within(StreamError::from(e), n, done, start));
             }
             done += k as u64;
         }
-        self.raw.extend_from_slice(&out);
+        self.read += n;
+        if self.keep {
+            self.raw.extend_from_slice(&out);
+        }
+        if let Some(t) = self.tee.as_mut() {
+            t(&out)?;
+        }
         Ok(out)
     }
 
-    fn u8(&mut self) -> StreamResult<u8> {
+    pub(crate) fn u8(&mut self) -> StreamResult<u8> {
         let b = self.bytes(1)?;
         b.first()
             .copied()
             .ok_or_else(|| StreamError::invalid("short read", self.offset()))
     }
 
-    fn u32(&mut self) -> StreamResult<u32> {
+    pub(crate) fn u32(&mut self) -> StreamResult<u32> {
         let b = self.bytes(4)?;
         <[u8; 4]>::try_from(b.as_slice())
             .map(u32::from_be_bytes)
             .map_err(|_| StreamError::invalid("short read", self.offset()))
+    }
+}
+
+/// An end of input inside an `n`-byte element that began at `start`,
+/// `done` bytes in.
+fn eof_within(e: StreamError, n: u64, done: u64, start: u64) -> StreamError {
+    match e.kind() {
+        StreamErrorKind::UnexpectedEof { available, .. } => StreamError::new(
+            StreamErrorKind::UnexpectedEof {
+                needed: n,
+                available: done + available,
+            },
+            start,
+        ),
+        _ => e,
     }
 }
 

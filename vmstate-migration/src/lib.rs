@@ -54,6 +54,9 @@ pub mod dump;
 pub mod edit;
 mod error;
 pub mod generic;
+mod json_analyzer;
+mod json_decode;
+mod pyjson;
 mod ram;
 mod reader;
 pub mod record;
@@ -66,6 +69,7 @@ pub use analyze::{hex_bytes, struct_json, to_python_json, Analyzer};
 pub use devices::{DeviceStreamWriter, DispatchReport, Dispatcher, LoadSection};
 pub use error::{PathSegment, SectionName, StreamError, StreamErrorKind, StreamResult};
 pub use generic::DecodeLimits;
+pub use json_analyzer::JsonAnalyzer;
 pub use ram::{
     Page, RamBlockInfo, RamBody, RamImage, RamOptions, RamPayload, RamRecord, FLAG_COMPRESS_PAGE,
     FLAG_CONTINUE, FLAG_EOS, FLAG_HOOK, FLAG_MEM_SIZE, FLAG_MULTIFD_FLUSH, FLAG_PAGE, FLAG_XBZRLE,
@@ -73,8 +77,8 @@ pub use ram::{
 };
 pub use reader::{
     locate_vmdesc, Command, ConfigBody, ConfigSubsection, Configuration, DynSource, FooterMode,
-    Item, Payload, ReadOptions, Section, SectionKind, SectionTargets, Stream, StreamReader,
-    Trailer, VmsdPayload,
+    Item, Payload, RamContinued, ReadOptions, Section, SectionKind, SectionTargets, Stream,
+    StreamReader, Trailer, VmsdPayload,
 };
 pub use value::{FieldValue, Int, StructValue, SubsectionValue, Value};
 pub use vmdesc::{

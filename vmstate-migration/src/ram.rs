@@ -109,6 +109,30 @@ impl RamRecord {
 impl RamPayload {
     /// Decodes one RAM payload (up to and including `EOS`) from `r`.
     pub fn decode<S: Source>(r: &mut Reader<S>, opts: &RamOptions) -> StreamResult<RamPayload> {
+        Self::decode_some(r, opts, usize::MAX)
+    }
+
+    /// Whether the payload ends with `EOS` (a payload read in pieces by
+    /// [`decode_some`](Self::decode_some) has more to come otherwise).
+    pub fn is_complete(&self) -> bool {
+        matches!(
+            self.records.last(),
+            Some(RamRecord {
+                body: RamBody::Eos,
+                ..
+            })
+        )
+    }
+
+    /// Decodes at most `max_records` records of a RAM payload (at least
+    /// one), stopping after `EOS`: a section of any length is read in
+    /// pieces of bounded size. [`is_complete`](Self::is_complete) says
+    /// whether `EOS` was reached.
+    pub fn decode_some<S: Source>(
+        r: &mut Reader<S>,
+        opts: &RamOptions,
+        max_records: usize,
+    ) -> StreamResult<RamPayload> {
         let ps = opts.page_size;
         if !ps.is_power_of_two() || !(2 * FLAG_MULTIFD_FLUSH..=MAX_PAGE_SIZE).contains(&ps) {
             return Err(StreamError::invalid(
@@ -166,7 +190,7 @@ impl RamPayload {
                 block,
                 body,
             });
-            if eos {
+            if eos || records.len() >= max_records {
                 return Ok(RamPayload { records });
             }
         }

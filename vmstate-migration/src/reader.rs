@@ -44,6 +44,10 @@ pub struct ReadOptions {
     pub max_machine_name: u64,
     /// Bounds on each FULL section's payload.
     pub limits: DecodeLimits,
+    /// Most RAM records in one [`Item`]: a longer RAM section comes as a
+    /// [`Section`] with the first records, then [`Item::RamContinued`]
+    /// pieces, so that memory does not grow with the section.
+    pub ram_records_per_item: usize,
 }
 
 impl Default for ReadOptions {
@@ -55,6 +59,7 @@ impl Default for ReadOptions {
             max_vmdesc_len: 64 << 20,
             max_machine_name: 4096,
             limits: DecodeLimits::default(),
+            ram_records_per_item: 1024,
         }
     }
 }
@@ -223,6 +228,24 @@ pub struct Command {
     pub data: Vec<u8>,
 }
 
+/// More records of a RAM section than one [`Item`] holds
+/// ([`ReadOptions::ram_records_per_item`]): the [`Section`] item came
+/// first, with a payload that does not end in `EOS`; pieces follow until
+/// one ends in `EOS` (and the footer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RamContinued {
+    /// The section's id.
+    pub section_id: u32,
+    /// Offset of this piece's first record.
+    pub offset: u64,
+    /// Offset just past its last record.
+    pub payload_end: u64,
+    /// The records.
+    pub payload: RamPayload,
+    /// Whether a footer followed (only after the piece that ends in `EOS`).
+    pub footer: bool,
+}
+
 /// The vmdesc trailer as it was in the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trailer {
@@ -240,6 +263,8 @@ pub enum Item {
     Configuration(Configuration),
     /// A section.
     Section(Section),
+    /// More records of the RAM section last returned.
+    RamContinued(RamContinued),
     /// A command.
     Command(Command),
     /// `0x00`, end of device state.
@@ -254,6 +279,8 @@ pub enum Item {
 enum State {
     First,
     Sections,
+    /// Inside a RAM section returned in pieces.
+    InRam(SectionName),
     AfterEof,
     AfterTrailer,
     Done,
@@ -381,6 +408,22 @@ impl<S: Source> StreamReader<S> {
         self.r.offset()
     }
 
+    /// The source the records are read from.
+    pub fn source_mut(&mut self) -> &mut S {
+        self.r.source_mut()
+    }
+
+    /// The type byte of the next record, not consumed (`None` at the end
+    /// of input, or after the EOF record). A caller reading a pipe without
+    /// the vmdesc learns here that a FULL section (`0x04`) comes next,
+    /// whose end only the vmdesc at the stream's end can tell.
+    pub fn peek_record(&mut self) -> StreamResult<Option<u8>> {
+        if !matches!(self.state, State::First | State::Sections) {
+            return Ok(None);
+        }
+        Ok(self.r.peek(1)?.first().copied())
+    }
+
     /// The description used for FULL sections.
     pub fn vmdesc(&self) -> Option<&VmDesc> {
         self.desc.as_ref()
@@ -470,14 +513,39 @@ impl<S: Source> StreamReader<S> {
                     }
                 }
             }
+            State::InRam(ref name) => {
+                let name = name.clone();
+                self.state = State::Done;
+                let offset = self.r.offset();
+                let payload = self.read_ram_piece().map_err(|e| e.in_section(&name))?;
+                let payload_end = self.r.offset();
+                let footer = if payload.is_complete() {
+                    self.state = State::Sections;
+                    read_footer(&mut self.r, &mut self.footers, name.section_id)
+                        .map_err(|e| e.in_section(&name))?
+                } else {
+                    self.state = State::InRam(name.clone());
+                    false
+                };
+                Ok(Some(Item::RamContinued(RamContinued {
+                    section_id: name.section_id,
+                    offset,
+                    payload_end,
+                    payload,
+                    footer,
+                })))
+            }
             State::First | State::Sections => {
                 let first = matches!(self.state, State::First);
                 self.state = State::Done; // until this record is read whole
                 let item = self.read_record(first, targets)?;
-                self.state = if matches!(item, Item::Eof { .. }) {
-                    State::AfterEof
-                } else {
-                    State::Sections
+                self.state = match &item {
+                    Item::Eof { .. } => State::AfterEof,
+                    Item::Section(s) => match &s.payload {
+                        Payload::Ram(p) if !p.is_complete() => State::InRam(s.name()),
+                        _ => State::Sections,
+                    },
+                    _ => State::Sections,
                 };
                 Ok(Some(item))
             }
@@ -676,12 +744,23 @@ impl<S: Source> StreamReader<S> {
                     (name.idstr.clone(), name.instance_id, version_id),
                 );
             }
-            let opts = RamOptions {
-                page_size: self.page_size(),
-                ignore_shared: self.ignore_shared,
-                keep_pages: self.opts.keep_ram_pages,
-            };
-            Payload::Ram(RamPayload::decode(&mut self.r, &opts)?)
+            let p = self.read_ram_piece()?;
+            if !p.is_complete() {
+                // The rest comes as `Item::RamContinued`.
+                return Ok(Section {
+                    kind,
+                    offset,
+                    section_id: name.section_id,
+                    idstr: name.idstr.clone(),
+                    instance_id: name.instance_id,
+                    version_id,
+                    payload_offset,
+                    payload_end: self.r.offset(),
+                    payload: Payload::Ram(p),
+                    footer: false,
+                });
+            }
+            Payload::Ram(p)
         };
         let payload_end = self.r.offset();
         let footer = read_footer(&mut self.r, &mut self.footers, name.section_id)?;
@@ -697,6 +776,15 @@ impl<S: Source> StreamReader<S> {
             payload,
             footer,
         })
+    }
+
+    fn read_ram_piece(&mut self) -> StreamResult<RamPayload> {
+        let opts = RamOptions {
+            page_size: self.page_size(),
+            ignore_shared: self.ignore_shared,
+            keep_pages: self.opts.keep_ram_pages,
+        };
+        RamPayload::decode_some(&mut self.r, &opts, self.opts.ram_records_per_item.max(1))
     }
 
     fn read_configuration(&mut self, offset: u64) -> StreamResult<Configuration> {
@@ -874,9 +962,23 @@ impl Stream {
     pub fn parse(bytes: &[u8], opts: ReadOptions) -> StreamResult<Stream> {
         let vmdesc = locate_vmdesc(bytes, opts.max_vmdesc_len)?;
         let mut r = StreamReader::from_slice(bytes, vmdesc, opts)?;
-        let mut items = Vec::new();
+        let mut items: Vec<Item> = Vec::new();
         while let Some(item) = r.next_item()? {
-            items.push(item);
+            // The whole stream is kept anyway: a RAM section read in pieces
+            // becomes one section again.
+            if let Item::RamContinued(c) = item {
+                if let Some(Item::Section(s)) = items.last_mut() {
+                    if let Payload::Ram(p) = &mut s.payload {
+                        p.records.extend(c.payload.records);
+                        s.payload_end = c.payload_end;
+                        s.footer = c.footer;
+                        continue;
+                    }
+                }
+                items.push(Item::RamContinued(c));
+            } else {
+                items.push(item);
+            }
         }
         Ok(Stream {
             items,

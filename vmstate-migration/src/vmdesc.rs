@@ -8,6 +8,7 @@
 //! type (`buffer`, `unused_buffer`, `timer`, `float64`, `pci config`,
 //! `tmp`, `vstruct`, `virtio`, …) is `size` opaque bytes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
@@ -24,6 +25,9 @@ pub struct VmDesc {
     /// The JSON as parsed (QEMU's key order kept; a duplicate key keeps its
     /// first position and its last value, like Python's `json`).
     pub json: Arc<Json>,
+    /// `(idstr, instance)` → index in `devices` (the last of duplicates),
+    /// so that a lookup per section costs no scan of the whole list.
+    index: Arc<HashMap<(String, u32), usize>>,
 }
 
 /// The description of one FULL section.
@@ -182,20 +186,26 @@ impl VmDesc {
                 body,
             });
         }
+        let mut index = HashMap::with_capacity(devices.len());
+        for (i, d) in devices.iter().enumerate() {
+            index.insert((d.name.clone(), d.instance_id), i);
+        }
         Ok(VmDesc {
             page_size,
             devices: devices.into(),
             json: Arc::new(json),
+            index: Arc::new(index),
         })
     }
 
     /// The description of section `(idstr, instance_id)`. Like
     /// analyze-migration.py, the last of duplicate entries wins.
     pub fn section(&self, idstr: &str, instance_id: u32) -> Option<&SectionDesc> {
-        self.devices
-            .iter()
-            .rev()
-            .find(|d| d.name == idstr && d.instance_id == instance_id)
+        // A map keyed by borrowed `(&str, u32)` would need a custom key
+        // type; one short allocation per section is cheaper than a scan.
+        self.index
+            .get(&(idstr.to_owned(), instance_id))
+            .and_then(|&i| self.devices.get(i))
     }
 }
 

@@ -5,7 +5,9 @@ use std::io::Write;
 use vmstate_core::stream::{IoSink, Writer};
 
 use super::error::{StreamError, StreamResult};
-use super::reader::{ConfigBody, Configuration, Item, Payload, Section, SectionKind, Stream};
+use super::reader::{
+    ConfigBody, Configuration, Item, Payload, RamContinued, Section, SectionKind, Stream,
+};
 use super::{
     FILE_MAGIC, FILE_VERSION, VM_COMMAND, VM_CONFIGURATION, VM_EOF, VM_SECTION_FOOTER,
     VM_SUBSECTION, VM_VMDESCRIPTION,
@@ -220,15 +222,41 @@ impl<W: Write> StreamWriter<W> {
                 self.w.put_bytes(&buf)?;
             }
         }
+        let complete = match &s.payload {
+            Payload::Ram(ram) => ram.is_complete(),
+            _ => true,
+        };
+        self.end_section(s.section_id, s.footer, complete)
+    }
+
+    /// The footer, by the policy, after a section's last payload byte.
+    fn end_section(&mut self, section_id: u32, as_read: bool, complete: bool) -> StreamResult<()> {
         let footer = match self.opts.footers {
-            FooterPolicy::AsRead => s.footer,
-            FooterPolicy::Always => true,
+            FooterPolicy::AsRead => as_read,
+            FooterPolicy::Always => complete,
             FooterPolicy::Never => false,
         };
         if footer {
-            self.footer(s.section_id)?;
+            self.footer(section_id)?;
         }
         Ok(())
+    }
+
+    /// Writes bytes as they are: a record (or part of one) copied from
+    /// another stream.
+    pub fn raw(&mut self, bytes: &[u8]) -> StreamResult<()> {
+        Ok(self.w.put_bytes(bytes)?)
+    }
+
+    /// Writes a further piece of a RAM section (see
+    /// [`RamContinued`]).
+    pub fn ram_continued(&mut self, c: &RamContinued) -> StreamResult<()> {
+        let mut buf = Vec::new();
+        c.payload
+            .encode(&mut buf)
+            .map_err(|e| e.rebase(self.w.offset()))?;
+        self.w.put_bytes(&buf)?;
+        self.end_section(c.section_id, c.footer, c.payload.is_complete())
     }
 
     /// A command record.
@@ -270,6 +298,7 @@ impl<W: Write> StreamWriter<W> {
                 Ok(())
             }
             Item::Section(s) => self.section(s),
+            Item::RamContinued(c) => self.ram_continued(c),
             Item::Command(c) => self.command(c.cmd, &c.data),
             Item::Eof { .. } => self.eof(),
             Item::VmDesc(t) => self.vmdesc(&t.json),

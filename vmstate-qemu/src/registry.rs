@@ -75,7 +75,7 @@ pub trait Mirror {
     fn save_into(&mut self, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error>;
 }
 
-impl<T: VmState + Clone> Mirror for T {
+impl<T: VmState + Clone + 'static> Mirror for T {
     fn as_target(&mut self) -> &mut dyn LoadSection {
         self
     }

@@ -70,6 +70,12 @@ impl<S: Source> Reader<S> {
         self.src
     }
 
+    /// The source, to change how it reads the rest of the input (a
+    /// whole-stream reader that must hold the tail of a pipe in memory).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.src
+    }
+
     #[cold]
     fn fail(&self, needed: u64, e: ReadError) -> Error {
         match e {

@@ -179,7 +179,8 @@ const IO_BUF: usize = 64 * 1024;
 
 /// A source over any `std::io::Read` (a pipe, a socket, a file), through a
 /// 64 KiB buffer allocated once. Reads larger than the buffer go straight
-/// into the destination.
+/// into the destination. `Interrupted` is retried, and so is `WouldBlock`
+/// (after sleeping a millisecond): a non-blocking reader is waited for.
 pub struct IoSource<R> {
     inner: R,
     buf: Box<[u8]>,
@@ -240,10 +241,19 @@ impl<R: Read> IoSource<R> {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => would_block(),
                 Err(e) => return Err(e),
             }
         }
     }
+}
+
+/// A non-blocking reader has nothing yet: wait a little and read again.
+/// (Reporting it would leave the read half done, with no way to resume in
+/// the middle of a field.)
+#[cold]
+fn would_block() {
+    std::thread::sleep(std::time::Duration::from_millis(1));
 }
 
 impl<R: Read> Source for IoSource<R> {
@@ -258,6 +268,7 @@ impl<R: Read> Source for IoSource<R> {
                         Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
                         Ok(n) => done += n.min(buf.len() - done),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => would_block(),
                         Err(e) => return Err(ReadError::Io(e)),
                     }
                     continue;
