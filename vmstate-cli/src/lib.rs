@@ -324,7 +324,13 @@ pub fn roundtrip(path: &Path, out: &mut dyn Write) -> Result<RoundtripSummary, C
     let ioe = io_err(Path::new("<stdout>"));
     let ctx = vmstate_core::Context::new();
     let mut sum = RoundtripSummary::default();
+    // Mirrors are built for the machine the configuration names (pc
+    // without one, as in a stream saved without configuration).
+    let mut machine = vmstate_qemu::machine::Machine::default();
     while let Some(item) = r.next_item().map_err(stream_err(&path))? {
+        if let Item::Configuration(c) = &item {
+            machine = vmstate_qemu::machine::Machine::from_name(&c.machine).unwrap_or_default();
+        }
         let Item::Section(s) = &item else { continue };
         let Payload::Vmsd(v) = &s.payload else {
             continue;
@@ -337,7 +343,7 @@ pub fn roundtrip(path: &Path, out: &mut dyn Write) -> Result<RoundtripSummary, C
             continue;
         };
         sum.mirrored += 1;
-        let verdict = match (entry.roundtrip)(&v.bytes, s.version_id, &ctx) {
+        let verdict = match (entry.roundtrip_on)(machine, &v.bytes, s.version_id, &ctx, false) {
             Err(e) => format!(
                 "LOAD FAILED: {}",
                 StreamError::from(e)

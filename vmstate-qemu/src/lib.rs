@@ -107,6 +107,7 @@ pub mod i8259;
 pub mod ide;
 pub mod ioapic;
 pub mod kvm_tpr_opt;
+pub mod machine;
 pub mod mc146818rtc;
 pub mod pci;
 pub mod pci_bus;

@@ -30,6 +30,7 @@ use vmstate_migration::LoadSection;
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
 
+use crate::machine::{ForMachine, Machine};
 use crate::{
     acpi_build, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus, i440fx,
     i8254, i8259, ide, ioapic, kvm_tpr_opt, mc146818rtc, pci_bus, pci_host, pckbd, pcspk, piix3,
@@ -58,6 +59,16 @@ pub struct Roundtrip {
 /// `payload` starts at the first payload byte and may run on past the
 /// payload; `version` is the section header's version.
 pub type RoundtripFn = fn(payload: &[u8], version: u32, ctx: &Context) -> Result<Roundtrip, Error>;
+
+/// [`RoundtripFn`] into the destination built for a machine
+/// ([`ForMachine`]); `record` asks for the vmdesc record.
+pub type RoundtripOnFn = fn(
+    machine: Machine,
+    payload: &[u8],
+    version: u32,
+    ctx: &Context,
+    record: bool,
+) -> Result<Roundtrip, Error>;
 
 /// A fresh mirror behind a trait object ([`Entry::new_mirror`]): a
 /// [`Dispatcher`](vmstate_migration::Dispatcher) target that can
@@ -104,6 +115,11 @@ pub struct Entry {
     pub gaps: &'static str,
     /// A mirror in its `Default` state (the destination's configuration).
     pub new_mirror: fn() -> Box<dyn Mirror>,
+    /// Load into the destination built for a machine and save again (the
+    /// other two use the `pc-i440fx` destination).
+    pub roundtrip_on: RoundtripOnFn,
+    /// A mirror in the destination state of a machine.
+    pub new_mirror_on: fn(Machine) -> Box<dyn Mirror>,
 }
 
 impl Entry {
@@ -119,13 +135,14 @@ impl Entry {
 /// The generic body of every [`RoundtripFn`]: the mirror's `Default` is the
 /// destination's configuration, which `equal` checks and configuration
 /// fields (`skip`) need.
-fn roundtrip_with<T: VmState + Clone + Default>(
+fn roundtrip_with<T: VmState + Clone + ForMachine>(
+    machine: Machine,
     payload: &[u8],
     version: u32,
     ctx: &Context,
     record: bool,
 ) -> Result<Roundtrip, Error> {
-    let mut dev = T::default();
+    let mut dev = T::for_machine(machine);
     let mut r = Reader::from_slice(payload);
     dev.load(&mut r, version, ctx)?;
     let consumed = payload.len() - r.remaining().len();
@@ -145,27 +162,31 @@ fn roundtrip_with<T: VmState + Clone + Default>(
     })
 }
 
-fn roundtrip<T: VmState + Clone + Default>(
+fn roundtrip<T: VmState + Clone + ForMachine>(
     payload: &[u8],
     version: u32,
     ctx: &Context,
 ) -> Result<Roundtrip, Error> {
-    roundtrip_with::<T>(payload, version, ctx, false)
+    roundtrip_with::<T>(Machine::I440fx, payload, version, ctx, false)
 }
 
-fn roundtrip_recorded<T: VmState + Clone + Default>(
+fn roundtrip_recorded<T: VmState + Clone + ForMachine>(
     payload: &[u8],
     version: u32,
     ctx: &Context,
 ) -> Result<Roundtrip, Error> {
-    roundtrip_with::<T>(payload, version, ctx, true)
+    roundtrip_with::<T>(Machine::I440fx, payload, version, ctx, true)
 }
 
-fn new_mirror<T: VmState + Clone + Default + 'static>() -> Box<dyn Mirror> {
+fn new_mirror<T: VmState + Clone + ForMachine + 'static>() -> Box<dyn Mirror> {
     Box::new(T::default())
 }
 
-const fn entry<T: VmState + Clone + Default + 'static>(
+fn new_mirror_on<T: VmState + Clone + ForMachine + 'static>(m: Machine) -> Box<dyn Mirror> {
+    Box::new(T::for_machine(m))
+}
+
+const fn entry<T: VmState + Clone + ForMachine + 'static>(
     type_name: &'static str,
     gaps: &'static str,
 ) -> Entry {
@@ -177,6 +198,8 @@ const fn entry<T: VmState + Clone + Default + 'static>(
         roundtrip_recorded: roundtrip_recorded::<T>,
         gaps,
         new_mirror: new_mirror::<T>,
+        roundtrip_on: roundtrip_with::<T>,
+        new_mirror_on: new_mirror_on::<T>,
     }
 }
 

@@ -478,6 +478,7 @@ fn i8259_registers() {
         init4: 1,
         single_mode: 0,
         elcr: 0x0c,
+        ltim: i8259::PicLtim::default(),
     };
     check(
         &p,
