@@ -91,6 +91,9 @@ machine_independent!(
     crate::piix4_pm::Piix4Pm,
     crate::acpi_build::AcpiBuild,
     crate::globalstate::GlobalState,
+    crate::mch::Mch,
+    crate::lpc_ich9::Ich9Lpc,
+    crate::ich9_smb::Ich9Smb,
 );
 
 impl ForMachine for crate::pci_bus::PciBus {

@@ -26,15 +26,15 @@
 //! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
 //! ```
 
-use vmstate_migration::LoadSection;
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
+use vmstate_migration::LoadSection;
 
 use crate::machine::{ForMachine, Machine};
 use crate::{
     acpi_build, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus, i440fx,
-    i8254, i8259, ide, ioapic, kvm_tpr_opt, mc146818rtc, pci_bus, pci_host, pckbd, pcspk, piix3,
-    piix4_pm, port92, ps2, serial, timer, vmmouse,
+    i8254, i8259, ich9_smb, ide, ioapic, kvm_tpr_opt, lpc_ich9, mc146818rtc, mch, pci_bus,
+    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, timer, vmmouse,
 };
 
 /// The outcome of [`Entry::roundtrip`] and [`Entry::roundtrip_recorded`].
@@ -235,6 +235,10 @@ pub static ENTRIES: &[Entry] = &[
     entry::<piix4_pm::Piix4Pm>("piix4_pm::Piix4Pm", ""),
     entry::<acpi_build::AcpiBuild>("acpi_build::AcpiBuild", ""),
     entry::<globalstate::GlobalState>("globalstate::GlobalState", ""),
+    // q35 only.
+    entry::<mch::Mch>("mch::Mch", ""),
+    entry::<lpc_ich9::Ich9Lpc>("lpc_ich9::Ich9Lpc", ""),
+    entry::<ich9_smb::Ich9Smb>("ich9_smb::Ich9Smb", ""),
 ];
 
 /// The entry that mirrors the section named `idstr`, if any.
