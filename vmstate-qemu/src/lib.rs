@@ -90,6 +90,7 @@
 )]
 
 pub mod acpi_build;
+pub mod ahci;
 pub mod apic;
 pub mod cpu;
 pub mod cpu_common;

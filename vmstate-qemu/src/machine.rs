@@ -94,6 +94,7 @@ machine_independent!(
     crate::mch::Mch,
     crate::lpc_ich9::Ich9Lpc,
     crate::ich9_smb::Ich9Smb,
+    crate::ahci::Ich9Ahci,
 );
 
 impl ForMachine for crate::pci_bus::PciBus {
