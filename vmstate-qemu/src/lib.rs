@@ -124,5 +124,6 @@ pub mod port92;
 pub mod ps2;
 pub mod registry;
 pub mod serial;
+pub mod slirp;
 pub mod timer;
 pub mod vmmouse;

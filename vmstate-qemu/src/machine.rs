@@ -95,6 +95,7 @@ machine_independent!(
     crate::lpc_ich9::Ich9Lpc,
     crate::ich9_smb::Ich9Smb,
     crate::ahci::Ich9Ahci,
+    crate::slirp::Slirp,
 );
 
 impl ForMachine for crate::pci_bus::PciBus {

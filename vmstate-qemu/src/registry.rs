@@ -34,7 +34,7 @@ use crate::machine::{ForMachine, Machine};
 use crate::{
     acpi_build, ahci, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus,
     i440fx, i8254, i8259, ich9_smb, ide, ioapic, kvm_tpr_opt, lpc_ich9, mc146818rtc, mch, pci_bus,
-    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, timer, vmmouse,
+    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, slirp, timer, vmmouse,
 };
 
 /// The outcome of [`Entry::roundtrip`] and [`Entry::roundtrip_recorded`].
@@ -240,6 +240,8 @@ pub static ENTRIES: &[Entry] = &[
     entry::<lpc_ich9::Ich9Lpc>("lpc_ich9::Ich9Lpc", ""),
     entry::<ich9_smb::Ich9Smb>("ich9_smb::Ich9Smb", ""),
     entry::<ahci::Ich9Ahci>("ahci::Ich9Ahci", ""),
+    // Not a description in QEMU: libslirp's bytes (see the module).
+    entry::<slirp::Slirp>("slirp::Slirp", ""),
 ];
 
 /// The entry that mirrors the section named `idstr`, if any.
