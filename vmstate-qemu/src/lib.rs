@@ -126,4 +126,6 @@ pub mod registry;
 pub mod serial;
 pub mod slirp;
 pub mod timer;
+pub mod virtio;
+pub mod virtio_net;
 pub mod vmmouse;

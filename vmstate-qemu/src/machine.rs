@@ -96,6 +96,7 @@ machine_independent!(
     crate::ich9_smb::Ich9Smb,
     crate::ahci::Ich9Ahci,
     crate::slirp::Slirp,
+    crate::virtio_net::VirtioNetPci,
 );
 
 impl ForMachine for crate::pci_bus::PciBus {

@@ -34,7 +34,8 @@ use crate::machine::{ForMachine, Machine};
 use crate::{
     acpi_build, ahci, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus,
     i440fx, i8254, i8259, ich9_smb, ide, ioapic, kvm_tpr_opt, lpc_ich9, mc146818rtc, mch, pci_bus,
-    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, slirp, timer, vmmouse,
+    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, slirp, timer, virtio_net,
+    vmmouse,
 };
 
 /// The outcome of [`Entry::roundtrip`] and [`Entry::roundtrip_recorded`].
@@ -242,6 +243,8 @@ pub static ENTRIES: &[Entry] = &[
     entry::<ahci::Ich9Ahci>("ahci::Ich9Ahci", ""),
     // Not a description in QEMU: libslirp's bytes (see the module).
     entry::<slirp::Slirp>("slirp::Slirp", ""),
+    // QEMU's hand-written virtio save, part by part (see the module).
+    entry::<virtio_net::VirtioNetPci>("virtio_net::VirtioNetPci", ""),
 ];
 
 /// The entry that mirrors the section named `idstr`, if any.
