@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use vmstate_core::codec::{Codec, VmTmp};
 use vmstate_core::desc::Check;
 use vmstate_core::error::BoxError;
-use vmstate_migration::record;
 use vmstate_core::stream::{Sink, Source};
 use vmstate_core::types::Timer;
 use vmstate_core::{
     Context, Error, ErrorKind, Field, FieldKind, Reader, Result, Segment, VmState, Writer,
 };
+use vmstate_migration::record;
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -23,7 +23,7 @@
 //! let json = vmstate_migration::record::section_json("port92", 0, &rt.record.unwrap());
 //! assert!(json.ends_with(r#""fields": [{"name": "outport", "type": "uint8", "size": 1}]}"#));
 //! assert_eq!(registry::lookup("0000:00:01.0/PIIX3").unwrap().name, "PIIX3");
-//! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
+//! assert!(registry::lookup("0000:00:03.0/virtio-blk").is_none()); // not mirrored
 //! ```
 
 use vmstate_core::record::VmsdRecord;
