@@ -255,7 +255,10 @@ pub fn sections(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
                 format!(
                     "{:>4}  {:<32} {:>4} {:>4} {:>8}  -",
                     "-",
-                    format!("command {}", c.cmd),
+                    match vmstate_migration::command::command_name(c.cmd) {
+                        Some(n) => format!("{n} (command {})", c.cmd),
+                        None => format!("command {}", c.cmd),
+                    },
                     "-",
                     "-",
                     c.data.len()

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
 use vmstate_core::{Context, VmState};
+use vmstate_migration::{DeviceStreamWriter, Dispatcher, ReadOptions, Stream, WriteOptions};
 use vmstate_qemu::hpet::Hpet;
 use vmstate_qemu::i8259::PicCommon;
 use vmstate_qemu::pckbd::KbdIsa;

@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use vmstate_migration::{generic, Payload, ReadOptions, Stream, VmDesc};
-use vmstate_migration::record;
 use vmstate_core::Context;
+use vmstate_migration::record;
+use vmstate_migration::{generic, Payload, ReadOptions, Stream, VmDesc};
 use vmstate_qemu::registry;
 
 fn fixture(name: &str) -> Vec<u8> {

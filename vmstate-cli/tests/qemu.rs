@@ -360,8 +360,8 @@ fn qemu_and_our_loader_reject_a_wrong_equal_field() {
 /// entries, pass through). Returns the new stream and the number of
 /// sections re-written.
 fn rewrite_through_mirrors(bytes: &[u8]) -> (Vec<u8>, usize) {
-    use vmstate_migration::{Item, Payload, Stream};
     use vmstate_migration::record;
+    use vmstate_migration::{Item, Payload, Stream};
 
     let mut stream = Stream::parse(bytes, Default::default()).unwrap();
     let trailer = stream.items.iter().find_map(|i| match i {

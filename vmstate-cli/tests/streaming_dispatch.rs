@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
+use vmstate_core::Context;
 use vmstate_migration::{
     locate_vmdesc, DispatchReport, Dispatcher, Item, Payload, ReadOptions, SectionKind, Stream,
     StreamError, StreamErrorKind, StreamReader, StreamResult,
 };
-use vmstate_core::Context;
 use vmstate_qemu::hpet::Hpet;
 use vmstate_qemu::port92::Port92;
 use vmstate_qemu::registry::{self, Mirror};

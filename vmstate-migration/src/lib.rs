@@ -40,6 +40,7 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
+pub mod command;
 mod devices;
 pub mod edit;
 mod error;
