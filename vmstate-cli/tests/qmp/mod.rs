@@ -203,6 +203,49 @@ impl Loaded {
     }
 }
 
+/// Starts `bin` paused as the fixtures were made (no incoming stream).
+pub fn start(bin: &str, machine: &str, extra: &[&str], dir: &Path, tag: &str) -> Loaded {
+    let sock = dir.join(format!("{tag}.qmp"));
+    let log = dir.join(format!("{tag}.log"));
+    let logf = std::fs::File::create(&log).unwrap();
+    let mut child = qemu_command(bin, machine, extra)
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", sock.display()))
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().unwrap())
+        .stderr(logf)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+    let qmp = Qmp::connect(&sock, &mut child);
+    Loaded {
+        qmp,
+        guard: Guard(child),
+        log,
+    }
+}
+
+/// The fixtures' command line.
+fn qemu_command(bin: &str, machine: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(bin);
+    c.args([
+        "-accel",
+        "tcg",
+        "-nodefaults",
+        "-no-user-config",
+        "-S",
+        "-display",
+        "none",
+        "-rtc",
+        "base=2020-01-01T00:00:00,clock=vm",
+        "-machine",
+        machine,
+        "-m",
+        "1",
+    ])
+    .args(extra);
+    c
+}
+
 /// Starts `bin` paused as the fixtures were made (`-machine machine`,
 /// `-m 1`, `extra` arguments), waiting for an incoming stream, and loads
 /// `stream` into it.
@@ -217,23 +260,7 @@ pub fn load(
     let sock = dir.join(format!("{tag}.qmp"));
     let log = dir.join(format!("{tag}.log"));
     let logf = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new(bin)
-        .args([
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-no-user-config",
-            "-S",
-            "-display",
-            "none",
-            "-rtc",
-            "base=2020-01-01T00:00:00,clock=vm",
-            "-machine",
-            machine,
-            "-m",
-            "1",
-        ])
-        .args(extra)
+    let mut child = qemu_command(bin, machine, extra)
         .args(["-incoming", "defer", "-qmp"])
         .arg(format!("unix:{},server=on,wait=off", sock.display()))
         .stdin(Stdio::null())
