@@ -8,6 +8,8 @@
 //! * [`roundtrip`]: loads every section that has a Rust mirror in the
 //!   `vmstate-qemu` catalog and saves it again.
 
+pub mod gen_rust;
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};

@@ -44,6 +44,7 @@ pub mod command;
 mod devices;
 pub mod edit;
 mod error;
+pub mod gen_rust;
 pub mod generic;
 mod ram;
 mod reader;
