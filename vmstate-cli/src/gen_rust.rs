@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use vmstate_migration::gen_rust::{from_dump, from_vmdesc, parse_json, Generated};
+use vmstate_migration::gen_rust::{from_dump_refined, from_vmdesc, parse_json, Generated};
 
 use crate::CliError;
 
@@ -26,40 +26,36 @@ fn usage(e: impl std::fmt::Display, file: &Path) -> CliError {
 }
 
 /// Generates the modules and writes them to `out`; returns what was
-/// generated (modules, codecs to write).
+/// generated (modules, codecs to write). With a dump, one module per
+/// device type (`--type`, or all), refined by the stream's vmdesc when
+/// both are given; with a stream only, one per section (`--section`, or
+/// all).
 pub fn gen_rust(args: &GenRustArgs, out: &mut dyn Write) -> Result<Generated, CliError> {
-    let mut all = Generated::default();
-    if args.dump.is_none() && args.stream.is_none() {
-        return Err(CliError::Usage(
-            "gen-rust needs --dump FILE and/or --stream FILE".to_owned(),
-        ));
-    }
-    if let Some(dump) = &args.dump {
-        let text = std::fs::read(dump).map_err(|err| CliError::Io {
-            file: dump.clone(),
-            err,
-        })?;
-        let json = parse_json(&text).map_err(|e| usage(e, dump))?;
-        all = from_dump(&json, &args.types).map_err(|e| usage(e, dump))?;
-    }
-    if let Some(stream) = &args.stream {
-        let text = crate::analyze(stream, true)?;
-        let json = parse_json(text.as_bytes()).map_err(|e| usage(e, stream))?;
-        let g = from_vmdesc(&json, &args.sections).map_err(|e| usage(e, stream))?;
-        if all.source.is_empty() {
-            all = g;
-        } else {
-            // One file: the stream's modules after the dump's (the header
-            // once).
-            let body = g.source.lines().skip_while(|l| l.starts_with("//!"));
-            for l in body {
-                all.source.push_str(l);
-                all.source.push('\n');
-            }
-            all.codecs.extend(g.codecs);
-            all.modules.extend(g.modules);
+    let vmdesc = match &args.stream {
+        Some(stream) => {
+            let text = crate::analyze(stream, true)?;
+            Some(parse_json(text.as_bytes()).map_err(|e| usage(e, stream))?)
         }
-    }
+        None => None,
+    };
+    let all = match (&args.dump, &args.stream, &vmdesc) {
+        (Some(dump), _, v) => {
+            let text = std::fs::read(dump).map_err(|err| CliError::Io {
+                file: dump.clone(),
+                err,
+            })?;
+            let json = parse_json(&text).map_err(|e| usage(e, dump))?;
+            from_dump_refined(&json, &args.types, v.as_ref()).map_err(|e| usage(e, dump))?
+        }
+        (None, Some(stream), Some(v)) => {
+            from_vmdesc(v, &args.sections).map_err(|e| usage(e, stream))?
+        }
+        _ => {
+            return Err(CliError::Usage(
+                "gen-rust needs --dump FILE and/or --stream FILE".to_owned(),
+            ))
+        }
+    };
     out.write_all(all.source.as_bytes())
         .map_err(|err| CliError::Io {
             file: "<stdout>".into(),

@@ -14,10 +14,10 @@ use super::reader::{
 };
 use super::vmdesc::VmDesc;
 use super::writer::{StreamWriter, WriteOptions};
-use vmstate_core::context::Context;
 use crate::record;
-use vmstate_core::VmState;
+use vmstate_core::context::Context;
 use vmstate_core::stream::{Reader, Source, Writer};
+use vmstate_core::VmState;
 
 /// Writes a device-state stream from derived values: header, optional
 /// configuration, one FULL section per value (skipped when its
@@ -144,7 +144,12 @@ impl<W: Write> DeviceStreamWriter<W> {
 pub trait LoadSection {
     /// Loads `payload`, saved at stream version `version`; the payload must
     /// be consumed exactly.
-    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> vmstate_core::Result<()>;
+    fn load_section(
+        &mut self,
+        payload: &[u8],
+        version: u32,
+        ctx: &Context,
+    ) -> vmstate_core::Result<()>;
 
     /// Loads the section from a live stream positioned at its payload,
     /// reading what the description reads, then runs `end` (the caller's
@@ -195,7 +200,12 @@ impl<T: VmState + Clone> LoadSection for T {
         load_then(self, r, version, ctx, end)
     }
 
-    fn load_section(&mut self, payload: &[u8], version: u32, ctx: &Context) -> vmstate_core::Result<()> {
+    fn load_section(
+        &mut self,
+        payload: &[u8],
+        version: u32,
+        ctx: &Context,
+    ) -> vmstate_core::Result<()> {
         let mut r = vmstate_core::Reader::from_slice(payload);
         load_then(self, &mut r, version, ctx, |r| match r.remaining() {
             [] => Ok(()),

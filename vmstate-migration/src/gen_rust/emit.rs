@@ -76,6 +76,8 @@ impl Module {
                 }
             }
             Kind::Catalog(path) => (*path).to_owned(),
+            Kind::VarArray(e, _) => format!("Vec<{}>", self.ty(e)),
+            Kind::VBuffer(_) => "Vec<u8>".to_owned(),
             Kind::CatalogCodec(_, value) => (*value).to_owned(),
             Kind::Codec(info) => format!("{}::Value", self.codec(info)),
         }
@@ -227,6 +229,27 @@ impl Module {
                     f.name
                 ),
             ));
+        }
+        if let Kind::VarArray(_, n) | Kind::VBuffer(n) = &f.kind {
+            // The count is an earlier field of the C struct that the JSON
+            // does not name: the user says which (a value needs it).
+            let count = unique(format!("{ident}_len"), taken);
+            let what = if matches!(f.kind, Kind::VBuffer(_)) {
+                "bytes"
+            } else {
+                "elements"
+            };
+            let _ = writeln!(
+                out,
+                "    /// How many {what} `{}` has: QEMU's JSON does not name the field that\n    /// counts them (the save this was generated from had {n}). Keep it equal\n    /// to that field, or point `{}` at it.\n    #[vmstate(skip)]\n    pub {count}: u32,",
+                f.name,
+                if what == "bytes" { "vbuffer" } else { "count" }
+            );
+            attrs.push(if what == "bytes" {
+                format!("vbuffer = {count}")
+            } else {
+                format!("count = {count}")
+            });
         }
         let ty = self.ty(&f.kind);
         let _ = writeln!(out, "    /// {doc}.");

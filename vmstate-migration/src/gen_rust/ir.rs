@@ -141,6 +141,60 @@ pub enum Kind {
     /// A hand-written `VMStateInfo` (or a length the JSON does not tell):
     /// QEMU's type name, or the field's name when the dump does not say.
     Codec(String),
+    /// A variable array (the dump shows one element, a save `array_len`
+    /// of them): its count is in a field the JSON does not name. The
+    /// number is what the save had.
+    VarArray(Box<Kind>, u64),
+    /// A variable buffer (size 0 in the dump, a `buffer` in a save):
+    /// its length is in a field the JSON does not name.
+    VBuffer(u64),
+}
+
+/// `d` (from the dump) with what one save (`v`, a vmdesc description of
+/// the same name) tells more: QEMU's type names, `_EQUAL` checks, timers,
+/// and the variable arrays and buffers the dump shows as one element or
+/// size 0. Fields and subsections the save left out keep the dump's view.
+pub fn refine(d: &Desc, v: &Desc) -> Desc {
+    let mut out = d.clone();
+    let mut j = 0;
+    for f in &mut out.fields {
+        if let Some(vf) = v.fields.get(j) {
+            if vf.name == f.name {
+                f.kind = refine_kind(&f.kind, &vf.kind);
+                j += 1;
+            }
+        }
+    }
+    for s in &mut out.subsections {
+        if let Some(vs) = v.subsections.iter().find(|vs| vs.name == s.name) {
+            *s = refine(s, vs);
+        }
+    }
+    out
+}
+
+fn refine_kind(d: &Kind, v: &Kind) -> Kind {
+    match (d, v) {
+        (
+            Kind::Scalar {
+                from_size: true, ..
+            },
+            Kind::Scalar { .. },
+        ) => v.clone(),
+        (
+            Kind::Scalar {
+                from_size: true, ..
+            },
+            Kind::Timer,
+        ) => Kind::Timer,
+        (Kind::Struct(a), Kind::Struct(b)) => Kind::Struct(Box::new(refine(a, b))),
+        (Kind::Array(a, n), Kind::Array(b, _)) => Kind::Array(Box::new(refine_kind(a, b)), *n),
+        (Kind::Array(..), _) => d.clone(),
+        (_, Kind::Array(b, n)) => Kind::VarArray(Box::new(refine_kind(d, b)), *n),
+        (Kind::Codec(_), Kind::Buffer(n)) => Kind::VBuffer(*n),
+        (Kind::Codec(_), Kind::Codec(info)) => Kind::Codec(info.clone()),
+        _ => d.clone(),
+    }
 }
 
 /// Descriptions the catalog (`vmstate-qemu`) mirrors, by QEMU name.

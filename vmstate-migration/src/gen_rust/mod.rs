@@ -32,7 +32,7 @@ mod names;
 
 use serde_json::Value as Json;
 
-pub use ir::{desc_from_dump, desc_from_vmdesc, Desc, FieldIr, Kind, Scalar};
+pub use ir::{desc_from_dump, desc_from_vmdesc, refine, Desc, FieldIr, Kind, Scalar};
 pub use names::{camel, snake};
 
 /// Why nothing was generated.
@@ -100,6 +100,26 @@ fn module_name(name: &str, taken: &mut Vec<String>) -> String {
 /// Modules for `types` of a `-dump-vmstate` JSON (all when empty), in the
 /// dump's order.
 pub fn from_dump(dump: &Json, types: &[String]) -> Result<Generated, GenError> {
+    from_dump_refined(dump, types, None)
+}
+
+/// [`from_dump`], each description refined by the stream's vmdesc
+/// section of the same description name when there is one ([`refine`]).
+pub fn from_dump_refined(
+    dump: &Json,
+    types: &[String],
+    vmdesc: Option<&Json>,
+) -> Result<Generated, GenError> {
+    let saved: Vec<Desc> = vmdesc
+        .and_then(|v| v.get("devices"))
+        .and_then(Json::as_array)
+        .map(|ds| {
+            ds.iter()
+                .filter(|d| d.get("vmsd_name").is_some())
+                .map(desc_from_vmdesc)
+                .collect()
+        })
+        .unwrap_or_default();
     let obj = dump
         .as_object()
         .ok_or(GenError::NotDescriptions("the dump is not a JSON object"))?;
@@ -120,8 +140,13 @@ pub fn from_dump(dump: &Json, types: &[String]) -> Result<Generated, GenError> {
         let Some(d) = v.get("Description") else {
             continue; // `vmschkmachine`: the machine, not a device
         };
-        let desc = desc_from_dump(d);
-        let mut m = emit::Module::new("QEMU's -dump-vmstate");
+        let mut desc = desc_from_dump(d);
+        let mut source = "QEMU's -dump-vmstate";
+        if let Some(v) = saved.iter().find(|v| v.name == desc.name) {
+            desc = refine(&desc, v);
+            source = "QEMU's -dump-vmstate and a stream's vmdesc";
+        }
+        let mut m = emit::Module::new(source);
         let top = m.desc(&desc);
         let module = module_name(ty, &mut taken);
         let doc = format!(
