@@ -14,6 +14,8 @@ const BOX_ABOVE: u64 = 4096;
 pub struct Module {
     /// Struct names already used, with the description each stands for.
     structs: Vec<(String, Desc)>,
+    /// Structs that have a `Default` (no hooks, every field has one).
+    defaults: Vec<String>,
     /// The structs' source.
     body: String,
     /// Hand-written codecs the module needs, by module name.
@@ -28,6 +30,7 @@ impl Module {
     pub fn new(source: &str) -> Module {
         Module {
             structs: Vec::new(),
+            defaults: Vec::new(),
             body: String::new(),
             codecs: Vec::new(),
             source: source.to_owned(),
@@ -83,7 +86,64 @@ impl Module {
         }
     }
 
+    /// The expression of a field's default, if it has one.
+    fn default_of(&mut self, k: &Kind) -> Option<String> {
+        Some(match k {
+            Kind::Scalar { .. } | Kind::Timer | Kind::Unused(_) => "Default::default()".to_owned(),
+            Kind::Buffer(n) => format!("[0; {n}]"),
+            Kind::VarArray(..) | Kind::VBuffer(_) => "Vec::new()".to_owned(),
+            Kind::Struct(d) => {
+                let n = self.desc(d);
+                if !self.defaults.contains(&n) {
+                    return None;
+                }
+                "Default::default()".to_owned()
+            }
+            Kind::Array(e, n) => {
+                if matches!(**e, Kind::Codec(_)) {
+                    return None;
+                }
+                self.default_of(e)?;
+                let a = "std::array::from_fn(|_| Default::default())".to_owned();
+                if matches!(**e, Kind::Scalar { .. }) && *n > BOX_ABOVE {
+                    format!("Box::new({a})")
+                } else {
+                    a
+                }
+            }
+            Kind::CatalogCodec(..) => "Default::default()".to_owned(),
+            Kind::Catalog(_) | Kind::Codec(_) => return None,
+        })
+    }
+
     fn struct_code(&mut self, name: &str, d: &Desc) -> String {
+        // A `Default` (a variable array's elements need one) when every
+        // field has one and there are no hooks.
+        let mut defaults: Option<Vec<String>> = Some(Vec::new());
+        {
+            let mut taken = vec!["hooks".to_owned()];
+            for f in &d.fields {
+                let ident = unique(snake(&f.name), &mut taken);
+                if let Kind::VarArray(..) | Kind::VBuffer(_) = f.kind {
+                    let count = unique(format!("{ident}_len"), &mut taken);
+                    if let Some(v) = defaults.as_mut() {
+                        v.push(format!("{count}: 0"));
+                    }
+                }
+                let dflt = if f.exists {
+                    None
+                } else {
+                    self.default_of(&f.kind)
+                };
+                match (dflt, defaults.as_mut()) {
+                    (Some(e), Some(v)) => v.push(format!("{ident}: {e}")),
+                    _ => defaults = None,
+                }
+            }
+            if !d.subsections.is_empty() {
+                defaults = None;
+            }
+        }
         let mut fields = String::new();
         let mut hooks: Vec<(String, String, String)> = Vec::new(); // (name, sig, doc)
         let mut taken = vec!["hooks".to_owned()];
@@ -136,6 +196,17 @@ impl Module {
             );
         }
         let _ = writeln!(out, "}}\n");
+        if let (Some(inits), true) = (defaults, hooks.is_empty()) {
+            self.defaults.push(name.to_owned());
+            let _ = writeln!(
+                out,
+                "impl Default for {name} {{\n    fn default() -> Self {{\n        {name} {{\n{}        }}\n    }}\n}}\n",
+                inits
+                    .iter()
+                    .map(|i| format!("            {i},\n"))
+                    .collect::<String>()
+            );
+        }
         if !hooks.is_empty() {
             let _ = writeln!(
                 out,
