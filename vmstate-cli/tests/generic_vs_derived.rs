@@ -50,7 +50,7 @@ fn generic_decoder_reads_what_derived_types_write() {
             // Load into the mirror and save it again through a recording
             // writer: the derived code's bytes and its own vmdesc entry.
             let machine =
-                Machine::from_name(&stream.configuration().map_or("pc", |c| c.machine.as_str()))
+                Machine::from_name(stream.configuration().map_or("pc", |c| c.machine.as_str()))
                     .unwrap_or_default();
             let rt = (entry.roundtrip_on)(machine, &v.bytes, s.version_id, &Context::new(), true)
                 .unwrap_or_else(|e| panic!("{what}: {e}"));

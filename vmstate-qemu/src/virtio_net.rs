@@ -145,20 +145,12 @@ pub fn virtio_net_pci_config() -> PciConfig {
 /// assert_eq!(back.load_from_slice(&bytes, &Context::new()).unwrap(), bytes.len());
 /// assert_eq!(back, dev);
 /// ```
-#[derive(VmState, Clone, Debug, PartialEq)]
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
 #[vmstate(name = "virtio-net", version = 11, minimum_version = 11)]
 pub struct VirtioNetPci {
     /// Everything `virtio_save` writes (`VMSTATE_VIRTIO_DEVICE`).
     #[vmstate(with = VirtioNetCodec)]
     pub virtio: VirtioNetState,
-}
-
-impl Default for VirtioNetPci {
-    fn default() -> Self {
-        VirtioNetPci {
-            virtio: VirtioNetState::default(),
-        }
-    }
 }
 
 /// The parts of a virtio-net-pci section.

@@ -149,8 +149,10 @@ fn cpu_xen_vcpu_msr_hwcr_fred() {
     want.extend(sub("cpu/fred", 1, &fred));
     assert_eq!(want.len(), orig.len() + (18 + 97) + (18 + 8) + (14 + 72));
     // The destination runs Xen emulation and has FRED, as the source.
-    let mut dst = cpu::X86Cpu::default();
-    dst.config = c.config.clone();
+    let dst = cpu::X86Cpu {
+        config: c.config.clone(),
+        ..Default::default()
+    };
     check_into(dst, &mut c, &want);
 }
 

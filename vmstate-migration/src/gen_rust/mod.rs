@@ -124,7 +124,7 @@ pub fn from_dump_refined(
         .as_object()
         .ok_or(GenError::NotDescriptions("the dump is not a JSON object"))?;
     for t in types {
-        if !obj.get(t).is_some_and(|v| v.get("Description").is_some()) {
+        if obj.get(t).is_none_or(|v| v.get("Description").is_none()) {
             return Err(GenError::UnknownType(t.clone()));
         }
     }
