@@ -253,3 +253,70 @@ fn unknown_subsection_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("i8259/other"), "{err}");
 }
+
+/// The rest of the core's subsections and the vhost-user back end's:
+/// `virtio/device_endian` first, `virtio/ringsize` after the queues,
+/// `virtio/packed_virtqueues` after `virtio/started`; the back end's
+/// state inside the device's description, as QEMU's chunks (be32 length,
+/// bytes, a zero length).
+#[test]
+fn virtio_endian_ringsize_packed_and_backend_subsections() {
+    let orig = payload("pc-devices.mig", "0000:00:03.0/virtio-net");
+    let mut dev: virtio_net::VirtioNetPci = load(Machine::I440fx, &orig);
+    let v = &mut dev.virtio;
+    v.core.device_endian.device_endian = 2; // big
+    v.core.ringsize.vq[0].num_default = 1024; // not the queue's 256
+    v.core.host_features |= 1 << 34; // VIRTIO_F_RING_PACKED
+    v.core.packed_virtqueues.vq[1] = vmstate_qemu::virtio::PackedVirtqueueState {
+        last_avail_idx: 5,
+        last_avail_wrap_counter: true,
+        used_idx: 4,
+        used_wrap_counter: false,
+        inuse: 1,
+    };
+    v.device.vhost_user_state = true;
+    v.device.backend.backend = vec![vec![0xaa, 0xbb, 0xcc]];
+
+    let find = |name: &str| {
+        let m = sub(name, 1, &[]);
+        orig.windows(m.len()).position(|w| w == m.as_slice()).unwrap()
+    };
+    let core = find("virtio/64bit_features");
+    let extra = find("virtio/extra_state");
+    let mut backend = be32(3).to_vec();
+    backend.extend([0xaa, 0xbb, 0xcc]);
+    backend.extend(be32(0));
+    let mut ring = Vec::new();
+    for i in 0..1024 {
+        let n: u32 = match i {
+            0 => 1024,
+            1 | 2 => [256u32, 256, 64][i],
+            _ => 0,
+        };
+        ring.extend(be32(n));
+    }
+    let mut packed = Vec::new();
+    for i in 0..1024 {
+        if i == 1 {
+            packed.extend(be16(5));
+            packed.push(1);
+            packed.extend(be16(4));
+            packed.push(0);
+            packed.extend(be32(1));
+        } else {
+            packed.extend([0; 2 + 1 + 2 + 1 + 4]);
+        }
+    }
+    let mut want = orig[..core].to_vec();
+    want.extend(sub("virtio-net-device/backend", 0, &backend));
+    want.extend(sub("virtio/device_endian", 1, &[2]));
+    want.extend(&orig[core..extra]);
+    want.extend(sub("virtio/ringsize", 1, &ring));
+    want.extend(&orig[extra..]);
+    want.extend(sub("virtio/packed_virtqueues", 1, &packed));
+    // The destination has the same back end and features.
+    let mut dst = virtio_net::VirtioNetPci::default();
+    dst.virtio.device.vhost_user_state = true;
+    dst.virtio.core.host_features = dev.virtio.core.host_features;
+    check_into(dst, &mut dev, &want);
+}
