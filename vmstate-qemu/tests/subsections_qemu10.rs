@@ -279,7 +279,9 @@ fn virtio_endian_ringsize_packed_and_backend_subsections() {
 
     let find = |name: &str| {
         let m = sub(name, 1, &[]);
-        orig.windows(m.len()).position(|w| w == m.as_slice()).unwrap()
+        orig.windows(m.len())
+            .position(|w| w == m.as_slice())
+            .unwrap()
     };
     let core = find("virtio/64bit_features");
     let extra = find("virtio/extra_state");
