@@ -33,8 +33,9 @@ enum Cmd {
         file: PathBuf,
     },
     /// Load every section that has a Rust mirror in the catalog into it
-    /// and save it again; one line per section, then `N/M sections
-    /// byte-identical, K without a mirror`. Fails on any difference.
+    /// (built for the machine the configuration names) and save it again;
+    /// one line per section, then `N/M sections byte-identical, K without
+    /// a mirror`. Fails on any difference.
     Roundtrip {
         /// The stream.
         file: PathBuf,
