@@ -10,6 +10,9 @@ use super::names::{camel, lit, snake, unique};
 /// stack).
 const BOX_ABOVE: u64 = 4096;
 
+/// The source name of a module generated from the dump alone.
+pub const DUMP: &str = "QEMU's -dump-vmstate";
+
 /// One module being written.
 pub struct Module {
     /// Struct names already used, with the description each stands for.
@@ -263,12 +266,17 @@ impl Module {
                 }
                 if *from_size {
                     doc.push_str(
-                        " (QEMU's dump gives only its size: the type may be signed or a bool; \
-                         the bytes are the same)",
+                        " (QEMU's dump gives only its size: the type may be signed or a bool, \
+                         the bytes are the same; a variable array also looks like this, \
+                         generate with `--stream` to tell)",
                     );
                 }
             }
             Kind::CatalogCodec(codec, _) => attrs.push(format!("with = {codec}")),
+            Kind::Struct(_) if self.source == DUMP => doc.push_str(
+                " (QEMU's dump shows a variable array of structs as one: generate with \
+                 `--stream` to tell)",
+            ),
             Kind::Codec(info) => {
                 let c = self.codec(info);
                 attrs.push(format!("with = {c}::Codec"));

@@ -141,7 +141,7 @@ pub fn from_dump_refined(
             continue; // `vmschkmachine`: the machine, not a device
         };
         let mut desc = desc_from_dump(d);
-        let mut source = "QEMU's -dump-vmstate";
+        let mut source = emit::DUMP;
         if let Some(v) = saved.iter().find(|v| v.name == desc.name) {
             desc = refine(&desc, v);
             source = "QEMU's -dump-vmstate and a stream's vmdesc";
