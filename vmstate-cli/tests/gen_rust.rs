@@ -117,6 +117,15 @@ fn a_stream_tells_types_equal_checks_and_variable_arrays() {
     assert!(g
         .source
         .contains("pub qemu_timer: vmstate_core::types::Timer,"));
+    // VMSTATE_WITH_TMP: the temporary, and its conversions as hooks.
+    let g = from_vmdesc(&vmdesc("pc.mig"), &["cpu".to_owned()]).unwrap();
+    assert!(g.codecs.is_empty(), "{:?}", g.codecs);
+    assert!(g
+        .source
+        .contains("#[vmstate(tmp = FpregTmp)]\n        pub tmp: (),"));
+    assert!(g
+        .source
+        .contains("impl vmstate_core::codec::VmTmp<Fpreg> for FpregTmp {"));
     // Unknown names are errors.
     assert!(from_dump(&dump(), &["no-such-device".to_owned()]).is_err());
     assert!(from_vmdesc(&v, &["nope".to_owned()]).is_err());

@@ -23,6 +23,8 @@ pub struct Module {
     body: String,
     /// Hand-written codecs the module needs, by module name.
     codecs: Vec<String>,
+    /// `VmTmp` impls of the temporaries.
+    tmp_impls: Vec<String>,
     /// Where the descriptions came from, for the doc comments.
     source: String,
 }
@@ -36,6 +38,7 @@ impl Module {
             defaults: Vec::new(),
             body: String::new(),
             codecs: Vec::new(),
+            tmp_impls: Vec::new(),
             source: source.to_owned(),
         }
     }
@@ -66,7 +69,7 @@ impl Module {
         match k {
             Kind::Scalar { ty, .. } => ty.rust().to_owned(),
             Kind::Buffer(n) => format!("[u8; {n}]"),
-            Kind::Unused(_) => "()".to_owned(),
+            Kind::Unused(_) | Kind::Tmp(_) => "()".to_owned(),
             Kind::Timer => "vmstate_core::types::Timer".to_owned(),
             Kind::Struct(d) => self.desc(d),
             Kind::Array(e, n) => {
@@ -92,7 +95,9 @@ impl Module {
     /// The expression of a field's default, if it has one.
     fn default_of(&mut self, k: &Kind) -> Option<String> {
         Some(match k {
-            Kind::Scalar { .. } | Kind::Timer | Kind::Unused(_) => "Default::default()".to_owned(),
+            Kind::Scalar { .. } | Kind::Timer | Kind::Unused(_) | Kind::Tmp(_) => {
+                "Default::default()".to_owned()
+            }
             Kind::Buffer(n) => format!("[0; {n}]"),
             Kind::VarArray(..) | Kind::VBuffer(_) => "Vec::new()".to_owned(),
             Kind::Struct(d) => {
@@ -221,7 +226,7 @@ impl Module {
                 let _ = writeln!(out, "    /// {doc}.\n    pub {h}: {sig},");
             }
             let _ = writeln!(out, "}}\n\nimpl {name} {{");
-            for (h, sig, _) in &hooks {
+            for (h, sig, _) in hooks.iter().filter(|(h, _, _)| !h.starts_with("tmp_")) {
                 if sig.contains("u32") {
                     let _ = writeln!(
                         out,
@@ -235,6 +240,9 @@ impl Module {
                 }
             }
             let _ = writeln!(out, "}}\n");
+        }
+        for i in std::mem::take(&mut self.tmp_impls) {
+            let _ = writeln!(out, "{i}");
         }
         out
     }
@@ -273,6 +281,37 @@ impl Module {
                 }
             }
             Kind::CatalogCodec(codec, _) => attrs.push(format!("with = {codec}")),
+            Kind::Tmp(d) => {
+                let t = self.desc(d);
+                attrs.push(format!("tmp = {t}"));
+                doc.push_str(&format!(
+                    ": `VMSTATE_WITH_TMP`, the temporary [`{t}`] stands for some of this \
+                     struct's state; the conversions are hooks"
+                ));
+                let fill = format!("tmp_fill_{ident}");
+                let apply = format!("tmp_apply_{ident}");
+                hooks.push((
+                    fill.clone(),
+                    format!("fn(&mut {t}, &{owner}) -> Result<(), vmstate_core::error::BoxError>"),
+                    format!(
+                        "fills the temporary `{}` before a save (its `pre_save`)",
+                        d.name
+                    ),
+                ));
+                hooks.push((
+                    apply.clone(),
+                    format!(
+                        "fn(&mut {t}, &mut {owner}) -> Result<(), vmstate_core::error::BoxError>"
+                    ),
+                    format!(
+                        "applies the loaded temporary `{}` (its `post_load`)",
+                        d.name
+                    ),
+                ));
+                self.tmp_impls.push(format!(
+                    "impl vmstate_core::codec::VmTmp<{owner}> for {t} {{\n    fn fill_from_parent(&mut self, p: &{owner}) -> Result<(), vmstate_core::error::BoxError> {{\n        (p.hooks.{fill})(self, p)\n    }}\n    fn apply_to_parent(&mut self, p: &mut {owner}) -> Result<(), vmstate_core::error::BoxError> {{\n        let f = p.hooks.{apply};\n        f(self, p)\n    }}\n}}\n"
+                ));
+            }
             Kind::Struct(_) if self.source == DUMP => doc.push_str(
                 " (QEMU's dump shows a variable array of structs as one: generate with \
                  `--stream` to tell)",

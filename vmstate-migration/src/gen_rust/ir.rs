@@ -145,6 +145,9 @@ pub enum Kind {
     /// of them): its count is in a field the JSON does not name. The
     /// number is what the save had.
     VarArray(Box<Kind>, u64),
+    /// `VMSTATE_WITH_TMP`: a temporary's description stands for some of
+    /// the parent's state; the conversions are C code (hooks).
+    Tmp(Box<Desc>),
     /// A variable buffer (size 0 in the dump, a `buffer` in a save):
     /// its length is in a field the JSON does not name.
     VBuffer(u64),
@@ -188,6 +191,7 @@ fn refine_kind(d: &Kind, v: &Kind) -> Kind {
             Kind::Timer,
         ) => Kind::Timer,
         (Kind::Struct(a), Kind::Struct(b)) => Kind::Struct(Box::new(refine(a, b))),
+        (Kind::Struct(a), Kind::Tmp(b)) => Kind::Tmp(Box::new(refine(a, b))),
         (Kind::Array(a, n), Kind::Array(b, _)) => Kind::Array(Box::new(refine_kind(a, b)), *n),
         (Kind::Array(..), _) => d.clone(),
         (_, Kind::Array(b, n)) => Kind::VarArray(Box::new(refine_kind(d, b)), *n),
@@ -353,6 +357,9 @@ fn field_from_vmdesc(parent: &str, f: &Json) -> FieldIr {
             Some(c) => Kind::Catalog(c.1),
             None => Kind::Struct(Box::new(inner)),
         }
+    } else if ty == "tmp" {
+        // The temporary's description is inline in the field.
+        Kind::Tmp(Box::new(desc_from_vmdesc(f)))
     } else if let Some((s, equal)) = Scalar::of_info(ty) {
         Kind::Scalar {
             ty: s,
