@@ -27,8 +27,8 @@ use binrw::{BinRead, BinWrite};
 use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
-use vmstate_migration::generic;
 use vmstate_core::{Context, Reader, VmState, Writer};
+use vmstate_migration::generic;
 
 fn device_mix(c: &mut Criterion) {
     let ctx = Context::new();

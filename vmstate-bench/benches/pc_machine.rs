@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::pc::PC_MIG;
-use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
+use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_qemu::registry::{self, Entry};
 
 struct Mirrored {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::pc::PC_MIG;
-use vmstate_migration::{ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
+use vmstate_migration::{ReadOptions, SectionKind, Stream};
 use vmstate_qemu::registry::{self, Mirror};
 
 struct Section {

@@ -23,8 +23,8 @@ use binrw::{BinRead, BinWrite};
 use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_bench::device::{DeviceMix, VERSION};
-use vmstate_migration::{generic, StructDesc, StructValue};
 use vmstate_core::{Context, Reader, VmState, Writer};
+use vmstate_migration::{generic, StructDesc, StructValue};
 
 struct Env {
     ctx: Context,

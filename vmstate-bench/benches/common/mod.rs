@@ -10,9 +10,9 @@ use byteorder::{BigEndian as BE, ReadBytesExt, WriteBytesExt};
 use vmstate_bench::device::{
     DeviceMix, MixExt, MixTimer, EXT_NAME, EXT_VERSION, PAYLOAD_LEN, VERSION,
 };
+use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 use vmstate_migration::generic;
 use vmstate_migration::{ElemDesc, ElemKind, FieldDesc, Shape, StructDesc};
-use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 
 // ---------------------------------------------------------------------------
 // Hand-written byteorder code: what a careful engineer writes for this
