@@ -26,6 +26,8 @@ pub mod cmd_dump;
 pub mod cpr;
 mod targets;
 
+pub mod gen_rust;
+
 use std::fmt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -35,6 +37,8 @@ use vmstate_migration::{
     edit as field_edit, generic, DecodeLimits, FooterPolicy, Item, JsonAnalyzer, Payload,
     ReadOptions, SectionKind, StreamError, StreamWriter, WriteOptions,
 };
+
+use vmstate_qemu::machine::Machine;
 
 use crate::drive::Drive;
 pub use crate::io::{finish, Input, Output, EXIT_BAD_INPUT, EXIT_DIFFERENCES, EXIT_OK};
@@ -293,6 +297,9 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
         let off = |o: u64| format!("{o:#010x}");
         match &item {
             Item::Configuration(c) => {
+                // Without a trailer, mirrors delimit the sections: the
+                // machine's.
+                t.set_machine(Machine::from_name(&c.machine).unwrap_or_default());
                 let subs: Vec<&str> = c.subsections.iter().map(|s| s.name.as_str()).collect();
                 let subs = if subs.is_empty() {
                     "-".to_string()
@@ -359,7 +366,10 @@ pub fn sections_from(input: Input, out: &mut dyn Write) -> Result<(), CliError> 
                 }
             }
             Item::Command(c) => {
-                let what = format!("command {}", c.cmd);
+                let what = match vmstate_migration::command::command_name(c.cmd) {
+                    Some(n) => format!("{n} (command {})", c.cmd),
+                    None => format!("command {}", c.cmd),
+                };
                 let len = c.data.len().to_string();
                 w(
                     out,
@@ -435,11 +445,18 @@ pub fn roundtrip_from(input: Input, out: &mut dyn Write) -> Result<RoundtripSumm
     let line = |out: &mut dyn Write, name: &str, ty: &str, verdict: &str| {
         writeln!(out, "{name:<40} {ty:<30} {verdict}").map_err(CliError::Output)
     };
+    // Mirrors are built for the machine the configuration names (pc
+    // without one, as in a stream saved without configuration).
+    let mut machine = Machine::default();
     loop {
         if let Some(desc) = d.prepare()? {
             t.set_vmdesc(desc);
         }
         let Some(item) = d.next(&mut t)? else { break };
+        if let Item::Configuration(c) = &item {
+            machine = Machine::from_name(&c.machine).unwrap_or_default();
+            t.set_machine(machine);
+        }
         let Item::Section(s) = &item else { continue };
         if s.kind != SectionKind::Full {
             continue;
@@ -453,9 +470,15 @@ pub fn roundtrip_from(input: Input, out: &mut dyn Write) -> Result<RoundtripSumm
             },
             Payload::Vmsd(v) => match vmstate_qemu::registry::lookup(&s.idstr) {
                 None => Verdict::NoMirror,
-                Some(entry) => {
-                    targets::judge(entry, &v.bytes, s.version_id, s.payload_offset, &name, &ctx)
-                }
+                Some(entry) => targets::judge(
+                    entry,
+                    machine,
+                    &v.bytes,
+                    s.version_id,
+                    s.payload_offset,
+                    &name,
+                    &ctx,
+                ),
             },
             Payload::Ram(_) => continue,
         };

@@ -43,11 +43,30 @@ enum Cmd {
         file: PathBuf,
     },
     /// Load every section that has a Rust mirror in the catalog into it
-    /// and save it again; one line per section, then `N/M sections
-    /// byte-identical, K without a mirror`. Fails on any difference.
+    /// (built for the machine the configuration names) and save it again;
+    /// one line per section, then `N/M sections byte-identical, K without
+    /// a mirror`. Fails on any difference.
     Roundtrip {
         /// The stream (`-`: stdin).
         file: PathBuf,
+    },
+    /// Generate Rust mirrors (`#[derive(VmState)]` structs) from QEMU's
+    /// `-dump-vmstate` JSON and/or a stream's vmdesc; hooks and codecs
+    /// stand for what the JSON cannot tell.
+    GenRust {
+        /// QEMU's `-dump-vmstate` output.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// Device types of the dump to generate (repeatable; all without).
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
+        /// A migration stream: its vmdesc gives QEMU's type names and the
+        /// array lengths a real save wrote.
+        #[arg(long)]
+        stream: Option<PathBuf>,
+        /// Sections of the stream to generate, by idstr (repeatable).
+        #[arg(long = "section", value_name = "IDSTR")]
+        sections: Vec<String>,
     },
     /// Change fields of device sections and write a new stream.
     #[command(after_long_help = EDIT_HELP)]
@@ -167,6 +186,22 @@ fn main() -> ExitCode {
                 )))
             }
         }),
+        Cmd::GenRust {
+            dump,
+            types,
+            stream,
+            sections,
+        } => {
+            let args = vmstate_cli::gen_rust::GenRustArgs {
+                dump,
+                types,
+                stream,
+                sections,
+            };
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            vmstate_cli::gen_rust::gen_rust(&args, &mut lock).map(|_| ())
+        }
         Cmd::Edit {
             input,
             output,

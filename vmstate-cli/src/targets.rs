@@ -14,6 +14,7 @@ use vmstate_migration::{
     generic, DecodeLimits, SectionName, SectionTargets, StreamError, StreamResult, StreamWriter,
     VmDesc, VM_SECTION_FOOTER, VM_SECTION_FULL,
 };
+use vmstate_qemu::machine::Machine;
 use vmstate_qemu::registry::Entry;
 
 use crate::source::InputSource;
@@ -42,6 +43,7 @@ pub(crate) struct ListTargets {
     ctx: Context,
     subs: Vec<String>,
     verdict: Option<Verdict>,
+    machine: Machine,
 }
 
 impl ListTargets {
@@ -54,7 +56,14 @@ impl ListTargets {
             ctx: Context::new(),
             subs: Vec::new(),
             verdict: None,
+            machine: Machine::default(),
         }
+    }
+
+    /// Mirrors are built for the machine the configuration names (the
+    /// `pc` destination without one).
+    pub(crate) fn set_machine(&mut self, m: Machine) {
+        self.machine = m;
     }
 
     pub(crate) fn set_vmdesc(&mut self, d: VmDesc) {
@@ -75,8 +84,10 @@ impl ListTargets {
 /// Loads `bytes` (a payload, or the stream's rest from a payload's start
 /// when `prefix`) into `entry`'s mirror and saves it again. Returns the
 /// verdict and the bytes the mirror read.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn judge_at(
     entry: &Entry,
+    machine: Machine,
     bytes: &[u8],
     prefix: bool,
     version: u32,
@@ -89,7 +100,7 @@ pub(crate) fn judge_at(
         identical,
         text,
     };
-    match (entry.roundtrip)(bytes, version, ctx) {
+    match (entry.roundtrip_on)(machine, bytes, version, ctx, false) {
         Err(e) => (
             checked(
                 false,
@@ -142,13 +153,24 @@ pub(crate) fn judge_at(
 /// [`judge_at`] on a whole payload.
 pub(crate) fn judge(
     entry: &Entry,
+    machine: Machine,
     payload: &[u8],
     version: u32,
     payload_offset: u64,
     name: &SectionName,
     ctx: &Context,
 ) -> Verdict {
-    judge_at(entry, payload, false, version, payload_offset, name, ctx).0
+    judge_at(
+        entry,
+        machine,
+        payload,
+        false,
+        version,
+        payload_offset,
+        name,
+        ctx,
+    )
+    .0
 }
 
 impl SectionTargets<InputSource> for ListTargets {
@@ -204,7 +226,16 @@ impl SectionTargets<InputSource> for ListTargets {
                 at,
             ));
         };
-        let (verdict, consumed) = judge_at(entry, rest, true, version, at, name, &self.ctx);
+        let (verdict, consumed) = judge_at(
+            entry,
+            self.machine,
+            rest,
+            true,
+            version,
+            at,
+            name,
+            &self.ctx,
+        );
         let Some(consumed) = consumed else {
             let Verdict::Checked { text, .. } = verdict else {
                 return Ok(false);

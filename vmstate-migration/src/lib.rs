@@ -46,6 +46,7 @@
 //! bounds of [`ReadOptions`].
 
 mod analyze;
+pub mod command;
 pub mod compat;
 #[cfg(unix)]
 pub mod cpr;
@@ -53,6 +54,7 @@ mod devices;
 pub mod dump;
 pub mod edit;
 mod error;
+pub mod gen_rust;
 pub mod generic;
 mod json_analyzer;
 mod json_decode;

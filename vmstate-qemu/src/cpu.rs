@@ -1,6 +1,10 @@
-//! `cpu`: an x86-64 CPU (QEMU 7.2 `target/i386/machine.c`,
+//! `cpu`: an x86-64 CPU (QEMU 7.2 and 10.0 `target/i386/machine.c`,
 //! `vmstate_x86_cpu`, as built for `qemu-system-x86_64` with KVM support
 //! compiled in).
+//!
+//! QEMU 10.0 added three subsections, which a 7.2 stream never carries:
+//! `cpu/xen_vcpu` (Xen emulation), `cpu/msr_hwcr` and `cpu/fred`. Its
+//! `cpu/efer32` exists only in `qemu-system-i386` and is not here.
 //!
 //! Constructs shown:
 //! * **`tmp = Type`** (`VMSTATE_WITH_TMP`): each x87 register is an 80-bit
@@ -18,7 +22,7 @@
 //! * fields from version 8 and 12 in a description whose minimum is 11,
 //!   struct arrays (`env.segs`, `env.mtrr_var`), `rename` for QEMU's
 //!   `env.cr[0]`-style names;
-//! * **44 subsections**, most a single MSR sent when not at its reset
+//! * **47 subsections**, most a single MSR sent when not at its reset
 //!   value, some decided by CPU features or machine properties (kept in
 //!   [`CpuConfig`], not on the wire), one (`cpu/nested_state`) holding a
 //!   **struct pointer** (`Box`) whose description has subsections of its
@@ -132,6 +136,10 @@ pub struct CpuConfig {
     pub amx_tile: bool,
     /// CPUID: architectural LBRs.
     pub arch_lbr: bool,
+    /// CPUID: FRED (flexible return and event delivery).
+    pub fred: bool,
+    /// The machine emulates Xen (`xen_mode == XEN_EMULATE`).
+    pub xen_emulate: bool,
     /// The largest nested state the kernel can restore
     /// (`kvm_max_nested_state_length()`; 0 without KVM).
     pub max_nested_state_len: u32,
@@ -152,6 +160,8 @@ impl Default for CpuConfig {
             xfd: false,
             amx_tile: false,
             arch_lbr: false,
+            fred: false,
+            xen_emulate: false,
             max_nested_state_len: 0,
         }
     }
@@ -437,6 +447,8 @@ single_field_subsection! {
     CpuIntelSgx "cpu/intel_sgx" { msr_ia32_sgxlepubkeyhash: [u64; 4] = "env.msr_ia32_sgxlepubkeyhash" }
     /// Subsection `cpu/triple_fault`.
     CpuTripleFault "cpu/triple_fault" { triple_fault_pending: u8 = "env.triple_fault_pending" }
+    /// Subsection `cpu/msr_hwcr` (QEMU 8.2 on): AMD's HWCR, if not zero.
+    CpuMsrHwcr "cpu/msr_hwcr" { msr_hwcr: u64 = "env.msr_hwcr" }
 }
 
 /// Subsection `cpu/exception_info` (version 1): a pending exception of an
@@ -888,6 +900,73 @@ impl CpuPdptrs {
     }
 }
 
+/// `XEN_NR_VIRQS`: the Xen virtual IRQs a vCPU binds.
+pub const XEN_NR_VIRQS: usize = 24;
+
+/// Subsection `cpu/xen_vcpu` (version 1, QEMU 8.0 on): the vCPU's Xen
+/// guest state under Xen emulation.
+#[derive(VmState, Clone, Copy, Debug, Default, PartialEq)]
+#[vmstate(name = "cpu/xen_vcpu", version = 1, minimum_version = 1)]
+pub struct CpuXenVcpu {
+    /// Guest address of the vCPU info.
+    #[vmstate(rename = "env.xen_vcpu_info_gpa")]
+    pub xen_vcpu_info_gpa: u64,
+    /// The default vCPU info address (in the shared info page).
+    #[vmstate(rename = "env.xen_vcpu_info_default_gpa")]
+    pub xen_vcpu_info_default_gpa: u64,
+    /// Guest address of the time info.
+    #[vmstate(rename = "env.xen_vcpu_time_info_gpa")]
+    pub xen_vcpu_time_info_gpa: u64,
+    /// Guest address of the runstate area.
+    #[vmstate(rename = "env.xen_vcpu_runstate_gpa")]
+    pub xen_vcpu_runstate_gpa: u64,
+    /// The upcall vector.
+    #[vmstate(rename = "env.xen_vcpu_callback_vector")]
+    pub xen_vcpu_callback_vector: u8,
+    /// Event channel port per virtual IRQ.
+    #[vmstate(rename = "env.xen_virq")]
+    pub xen_virq: [u16; XEN_NR_VIRQS],
+    /// Deadline of the single-shot timer (ns).
+    #[vmstate(rename = "env.xen_singleshot_timer_ns")]
+    pub xen_singleshot_timer_ns: u64,
+    /// Period of the periodic timer (ns).
+    #[vmstate(rename = "env.xen_periodic_timer_period")]
+    pub xen_periodic_timer_period: u64,
+}
+
+/// Subsection `cpu/fred` (version 1, QEMU 9.1 on): the FRED MSRs.
+#[derive(VmState, Clone, Copy, Debug, Default, PartialEq)]
+#[vmstate(name = "cpu/fred", version = 1, minimum_version = 1)]
+pub struct CpuFred {
+    /// IA32_FRED_RSP0.
+    #[vmstate(rename = "env.fred_rsp0")]
+    pub fred_rsp0: u64,
+    /// IA32_FRED_RSP1.
+    #[vmstate(rename = "env.fred_rsp1")]
+    pub fred_rsp1: u64,
+    /// IA32_FRED_RSP2.
+    #[vmstate(rename = "env.fred_rsp2")]
+    pub fred_rsp2: u64,
+    /// IA32_FRED_RSP3.
+    #[vmstate(rename = "env.fred_rsp3")]
+    pub fred_rsp3: u64,
+    /// IA32_FRED_STKLVLS.
+    #[vmstate(rename = "env.fred_stklvls")]
+    pub fred_stklvls: u64,
+    /// IA32_FRED_SSP1.
+    #[vmstate(rename = "env.fred_ssp1")]
+    pub fred_ssp1: u64,
+    /// IA32_FRED_SSP2.
+    #[vmstate(rename = "env.fred_ssp2")]
+    pub fred_ssp2: u64,
+    /// IA32_FRED_SSP3.
+    #[vmstate(rename = "env.fred_ssp3")]
+    pub fred_ssp3: u64,
+    /// IA32_FRED_CONFIG.
+    #[vmstate(rename = "env.fred_config")]
+    pub fred_config: u64,
+}
+
 /// Subsection `cpu/msr_xfd` (version 1).
 #[derive(VmState, Clone, Copy, Debug, Default, PartialEq)]
 #[vmstate(name = "cpu/msr_xfd", version = 1, minimum_version = 1)]
@@ -1254,6 +1333,9 @@ pub struct X86Cpu {
     /// Subsection `cpu/nested_state`.
     #[vmstate(subsection, needed = Self::nested_state_needed)]
     pub nested_state: CpuNestedState,
+    /// Subsection `cpu/xen_vcpu`.
+    #[vmstate(subsection, needed = Self::xen_vcpu_needed)]
+    pub xen_vcpu: CpuXenVcpu,
     /// Subsection `cpu/msr_tsx_ctrl`.
     #[vmstate(subsection, needed = Self::msr_tsx_ctrl_needed)]
     pub msr_tsx_ctrl: CpuMsrTsxCtrl,
@@ -1266,6 +1348,12 @@ pub struct X86Cpu {
     /// Subsection `cpu/msr_xfd`.
     #[vmstate(subsection, needed = Self::xfd_needed)]
     pub msr_xfd: CpuMsrXfd,
+    /// Subsection `cpu/msr_hwcr`.
+    #[vmstate(subsection, needed = Self::msr_hwcr_needed)]
+    pub msr_hwcr: CpuMsrHwcr,
+    /// Subsection `cpu/fred`.
+    #[vmstate(subsection, needed = Self::fred_needed)]
+    pub fred: CpuFred,
     /// Subsection `cpu/intel_amx_xtile`.
     #[vmstate(subsection, needed = Self::amx_xtile_needed)]
     pub amx_xtile: CpuAmxXtile,
@@ -1409,6 +1497,9 @@ impl Default for X86Cpu {
             pdptrs: CpuPdptrs::default(),
             msr_xfd: CpuMsrXfd::default(),
             amx_xtile: CpuAmxXtile::default(),
+            xen_vcpu: CpuXenVcpu::default(),
+            msr_hwcr: CpuMsrHwcr::default(),
+            fred: CpuFred::default(),
             arch_lbr: CpuArchLbr::default(),
             triple_fault: CpuTripleFault::default(),
             fpus: 0,
@@ -1575,6 +1666,15 @@ impl X86Cpu {
     }
     fn xfd_needed(&self) -> bool {
         self.config.xfd
+    }
+    fn xen_vcpu_needed(&self) -> bool {
+        self.config.xen_emulate
+    }
+    fn msr_hwcr_needed(&self) -> bool {
+        self.msr_hwcr.msr_hwcr != 0
+    }
+    fn fred_needed(&self) -> bool {
+        self.config.fred
     }
     fn amx_xtile_needed(&self) -> bool {
         self.config.amx_tile

@@ -1,9 +1,11 @@
-//! `i8259`: an Intel 8259 interrupt controller (QEMU 7.2
+//! `i8259`: an Intel 8259 interrupt controller (QEMU 7.2 and 10.0
 //! `hw/intc/i8259_common.c`, `vmstate_pic_common`). A pc machine has two,
 //! instance 0 (master) and instance 1 (slave).
 //!
 //! Constructs shown: a flat list of `u8` registers, the simplest shape of
-//! a description.
+//! a description, and a subsection that a newer QEMU added (`i8259/ltim`,
+//! QEMU 8.2 on): a 7.2 stream never carries it, a 10.0 stream only when
+//! the guest set level-triggered mode, so one mirror reads both.
 
 use vmstate_core::VmState;
 
@@ -43,4 +45,22 @@ pub struct PicCommon {
     pub single_mode: u8,
     /// Edge/level control register.
     pub elcr: u8,
+    /// Subsection `i8259/ltim` (QEMU 8.2 on): sent when `ltim` is set.
+    #[vmstate(subsection, needed = Self::ltim_needed)]
+    pub ltim: PicLtim,
+}
+
+impl PicCommon {
+    /// `ltim_state_needed`.
+    fn ltim_needed(&self) -> bool {
+        self.ltim.ltim != 0
+    }
+}
+
+/// Subsection `i8259/ltim` (version 1): ICW1's level-triggered mode bit.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "i8259/ltim", version = 1, minimum_version = 1)]
+pub struct PicLtim {
+    /// Level-triggered interrupt mode (all inputs).
+    pub ltim: u8,
 }

@@ -266,6 +266,22 @@ impl PciConfig {
         }
     }
 
+    /// Adds a capability of `size` bytes at `offset` to the front of the
+    /// capability list (`pci_add_capability`): its ID and next pointer
+    /// are written, and its bytes become read-only and checked on load.
+    pub fn add_capability(&mut self, cap_id: u8, offset: usize, size: usize) {
+        let end = (offset + size).min(self.config.len());
+        if offset + 1 >= end {
+            return;
+        }
+        self.config[offset] = cap_id;
+        self.config[offset + 1] = self.config[reg::CAPABILITY_LIST];
+        self.config[reg::CAPABILITY_LIST] = offset as u8;
+        self.config[reg::STATUS] |= PCI_STATUS_CAP_LIST as u8;
+        self.wmask[offset..end].fill(0);
+        self.cmask[offset..end].fill(0xff);
+    }
+
     /// The bits of byte `i` that must match on load: checked, neither
     /// writable nor write-one-to-clear.
     pub fn fixed_bits(&self, i: usize) -> u8 {

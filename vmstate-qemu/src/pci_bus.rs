@@ -1,11 +1,11 @@
-//! `PCIBUS`: the interrupt-line counters of a PCI bus (QEMU 7.2
+//! `PCIBUS`: the interrupt-line counters of a PCI bus (QEMU 7.2 and 10.0
 //! `hw/pci/pci.c`, `vmstate_pcibus`; on pc the i440FX host bridge's
-//! `pci.0`).
+//! `pci.0`, on q35 the MCH's `pcie.0`).
 //!
 //! Constructs shown: a **variable array** whose length is an earlier field
 //! (`count = nirq`: QEMU's `VMSTATE_VARRAY_INT32`), where that field is
 //! itself an `equal` check. The bus has as many interrupt lines as the
-//! board wires (4 on pc: PIRQ A-D); the stream must agree, and the array
+//! board wires (4 on pc: PIRQ A-D; 8 on q35: PIRQ A-H); the stream must agree, and the array
 //! then holds exactly that many counters. A `Vec` is the natural home: it
 //! holds what the count says, and a hostile count is refused before any
 //! element is read (by `equal` first, and by the length check anyway).
@@ -38,12 +38,23 @@ pub struct PciBus {
     pub irq_count: Vec<i32>,
 }
 
+/// `ICH9_LPC_NB_PIRQS`: interrupt lines of the q35's PCI bus (PIRQ A-H).
+pub const ICH9_LPC_NB_PIRQS: i32 = 8;
+
+impl PciBus {
+    /// A bus of `nirq` lines, none asserted (the machine decides `nirq`:
+    /// [`Machine::pci_irqs`](crate::machine::Machine::pci_irqs)).
+    pub fn with_irqs(nirq: i32) -> Self {
+        PciBus {
+            nirq,
+            irq_count: vec![0; usize::try_from(nirq).unwrap_or(0)],
+        }
+    }
+}
+
 impl Default for PciBus {
     /// The pc's bus: four lines, none asserted.
     fn default() -> Self {
-        PciBus {
-            nirq: PIIX_NUM_PIRQS,
-            irq_count: vec![0; PIIX_NUM_PIRQS as usize],
-        }
+        PciBus::with_irqs(PIIX_NUM_PIRQS)
     }
 }

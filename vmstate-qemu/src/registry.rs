@@ -23,17 +23,19 @@
 //! let json = vmstate_migration::record::section_json("port92", 0, &rt.record.unwrap());
 //! assert!(json.ends_with(r#""fields": [{"name": "outport", "type": "uint8", "size": 1}]}"#));
 //! assert_eq!(registry::lookup("0000:00:01.0/PIIX3").unwrap().name, "PIIX3");
-//! assert!(registry::lookup("0000:00:03.0/virtio-net").is_none()); // not mirrored
+//! assert!(registry::lookup("0000:00:03.0/virtio-blk").is_none()); // not mirrored
 //! ```
 
 use vmstate_core::record::VmsdRecord;
 use vmstate_core::{Context, Error, Reader, VmState, Vmsd, Writer};
 use vmstate_migration::LoadSection;
 
+use crate::machine::{ForMachine, Machine};
 use crate::{
-    acpi_build, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus, i440fx,
-    i8254, i8259, ide, ioapic, kvm_tpr_opt, mc146818rtc, pci_bus, pci_host, pckbd, pcspk, piix3,
-    piix4_pm, port92, ps2, serial, timer, vmmouse,
+    acpi_build, ahci, apic, cpu, cpu_common, dma, e1000, fdc, fw_cfg, globalstate, hpet, i2c_bus,
+    i440fx, i8254, i8259, ich9_smb, ide, ioapic, kvm_tpr_opt, lpc_ich9, mc146818rtc, mch, pci_bus,
+    pci_host, pckbd, pcspk, piix3, piix4_pm, port92, ps2, serial, slirp, timer, virtio_net,
+    vmmouse,
 };
 
 /// The outcome of [`Entry::roundtrip`] and [`Entry::roundtrip_recorded`].
@@ -58,6 +60,16 @@ pub struct Roundtrip {
 /// `payload` starts at the first payload byte and may run on past the
 /// payload; `version` is the section header's version.
 pub type RoundtripFn = fn(payload: &[u8], version: u32, ctx: &Context) -> Result<Roundtrip, Error>;
+
+/// [`RoundtripFn`] into the destination built for a machine
+/// ([`ForMachine`]); `record` asks for the vmdesc record.
+pub type RoundtripOnFn = fn(
+    machine: Machine,
+    payload: &[u8],
+    version: u32,
+    ctx: &Context,
+    record: bool,
+) -> Result<Roundtrip, Error>;
 
 /// A fresh mirror behind a trait object ([`Entry::new_mirror`]): a
 /// [`Dispatcher`](vmstate_migration::Dispatcher) target that can
@@ -104,6 +116,11 @@ pub struct Entry {
     pub gaps: &'static str,
     /// A mirror in its `Default` state (the destination's configuration).
     pub new_mirror: fn() -> Box<dyn Mirror>,
+    /// Load into the destination built for a machine and save again (the
+    /// other two use the `pc-i440fx` destination).
+    pub roundtrip_on: RoundtripOnFn,
+    /// A mirror in the destination state of a machine.
+    pub new_mirror_on: fn(Machine) -> Box<dyn Mirror>,
 }
 
 impl Entry {
@@ -137,6 +154,12 @@ impl Entry {
             "serial" => "isa-serial",
             "e1000" => "e1000",
             "piix4_pm" => "PIIX4_PM",
+            "virtio-net" => "virtio-net-device",
+            // q35 only.
+            "mch" => "mch",
+            "ICH9LPC" => "ICH9-LPC",
+            "ich9_smb" => "ICH9-SMB",
+            "ich9_ahci" => "ich9-ahci",
             _ => return None,
         })
     }
@@ -153,13 +176,14 @@ impl Entry {
 /// The generic body of every [`RoundtripFn`]: the mirror's `Default` is the
 /// destination's configuration, which `equal` checks and configuration
 /// fields (`skip`) need.
-fn roundtrip_with<T: VmState + Clone + Default>(
+fn roundtrip_with<T: VmState + Clone + ForMachine>(
+    machine: Machine,
     payload: &[u8],
     version: u32,
     ctx: &Context,
     record: bool,
 ) -> Result<Roundtrip, Error> {
-    let mut dev = T::default();
+    let mut dev = T::for_machine(machine);
     let mut r = Reader::from_slice(payload);
     dev.load(&mut r, version, ctx)?;
     let consumed = payload.len() - r.remaining().len();
@@ -179,27 +203,31 @@ fn roundtrip_with<T: VmState + Clone + Default>(
     })
 }
 
-fn roundtrip<T: VmState + Clone + Default>(
+fn roundtrip<T: VmState + Clone + ForMachine>(
     payload: &[u8],
     version: u32,
     ctx: &Context,
 ) -> Result<Roundtrip, Error> {
-    roundtrip_with::<T>(payload, version, ctx, false)
+    roundtrip_with::<T>(Machine::I440fx, payload, version, ctx, false)
 }
 
-fn roundtrip_recorded<T: VmState + Clone + Default>(
+fn roundtrip_recorded<T: VmState + Clone + ForMachine>(
     payload: &[u8],
     version: u32,
     ctx: &Context,
 ) -> Result<Roundtrip, Error> {
-    roundtrip_with::<T>(payload, version, ctx, true)
+    roundtrip_with::<T>(Machine::I440fx, payload, version, ctx, true)
 }
 
-fn new_mirror<T: VmState + Clone + Default + 'static>() -> Box<dyn Mirror> {
+fn new_mirror<T: VmState + Clone + ForMachine + 'static>() -> Box<dyn Mirror> {
     Box::new(T::default())
 }
 
-const fn entry<T: VmState + Clone + Default + 'static>(
+fn new_mirror_on<T: VmState + Clone + ForMachine + 'static>(m: Machine) -> Box<dyn Mirror> {
+    Box::new(T::for_machine(m))
+}
+
+const fn entry<T: VmState + Clone + ForMachine + 'static>(
     type_name: &'static str,
     gaps: &'static str,
 ) -> Entry {
@@ -211,6 +239,8 @@ const fn entry<T: VmState + Clone + Default + 'static>(
         roundtrip_recorded: roundtrip_recorded::<T>,
         gaps,
         new_mirror: new_mirror::<T>,
+        roundtrip_on: roundtrip_with::<T>,
+        new_mirror_on: new_mirror_on::<T>,
     }
 }
 
@@ -246,6 +276,15 @@ pub static ENTRIES: &[Entry] = &[
     entry::<piix4_pm::Piix4Pm>("piix4_pm::Piix4Pm", ""),
     entry::<acpi_build::AcpiBuild>("acpi_build::AcpiBuild", ""),
     entry::<globalstate::GlobalState>("globalstate::GlobalState", ""),
+    // q35 only.
+    entry::<mch::Mch>("mch::Mch", ""),
+    entry::<lpc_ich9::Ich9Lpc>("lpc_ich9::Ich9Lpc", ""),
+    entry::<ich9_smb::Ich9Smb>("ich9_smb::Ich9Smb", ""),
+    entry::<ahci::Ich9Ahci>("ahci::Ich9Ahci", ""),
+    // Not a description in QEMU: libslirp's bytes (see the module).
+    entry::<slirp::Slirp>("slirp::Slirp", ""),
+    // QEMU's hand-written virtio save, part by part (see the module).
+    entry::<virtio_net::VirtioNetPci>("virtio_net::VirtioNetPci", ""),
 ];
 
 /// The entry that mirrors the section named `idstr`, if any.

@@ -478,6 +478,7 @@ fn i8259_registers() {
         init4: 1,
         single_mode: 0,
         elcr: 0x0c,
+        ltim: i8259::PicLtim::default(),
     };
     check(
         &p,
@@ -917,8 +918,12 @@ fn registry_matches_idstrs() {
     assert!(registry::lookup("xdma").is_none());
     assert!(registry::lookup("dma/x").is_none());
     assert_eq!(registry::lookup("cpu").unwrap().type_name, "cpu::X86Cpu");
-    assert!(registry::lookup("0000:00:03.0/virtio-net").is_none());
-    assert!(registry::lookup("slirp").is_none());
+    assert_eq!(
+        registry::lookup("0000:00:03.0/virtio-net").unwrap().name,
+        "virtio-net"
+    );
+    assert_eq!(registry::lookup("slirp").unwrap().name, "slirp");
+    assert!(registry::lookup("virtio-net-pci").is_none());
     assert_eq!(
         registry::lookup("kvm-tpr-opt").unwrap().type_name,
         "kvm_tpr_opt::VapicRomState"

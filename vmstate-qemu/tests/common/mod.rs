@@ -23,6 +23,15 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Reads a file of `tests/fixtures/qemu-10.0/` (QEMU-made data).
+pub fn fixture10(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../tests/fixtures/qemu-10.0/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// The vmdesc trailer of `stream`, parsed.
 pub fn vmdesc(stream: &[u8]) -> Json {
     let text = support::vmdesc_json(stream).expect("the stream has a vmdesc trailer");
