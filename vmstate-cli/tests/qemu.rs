@@ -13,10 +13,8 @@
 //! `qemu-system-x86_64` is not installed (`.ci/run` installs Debian's
 //! `qemu-system-x86`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -30,107 +28,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// Kills and reaps QEMU however the test ends.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A minimal QMP client with bounded waits.
-struct Qmp {
-    w: UnixStream,
-    r: BufReader<UnixStream>,
-}
-
-impl Qmp {
-    fn connect(sock: &Path, child: &mut Child) -> Qmp {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let s = loop {
-            match UnixStream::connect(sock) {
-                Ok(s) => break s,
-                Err(e) => {
-                    if let Ok(Some(st)) = child.try_wait() {
-                        panic!("QEMU exited ({st}) before its QMP socket appeared");
-                    }
-                    assert!(Instant::now() < deadline, "QMP socket never appeared: {e}");
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        };
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut q = Qmp {
-            w: s.try_clone().unwrap(),
-            r: BufReader::new(s),
-        };
-        let greeting = q.line();
-        assert!(greeting.get("QMP").is_some(), "{greeting}");
-        q.cmd("qmp_capabilities", json!({}));
-        q
-    }
-
-    fn try_line(&mut self) -> Result<Value, String> {
-        let mut l = String::new();
-        let n = self
-            .r
-            .read_line(&mut l)
-            .map_err(|e| format!("QMP read (10 s timeout): {e}"))?;
-        if n == 0 {
-            return Err("QMP connection closed".into());
-        }
-        serde_json::from_str(&l).map_err(|e| format!("bad QMP line {l:?}: {e}"))
-    }
-
-    fn line(&mut self) -> Value {
-        self.try_line().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Runs a command; returns its `return`, or why it failed (an `error`
-    /// reply, or QEMU gone).
-    fn try_cmd(&mut self, name: &str, args: Value) -> Result<Value, String> {
-        let mut msg = json!({ "execute": name });
-        if args.as_object().is_some_and(|o| !o.is_empty()) {
-            msg["arguments"] = args;
-        }
-        let mut text = msg.to_string();
-        text.push('\n');
-        self.w
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("QMP write: {e}"))?;
-        loop {
-            let r = self.try_line()?;
-            if r.get("event").is_some() {
-                continue;
-            }
-            if let Some(e) = r.get("error") {
-                return Err(format!("QMP {name}: {e}"));
-            }
-            return Ok(r.get("return").cloned().unwrap_or(Value::Null));
-        }
-    }
-
-    /// Runs a command; returns its `return`, panicking on failure.
-    fn cmd(&mut self, name: &str, args: Value) -> Value {
-        self.try_cmd(name, args).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Asks QEMU to exit; the reply may or may not arrive first.
-    fn quit(&mut self) {
-        let _ = self.w.write_all(b"{\"execute\": \"quit\"}\n");
-        let mut l = String::new();
-        let _ = self.r.read_line(&mut l);
-    }
-
-    fn hmp(&mut self, line: &str) -> String {
-        self.cmd("human-monitor-command", json!({ "command-line": line }))
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
+mod qmp;
+use qmp::{Guard, Qmp};
 
 /// Starts a paused pc-i440fx-7.2 QEMU that waits for an incoming stream,
 /// feeds it `stream`, and returns the monitor once the load completed.

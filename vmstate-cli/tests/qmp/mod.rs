@@ -63,7 +63,7 @@ pub struct Qmp {
 }
 
 impl Qmp {
-    fn connect(sock: &Path, child: &mut Child) -> Qmp {
+    pub fn connect(sock: &Path, child: &mut Child) -> Qmp {
         let deadline = Instant::now() + Duration::from_secs(30);
         let s = loop {
             match UnixStream::connect(sock) {
@@ -89,7 +89,7 @@ impl Qmp {
         q
     }
 
-    fn try_line(&mut self) -> Result<Value, String> {
+    pub fn try_line(&mut self) -> Result<Value, String> {
         let mut l = String::new();
         let n = self
             .r
@@ -101,7 +101,7 @@ impl Qmp {
         serde_json::from_str(&l).map_err(|e| format!("bad QMP line {l:?}: {e}"))
     }
 
-    fn line(&mut self) -> Value {
+    pub fn line(&mut self) -> Value {
         self.try_line().unwrap_or_else(|e| panic!("{e}"))
     }
 
