@@ -20,9 +20,12 @@ use std::hint::black_box;
 use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
-use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
+use common::{
+    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
+};
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
-use vmstate_bench::device::{DeviceMix, VERSION};
+use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
+use vmstate_bench::device356::{self, Device356};
 use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::{generic, StructDesc, StructValue};
 
@@ -35,6 +38,11 @@ struct Env {
     desc: StructDesc,
     value: StructValue,
     out: Vec<u8>,
+    arr: [u8; PAYLOAD_LEN],
+    d356: Device356,
+    t356: Device356,
+    b356: Vec<u8>,
+    arr356: [u8; device356::PAYLOAD_LEN],
     u8s: Box<BulkU8>,
     u32s: Box<BulkU32>,
     u64s: Box<BulkU64>,
@@ -148,12 +156,95 @@ fn memcpy_1mib(e: &mut Env) {
     e.out.extend_from_slice(&e.bulk_u8);
 }
 
+#[inline(never)]
+fn mix_save_tight_vec(e: &mut Env) {
+    e.out.clear();
+    tight::save_mix_vec(&e.dev, &mut e.out);
+}
+
+#[inline(never)]
+fn mix_save_tight_array(e: &mut Env) {
+    tight::save_mix_array(&e.dev, &mut e.arr);
+    black_box(&e.arr);
+}
+
+#[inline(never)]
+fn mix_load_tight(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    tight::load_mix(&mut e.target, &mut r, VERSION).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_tight_into_clone(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    let mut scratch = e.target.clone();
+    tight::load_mix(&mut scratch, &mut r, VERSION).unwrap();
+    e.target = scratch;
+}
+
+#[inline(never)]
+fn d356_save_derived(e: &mut Env) {
+    e.out.clear();
+    e.d356.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn d356_save_tight_vec(e: &mut Env) {
+    e.out.clear();
+    tight::save_356_vec(&e.d356, &mut e.out);
+}
+
+#[inline(never)]
+fn d356_save_tight_array(e: &mut Env) {
+    tight::save_356_array(&e.d356, &mut e.arr356);
+    black_box(&e.arr356);
+}
+
+#[inline(never)]
+fn d356_load_derived(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.b356);
+    e.t356
+        .load_state_in_place(&mut r, device356::VERSION, &e.ctx)
+        .unwrap();
+}
+
+#[inline(never)]
+fn d356_load_transactional(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.b356);
+    e.t356.load(&mut r, device356::VERSION, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn d356_load_tight(e: &mut Env) {
+    let mut r = &e.b356[..];
+    tight::load_356(&mut e.t356, &mut r, device356::VERSION).unwrap();
+}
+
+#[inline(never)]
+fn d356_load_tight_into_clone(e: &mut Env) {
+    let mut r = &e.b356[..];
+    let mut scratch = e.t356.clone();
+    tight::load_356(&mut scratch, &mut r, device356::VERSION).unwrap();
+    e.t356 = scratch;
+}
+
 type Op = fn(&mut Env);
 
 const OPS: &[(&str, Op)] = &[
     ("mix_save_derived", mix_save_derived),
     ("mix_save_byteorder", mix_save_byteorder),
     ("mix_save_binrw", mix_save_binrw),
+    ("mix_save_tight_vec", mix_save_tight_vec),
+    ("mix_save_tight_array", mix_save_tight_array),
+    ("mix_load_tight", mix_load_tight),
+    ("mix_load_tight_into_clone", mix_load_tight_into_clone),
+    ("d356_save_derived", d356_save_derived),
+    ("d356_save_tight_vec", d356_save_tight_vec),
+    ("d356_save_tight_array", d356_save_tight_array),
+    ("d356_load_derived", d356_load_derived),
+    ("d356_load_transactional", d356_load_transactional),
+    ("d356_load_tight", d356_load_tight),
+    ("d356_load_tight_into_clone", d356_load_tight_into_clone),
     ("mix_load_derived", mix_load_derived),
     ("mix_load_transactional", mix_load_transactional),
     ("mix_load_byteorder", mix_load_byteorder),
@@ -190,7 +281,14 @@ fn main() {
     let br = BrMix::from(&dev);
     let desc = struct_desc(DeviceMix::VMSD);
     let value = generic::decode_payload(&desc, &bytes, 0).unwrap();
+    let mut d356 = Device356::sample();
+    let b356 = same_bytes_356(&mut d356, &ctx);
     let mut env = Env {
+        arr: [0; PAYLOAD_LEN],
+        d356,
+        t356: Device356::default(),
+        b356,
+        arr356: [0; device356::PAYLOAD_LEN],
         ctx,
         target: DeviceMix::default(),
         bytes,

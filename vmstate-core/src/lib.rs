@@ -47,6 +47,7 @@ pub mod context;
 pub mod desc;
 pub mod error;
 pub mod field;
+mod fixed;
 pub mod length;
 pub mod ptr;
 pub mod record;

@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Container, Field, Role, ValueCheck};
 use crate::check;
 use crate::ctxt::Ctxt;
+use crate::fastpath;
 use crate::fields::{self, Dir};
 use crate::layout;
 
@@ -124,6 +125,9 @@ fn expand(cont: &Container) -> TokenStream {
     let save_plain = save_body(&p, cont, &subsections, false);
     let save_body_recorded = save_body(&p, cont, &subsections, true);
     let load_body = load_body(&p, cont, &subsections);
+    let segs = fastpath::segments(cont);
+    let run_consts = fastpath::consts(&p, &segs);
+    let fixed_items = fastpath::fixed_items(&p, cont, &segs);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
 
@@ -147,6 +151,8 @@ fn expand(cont: &Container) -> TokenStream {
                 &__SUBSECTIONS,
             )
             .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3));
+
+            #run_consts
 
         #[doc = #doc]
         #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
@@ -242,6 +248,8 @@ fn expand(cont: &Container) -> TokenStream {
                     __ctx,
                 )
             }
+
+            #fixed_items
         }
 
         #asserts
@@ -369,6 +377,9 @@ fn save_body(
             body.push(gate(exists_test(f), stmt));
         }
     }
+    if !recorded {
+        body = plain_save_fields(p, cont);
+    }
     for f in subsections {
         let member = f.member;
         let ty = f.ty;
@@ -431,11 +442,41 @@ fn save_body(
     }
 }
 
+/// The field statements of the plain save, runs of fixed-size fields
+/// through the fast path.
+fn plain_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
+    let mut body = Vec::new();
+    for seg in fastpath::segments(cont) {
+        match seg {
+            fastpath::Segment::Single(f) => {
+                if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+                    body.push(gate(exists_test(f), stmt));
+                }
+            }
+            fastpath::Segment::Run { index, fields } => {
+                let slow = fastpath::slow_stmts(p, &fields, Dir::Save);
+                let run = fastpath::save_run(p, index, &fields, slow);
+                body.push(gate(exists_test(fields[0]), run));
+            }
+        }
+    }
+    body
+}
+
 fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
     let mut body = Vec::new();
-    for f in &cont.fields {
-        if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
-            body.push(gate(exists_test(f), stmt));
+    for seg in fastpath::segments(cont) {
+        match seg {
+            fastpath::Segment::Single(f) => {
+                if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
+                    body.push(gate(exists_test(f), stmt));
+                }
+            }
+            fastpath::Segment::Run { index, fields } => {
+                let slow = fastpath::slow_stmts(p, &fields, Dir::Load);
+                let run = fastpath::load_run(p, index, &fields, slow);
+                body.push(gate(exists_test(fields[0]), run));
+            }
         }
     }
 

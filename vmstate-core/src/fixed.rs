@@ -1,0 +1,74 @@
+//! The fast path for runs of fixed-size fields, used by generated code.
+//!
+//! The derive groups consecutive fields whose wire size does not depend
+//! on their values (integers, bools, `f64`, arrays of them, nested
+//! structs made only of such fields) into runs. A run loads with one
+//! length check on bytes already in memory and straight-line decodes at
+//! constant offsets, and saves by growing a `Vec` once and encoding in
+//! place. Whenever the fast path cannot stand for the ordinary code (the
+//! bytes are not all in memory, [`Context::strict_bool`] is on, a
+//! subsection marker follows a nested struct, an io sink), nothing is
+//! consumed or written and the ordinary per-field code runs, with its
+//! exact errors.
+//!
+//! [`Context::strict_bool`]: crate::Context::strict_bool
+
+use crate::stream::{Reader, Source};
+
+/// QEMU_VM_SUBSECTION.
+pub(crate) const SUBSECTION: u8 = 0x05;
+
+/// Runs longer than this save field by field: growing a `Vec` by much
+/// more at once loses to the bulk kernels' stepwise growth.
+pub const SAVE_RUN_MAX: usize = 4096;
+
+/// The `N` bytes of a run at the reader, not consumed, when they are in
+/// memory; with `tail` (the run ends with a nested struct, whose load
+/// ends with a subsection peek) also only when the byte after them is
+/// known and is not a subsection marker, or the input ends there.
+#[inline(always)]
+pub fn run_bytes<S: Source, const N: usize>(r: &Reader<S>, tail: bool) -> Option<&[u8; N]> {
+    let (mem, all) = r.in_memory();
+    let run = mem.first_chunk::<N>()?;
+    if tail {
+        match mem.get(N) {
+            Some(&SUBSECTION) => return None,
+            Some(_) => {}
+            None if all => {}
+            None => return None,
+        }
+    }
+    Some(run)
+}
+
+/// Whether byte `at` of a run, which a nested struct's subsection peek
+/// sees, is not a subsection marker.
+#[inline(always)]
+pub fn no_marker_at(b: &[u8], at: usize) -> bool {
+    b.get(at) != Some(&SUBSECTION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::Reader;
+
+    #[test]
+    fn run_bytes_needs_the_bytes_and_a_known_next_byte() {
+        let data = [1u8, 2, 3, SUBSECTION];
+        let r = Reader::from_slice(&data);
+        assert_eq!(run_bytes::<_, 3>(&r, false), Some(&[1, 2, 3]));
+        assert_eq!(run_bytes::<_, 3>(&r, true), None, "marker after the run");
+        assert_eq!(run_bytes::<_, 4>(&r, true), Some(&data), "end of input");
+        assert_eq!(run_bytes::<_, 5>(&r, false), None, "short");
+        // An io reader does not know what follows its buffer.
+        let mut io = Reader::new(&data[..3]);
+        assert_eq!(run_bytes::<_, 3>(&io, false), None, "nothing buffered yet");
+        io.peek(3).unwrap();
+        assert_eq!(run_bytes::<_, 3>(&io, false), Some(&[1, 2, 3]));
+        assert_eq!(run_bytes::<_, 3>(&io, true), None);
+        io.advance(2);
+        assert_eq!(io.offset(), 2);
+        assert!(no_marker_at(&data, 2) && !no_marker_at(&data, 3) && no_marker_at(&data, 4));
+    }
+}
