@@ -13,7 +13,7 @@
 //!
 //! [`Context::strict_bool`]: crate::Context::strict_bool
 
-use crate::stream::{Reader, Source};
+use crate::stream::{Reader, Sink, Source, Writer};
 
 /// QEMU_VM_SUBSECTION.
 pub(crate) const SUBSECTION: u8 = 0x05;
@@ -39,6 +39,28 @@ pub fn run_bytes<S: Source, const N: usize>(r: &Reader<S>, tail: bool) -> Option
         }
     }
     Some(run)
+}
+
+/// `N` more bytes of a memory sink to encode a run into (zeroed), as an
+/// array: its length is then known to the code that fills it, and the
+/// constant-offset writes need no checks. `None` for an io sink.
+#[inline(always)]
+pub fn grow_run<W: Sink, const N: usize>(w: &mut Writer<W>) -> Option<&mut [u8; N]> {
+    w.grow(N)?.first_chunk_mut::<N>()
+}
+
+/// Writes a subsection header (`05`, name length, name, be32 version)
+/// at the start of `b`, which the caller sized for it.
+#[inline(always)]
+pub fn put_subsection_header(b: &mut [u8], name: &str, version: u32) {
+    let n = name.len();
+    if let Some(h) = b.get_mut(..6 + n) {
+        h[0] = SUBSECTION;
+        // The derive refuses names longer than 255 bytes.
+        h[1] = n as u8;
+        h[2..2 + n].copy_from_slice(name.as_bytes());
+        h[2 + n..].copy_from_slice(&version.to_be_bytes());
+    }
 }
 
 /// Whether byte `at` of a run, which a nested struct's subsection peek

@@ -390,10 +390,13 @@ fn save_body(
             quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
         };
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
-        let stmt = quote! {
+        let mut stmt = quote! {
             #p::save_subsection_header(__w, #sub) #err ?;
             #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
         };
+        if !recorded {
+            stmt = fastpath::save_subsection(p, ty, member, stmt);
+        }
         let needed = match f.role() {
             Role::Subsection(Some(path)) => {
                 let call = user_fn(path, UserFn::Needed);

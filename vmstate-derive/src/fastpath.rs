@@ -251,8 +251,9 @@ pub fn save_run(
     quote! {
         let __done = #ok
             && #n <= #p::SAVE_RUN_MAX
-            && match __w.grow(#n) {
+            && match #p::grow_run::<__W, #n>(__w) {
                 #p::Some(__b) => {
+                    let __b: &mut [u8] = __b;
                     #encode
                     true
                 }
@@ -260,6 +261,42 @@ pub fn save_run(
             };
         if !__done {
             #(#slow)*
+        }
+    }
+}
+
+/// The plain save of a subsection whose type is a fixed-size run (no
+/// hooks or subsections of its own): header and fields into one grown
+/// slice, else `slow`.
+pub fn save_subsection(
+    p: &TokenStream,
+    ty: &Type,
+    member: &syn::Ident,
+    slow: TokenStream,
+) -> TokenStream {
+    let name = quote!(<#ty as #p::VmState>::NAME);
+    let size = quote!(<#ty as #p::VmField>::FIXED_SIZE);
+    quote! {
+        let __done = <#ty as #p::VmField>::FIXED
+            && 6 + #name.len() + #size <= #p::SAVE_RUN_MAX
+            && match #p::grow_run::<__W, { 6 + #name.len() + #size }>(__w) {
+                #p::Some(__b) => {
+                    let __b: &mut [u8] = __b;
+                    #p::put_subsection_header(
+                        __b,
+                        #name,
+                        <#ty as #p::VmState>::VMSD.version_id,
+                    );
+                    <#ty as #p::VmField>::encode_fixed(
+                        &self.#member,
+                        __b.get_mut(6 + #name.len()..).unwrap_or_default(),
+                    );
+                    true
+                }
+                #p::None => false,
+            };
+        if !__done {
+            #slow
         }
     }
 }
