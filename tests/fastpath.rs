@@ -67,6 +67,13 @@ struct Dev {
     c: u16,
     d: bool,
     regs: [u32; 3],
+    #[vmstate(unused = 3)]
+    gap: (),
+    #[vmstate(buffer)]
+    cmos: [u8; 8],
+    #[vmstate(buffer, start = 2)]
+    part: [u8; 6],
+    timer: vmstate_core::types::Timer,
     wide: [u16; 32],
     pairs: [Pair; 2],
     leaf: Leaf,
@@ -100,6 +107,10 @@ impl Dev {
             c: 0x0506,
             d: true,
             regs: [0x0a0b_0c0d, 5, 0x0505_0505],
+            gap: (),
+            cmos: [5, 4, 3, 2, 1, 0, 0xff, 5],
+            part: [0, 0, 5, 6, 7, 5],
+            timer: vmstate_core::types::Timer::NOT_ARMED,
             wide: std::array::from_fn(|i| 0x0501u16.wrapping_mul(i as u16 + 1)),
             pairs: [
                 Pair {

@@ -63,6 +63,17 @@ pub fn put_subsection_header(b: &mut [u8], name: &str, version: u32) {
     }
 }
 
+/// Copies `src` into `dst` (a `buffer` field's bytes, either way) when
+/// their lengths agree, as the run's layout makes them.
+#[inline(always)]
+pub fn copy_run_bytes(dst: &mut [u8], src: &[u8]) -> bool {
+    if dst.len() != src.len() {
+        return false;
+    }
+    dst.copy_from_slice(src);
+    true
+}
+
 /// Whether byte `at` of a run, which a nested struct's subsection peek
 /// sees, is not a subsection marker.
 #[inline(always)]

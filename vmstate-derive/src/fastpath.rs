@@ -65,8 +65,13 @@ pub fn segments<'c, 'a>(cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
 /// predicate (which may look at fields of its own run), and a type the
 /// consts outside the impl can name.
 fn eligible(f: &Field) -> bool {
-    let Role::Value(v) = f.role() else {
+    if f.attrs.exists.is_set() {
         return false;
+    }
+    let v = match f.role() {
+        Role::Unused { count: None, .. } | Role::Buffer { .. } => return true,
+        Role::Value(v) => v,
+        _ => return false,
     };
     v.count.is_none()
         && v.with.is_none()
@@ -93,6 +98,80 @@ fn mentions_self(ts: TokenStream) -> bool {
 /// already takes one length check.
 fn worth_it(fields: &[&Field]) -> bool {
     fields.len() > 1 || !is_scalar(fields[0].ty)
+}
+
+/// What a field of a run is, for its size and its code.
+enum Piece<'a> {
+    /// A `VmField` value.
+    Value(&'a Type),
+    /// `unused = N`: zeros on save, skipped on load.
+    Unused(u64),
+    /// `buffer`: bytes `start..end` of a `[u8; N]`.
+    Buffer(TokenStream, TokenStream),
+}
+
+fn piece<'a>(p: &TokenStream, f: &Field<'a>) -> Piece<'a> {
+    let ty = f.ty;
+    match f.role() {
+        Role::Unused { bytes, .. } => Piece::Unused(bytes),
+        Role::Buffer { start, size } => {
+            let start = start.unwrap_or(0) as usize;
+            let end = match size {
+                Some(s) => {
+                    let s = s as usize;
+                    quote!(#start + #s)
+                }
+                None => quote!(<#ty as #p::ByteArray>::LEN),
+            };
+            Piece::Buffer(quote!(#start), end)
+        }
+        _ => Piece::Value(ty),
+    }
+}
+
+impl Piece<'_> {
+    fn size(&self, p: &TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::FIXED_SIZE),
+            Piece::Unused(n) => quote!((#n as usize)),
+            // Out-of-range bounds are a compile-time error elsewhere.
+            Piece::Buffer(start, end) => quote!((#end).saturating_sub(#start)),
+        }
+    }
+
+    fn is(&self, p: &TokenStream, item: TokenStream, otherwise: bool) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::#item),
+            _ => quote!(#otherwise),
+        }
+    }
+
+    fn decode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::decode_fixed(&mut self.#m, #part)),
+            Piece::Unused(_) => quote!(true),
+            Piece::Buffer(start, end) => quote! {
+                #p::copy_run_bytes(
+                    #p::ByteArray::bytes_mut(&mut self.#m).get_mut(#start..#end).unwrap_or_default(),
+                    #part,
+                )
+            },
+        }
+    }
+
+    fn encode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::encode_fixed(&self.#m, #part);),
+            // The grown bytes are zeros already.
+            Piece::Unused(_) => quote!(),
+            Piece::Buffer(start, end) => quote! {
+                #p::copy_run_bytes(
+                    #part,
+                    #p::ByteArray::bytes(&self.#m).get(#start..#end).unwrap_or_default(),
+                );
+            },
+        }
+    }
 }
 
 fn is_scalar(ty: &Type) -> bool {
@@ -130,12 +209,13 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
             continue;
         };
         let index = *index;
-        let tys: Vec<&Type> = fields.iter().map(|f| f.ty).collect();
+        let pieces: Vec<Piece> = fields.iter().map(|f| piece(p, f)).collect();
         let o0 = offset(index, 0);
         out.push(quote!(const #o0: usize = 0;));
-        for (i, ty) in tys.iter().enumerate() {
+        for (i, piece) in pieces.iter().enumerate() {
             let (a, b) = (offset(index, i), offset(index, i + 1));
-            out.push(quote!(const #b: usize = #a + <#ty as #p::VmField>::FIXED_SIZE;));
+            let size = piece.size(p);
+            out.push(quote!(const #b: usize = #a + #size;));
         }
         let (n, ok, tail, bool_) = (
             run_ident(index, "N"),
@@ -143,13 +223,15 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
             run_ident(index, "TAIL"),
             run_ident(index, "BOOL"),
         );
-        let last = offset(index, tys.len());
-        let last_ty = tys[tys.len() - 1];
+        let last = offset(index, pieces.len());
+        let oks = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
+        let tail_expr = pieces[pieces.len() - 1].is(p, quote!(TAIL_PEEK), false);
+        let bools = pieces.iter().map(|x| x.is(p, quote!(HAS_BOOL), false));
         out.push(quote! {
             const #n: usize = #last;
-            const #ok: bool = true #(&& <#tys as #p::VmField>::FIXED)*;
-            const #tail: bool = <#last_ty as #p::VmField>::TAIL_PEEK;
-            const #bool_: bool = false #(|| <#tys as #p::VmField>::HAS_BOOL)*;
+            const #ok: bool = true #(&& #oks)*;
+            const #tail: bool = #tail_expr;
+            const #bool_: bool = false #(|| #bools)*;
         });
     }
     quote! {
@@ -165,21 +247,17 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
 fn decode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
     let last = fields.len() - 1;
     let steps = fields.iter().enumerate().map(|(i, f)| {
-        let (m, ty) = (f.member, f.ty);
+        let piece = piece(p, f);
         let (a, b) = (offset(index, i), offset(index, i + 1));
-        let decode = quote! {
-            __ok &= <#ty as #p::VmField>::decode_fixed(
-                &mut self.#m,
-                __b.get(#a..#b).unwrap_or_default(),
-            );
-        };
+        let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
         // The next field's first byte is what this one's peek sees.
-        let peek = (i < last).then(|| {
-            quote! {
+        let peek = match piece {
+            Piece::Value(ty) if i < last => Some(quote! {
                 __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
-            }
-        });
-        quote!(#decode #peek)
+            }),
+            _ => None,
+        };
+        quote!(__ok &= #decode; #peek)
     });
     quote!({
         let mut __ok = true;
@@ -191,11 +269,8 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
 /// Encodes run `index` into `__b: &mut [u8]`.
 fn encode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
     let steps = fields.iter().enumerate().map(|(i, f)| {
-        let (m, ty) = (f.member, f.ty);
         let (a, b) = (offset(index, i), offset(index, i + 1));
-        quote! {
-            <#ty as #p::VmField>::encode_fixed(&self.#m, __b.get_mut(#a..#b).unwrap_or_default());
-        }
+        piece(p, f).encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
     });
     quote!(#(#steps)*)
 }
