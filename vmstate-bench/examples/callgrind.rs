@@ -27,7 +27,9 @@ use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
 use vmstate_bench::device356::{self, Device356};
 use vmstate_core::{Context, Reader, VmState, Writer};
-use vmstate_migration::{generic, StructDesc, StructValue};
+use vmstate_bench::pc::PC_MIG;
+use vmstate_migration::{generic, ReadOptions, SectionKind, Stream, StructDesc, StructValue};
+use vmstate_qemu::registry::{self, Mirror};
 
 struct Env {
     ctx: Context,
@@ -39,6 +41,7 @@ struct Env {
     value: StructValue,
     out: Vec<u8>,
     arr: [u8; PAYLOAD_LEN],
+    pc: Vec<(u32, Vec<u8>, Box<dyn Mirror>)>,
     d356: Device356,
     t356: Device356,
     b356: Vec<u8>,
@@ -228,12 +231,55 @@ fn d356_load_tight_into_clone(e: &mut Env) {
     e.t356 = scratch;
 }
 
+/// The FULL sections of pc.mig with fresh catalog mirrors: all of them,
+/// or the one whose `idstr.instance` is `$PC_ID`.
+fn pc_sections(ctx: &Context) -> Vec<(u32, Vec<u8>, Box<dyn Mirror>)> {
+    let only = std::env::var("PC_ID").ok();
+    let stream = Stream::parse(PC_MIG, ReadOptions::default()).unwrap();
+    let mut out = Vec::new();
+    for s in stream.sections().filter(|s| s.kind == SectionKind::Full) {
+        let id = format!("{}.{}", s.idstr, s.instance_id);
+        if only.as_ref().is_some_and(|o| *o != id) {
+            continue;
+        }
+        let payload = s.vmsd().unwrap().bytes.clone();
+        let mut mirror = (registry::lookup(&s.idstr).unwrap().new_mirror)();
+        mirror
+            .as_target()
+            .load_section(&payload, s.version_id, ctx)
+            .unwrap();
+        out.push((s.version_id, payload, mirror));
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[inline(never)]
+fn pc_load(e: &mut Env) {
+    for (version, payload, mirror) in &mut e.pc {
+        mirror
+            .as_target()
+            .load_section(payload, *version, &e.ctx)
+            .unwrap();
+    }
+}
+
+#[inline(never)]
+fn pc_save(e: &mut Env) {
+    e.out.clear();
+    for (_, _, mirror) in &mut e.pc {
+        mirror.save_into(&mut e.out, &e.ctx).unwrap();
+    }
+}
+
 type Op = fn(&mut Env);
 
 const OPS: &[(&str, Op)] = &[
     ("mix_save_derived", mix_save_derived),
     ("mix_save_byteorder", mix_save_byteorder),
     ("mix_save_binrw", mix_save_binrw),
+    ("pc_load", pc_load),
+    ("pc_save", pc_save),
     ("mix_save_tight_vec", mix_save_tight_vec),
     ("mix_save_tight_array", mix_save_tight_array),
     ("mix_load_tight", mix_load_tight),
@@ -285,6 +331,11 @@ fn main() {
     let b356 = same_bytes_356(&mut d356, &ctx);
     let mut env = Env {
         arr: [0; PAYLOAD_LEN],
+        pc: if name.starts_with("pc_") {
+            pc_sections(&ctx)
+        } else {
+            Vec::new()
+        },
         d356,
         t356: Device356::default(),
         b356,
