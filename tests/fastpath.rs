@@ -76,6 +76,9 @@ struct Dev {
     timer: vmstate_core::types::Timer,
     wide: [u16; 32],
     pairs: [Pair; 2],
+    /// Alone (its own gate): the array's own fast path.
+    #[vmstate(exists = Self::has_more)]
+    more: [Leaf; 2],
     leaf: Leaf,
     /// A run that ends with a nested struct: the byte after is peeked.
     f: f64,
@@ -91,6 +94,10 @@ struct Dev {
 }
 
 impl Dev {
+    fn has_more(&self, _version: u32) -> bool {
+        self.a != 0
+    }
+
     fn ext_needed(&self) -> bool {
         self.ext.n != 0
     }
@@ -122,6 +129,7 @@ impl Dev {
                     leaf: leaf(1),
                 },
             ],
+            more: [leaf(4), leaf(5)],
             leaf: leaf(2),
             f: 1.5,
             g1: 0xdead_beef,

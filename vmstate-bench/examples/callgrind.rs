@@ -21,14 +21,18 @@ use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
 use common::{
-    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
+    hand_load, hand_save, pc_tight, same_bytes_356, same_bytes_everywhere, struct_desc, tight,
+    BrMix,
 };
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
 use vmstate_bench::device356::{self, Device356};
-use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_bench::pc::PC_MIG;
+use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::{generic, ReadOptions, SectionKind, Stream, StructDesc, StructValue};
+use vmstate_qemu::cpu_common::CpuCommon;
+use vmstate_qemu::i8259::PicCommon;
+use vmstate_qemu::ioapic::IoapicCommon;
 use vmstate_qemu::registry::{self, Mirror};
 
 struct Env {
@@ -310,10 +314,112 @@ const OPS: &[(&str, Op)] = &[
     ("memcpy_1mib", memcpy_1mib),
 ];
 
+/// A pc.mig section with tight hand-written code (`common/pc_tight.rs`).
+trait Hand: VmState + Clone + Default {
+    const ID: (&'static str, u32);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad>;
+    fn tight_save(&self, out: &mut Vec<u8>);
+}
+
+impl Hand for PicCommon {
+    const ID: (&'static str, u32) = ("i8259", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_i8259(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_i8259_vec(self, out)
+    }
+}
+
+impl Hand for IoapicCommon {
+    const ID: (&'static str, u32) = ("ioapic", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_ioapic(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_ioapic_vec(self, out)
+    }
+}
+
+impl Hand for CpuCommon {
+    const ID: (&'static str, u32) = ("cpu_common", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_cpu_common(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_cpu_common_vec(self, out)
+    }
+}
+
+#[inline(never)]
+fn pch_load_derived<T: Hand>(t: &mut T, bytes: &[u8], v: u32, ctx: &Context) {
+    t.load_state_in_place(&mut Reader::from_slice(bytes), v, ctx)
+        .unwrap();
+}
+
+#[inline(never)]
+fn pch_load_transactional<T: Hand>(t: &mut T, bytes: &[u8], v: u32, ctx: &Context) {
+    t.load(&mut Reader::from_slice(bytes), v, ctx).unwrap();
+}
+
+#[inline(never)]
+fn pch_load_tight<T: Hand>(t: &mut T, bytes: &[u8], v: u32) {
+    t.tight_load(&mut &bytes[..], v).unwrap();
+}
+
+#[inline(never)]
+fn pch_load_tight_into_clone<T: Hand>(t: &mut T, bytes: &[u8], v: u32) {
+    let mut scratch = t.clone();
+    scratch.tight_load(&mut &bytes[..], v).unwrap();
+    *t = scratch;
+}
+
+#[inline(never)]
+fn pch_save_derived<T: Hand>(t: &mut T, out: &mut Vec<u8>, ctx: &Context) {
+    out.clear();
+    t.save(&mut Writer::new(out), ctx).unwrap();
+}
+
+#[inline(never)]
+fn pch_save_tight_vec<T: Hand>(t: &T, out: &mut Vec<u8>) {
+    out.clear();
+    t.tight_save(out);
+}
+
+/// `pch_OP` with `PCH=i8259|ioapic|cpu_common`.
+fn pch<T: Hand>(op: &str, n: u64) {
+    let ctx = Context::new();
+    let (v, bytes) = pc_tight::payload(T::ID.0, T::ID.1);
+    let mut t = T::default();
+    t.load_exact(&bytes, v, &ctx).unwrap();
+    let mut out = Vec::with_capacity(4096);
+    for _ in 0..n {
+        let t = black_box(&mut t);
+        match op {
+            "pch_load_derived" => pch_load_derived(t, &bytes, v, &ctx),
+            "pch_load_transactional" => pch_load_transactional(t, &bytes, v, &ctx),
+            "pch_load_tight" => pch_load_tight(t, &bytes, v),
+            "pch_load_tight_into_clone" => pch_load_tight_into_clone(t, &bytes, v),
+            "pch_save_derived" => pch_save_derived(t, &mut out, &ctx),
+            "pch_save_tight_vec" => pch_save_tight_vec(t, &mut out),
+            _ => panic!("unknown op {op}"),
+        }
+    }
+    black_box(&out);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map(String::as_str).unwrap_or("list");
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    if name.starts_with("pch_") {
+        match std::env::var("PCH").as_deref() {
+            Ok("ioapic") => pch::<IoapicCommon>(name, n),
+            Ok("cpu_common") => pch::<CpuCommon>(name, n),
+            _ => pch::<PicCommon>(name, n),
+        }
+        return;
+    }
     let Some(&(_, op)) = OPS.iter().find(|(o, _)| *o == name) else {
         for (o, _) in OPS {
             println!("{o}");

@@ -546,11 +546,28 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 
     #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        // Fixed-size structs (integers have their own bulk path): one
+        // grow for the whole array instead of one per element.
+        if T::FIXED && T::TAIL_PEEK && Self::FIXED_SIZE <= crate::fixed::SAVE_RUN_MAX {
+            if let Some(b) = w.grow(Self::FIXED_SIZE) {
+                T::encode_fixed_slice(self, b);
+                return Ok(());
+            }
+        }
         T::save_slice(self, w, ctx)
     }
 
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
+        if T::FIXED && T::TAIL_PEEK && !(T::HAS_BOOL && ctx.strict_bool) {
+            let n = Self::FIXED_SIZE;
+            if let Some(b) = crate::fixed::run_slice(r, n, true) {
+                if T::decode_fixed_slice(self, b) {
+                    r.advance(n);
+                    return Ok(());
+                }
+            }
+        }
         T::load_slice(self, r, ctx)
     }
 

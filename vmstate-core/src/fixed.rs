@@ -41,6 +41,22 @@ pub fn run_bytes<S: Source, const N: usize>(r: &Reader<S>, tail: bool) -> Option
     Some(run)
 }
 
+/// [`run_bytes`] for a length known at run time.
+#[inline(always)]
+pub(crate) fn run_slice<S: Source>(r: &Reader<S>, n: usize, tail: bool) -> Option<&[u8]> {
+    let (mem, all) = r.in_memory();
+    let run = mem.get(..n)?;
+    if tail {
+        match mem.get(n) {
+            Some(&SUBSECTION) => return None,
+            Some(_) => {}
+            None if all => {}
+            None => return None,
+        }
+    }
+    Some(run)
+}
+
 /// `N` more bytes of a memory sink to encode a run into (zeroed), as an
 /// array: its length is then known to the code that fills it, and the
 /// constant-offset writes need no checks. `None` for an io sink.

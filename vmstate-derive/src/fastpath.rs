@@ -408,25 +408,27 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
 
         #[inline]
         fn decode_fixed(&mut self, __b: &[u8]) -> bool {
-            if __b.len() != #n {
+            // As an array: the offsets below need no checks.
+            let ::core::result::Result::Ok(__b) = <&[u8; #n]>::try_from(__b) else {
                 return false;
-            }
+            };
+            let __b: &[u8] = __b;
             #decode
         }
 
         #[inline]
         fn encode_fixed(&self, __b: &mut [u8]) {
+            let ::core::result::Result::Ok(__b) = <&mut [u8; #n]>::try_from(__b) else {
+                return;
+            };
+            let __b: &mut [u8] = __b;
             #encode
         }
     })
 }
 
 /// The ordinary statement of `f` (load), for a run's fallback.
-pub fn slow_stmts(
-    p: &TokenStream,
-    fields: &[&Field],
-    dir: fields::Dir,
-) -> Vec<TokenStream> {
+pub fn slow_stmts(p: &TokenStream, fields: &[&Field], dir: fields::Dir) -> Vec<TokenStream> {
     fields
         .iter()
         .filter_map(|f| fields::stmt(p, f, dir))

@@ -1,8 +1,12 @@
 //! Shared by the device-mix bench and the callgrind driver
 //! (`examples/callgrind.rs`): the hand-written byteorder code and the binrw
 //! struct for the device mix, the device mix's description as the generic
-//! decoder sees it, and the check that every codec agrees.
+//! decoder sees it, and the check that every codec agrees; the tight
+//! hand-written code (`tight.rs`, `pc_tight.rs`). Each bench uses a part.
 
+#![allow(dead_code)]
+
+pub mod pc_tight;
 pub mod tight;
 
 use std::io::{self, Cursor, Read, Write};

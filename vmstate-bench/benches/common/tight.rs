@@ -260,7 +260,14 @@ pub fn save_356_vec(d: &Device356, out: &mut Vec<u8>) {
     out.extend_from_slice(&d.bias.to_be_bytes());
     out.extend_from_slice(&d.base.to_be_bytes());
     out.extend_from_slice(&d.skew.to_be_bytes());
-    for b in [d.enabled, d.running, d.irq_level, d.dma_on, d.fault, d.locked] {
+    for b in [
+        d.enabled,
+        d.running,
+        d.irq_level,
+        d.dma_on,
+        d.fault,
+        d.locked,
+    ] {
         out.push(u8::from(b));
     }
     for r in &d.regs {
@@ -300,7 +307,17 @@ pub fn save_356_array(d: &Device356, out: &mut [u8; device356::PAYLOAD_LEN]) {
     w.put(d.bias.to_be_bytes());
     w.put(d.base.to_be_bytes());
     w.put(d.skew.to_be_bytes());
-    w.put([d.enabled, d.running, d.irq_level, d.dma_on, d.fault, d.locked].map(u8::from));
+    w.put(
+        [
+            d.enabled,
+            d.running,
+            d.irq_level,
+            d.dma_on,
+            d.fault,
+            d.locked,
+        ]
+        .map(u8::from),
+    );
     for r in &d.regs {
         w.put(r.to_be_bytes());
     }

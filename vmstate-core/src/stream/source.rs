@@ -289,7 +289,10 @@ impl<R: Read> Source for IoSource<R> {
 
     #[inline]
     fn in_memory(&self) -> (&[u8], bool) {
-        (self.buf.get(self.start..self.end).unwrap_or_default(), false)
+        (
+            self.buf.get(self.start..self.end).unwrap_or_default(),
+            false,
+        )
     }
 
     #[inline]
