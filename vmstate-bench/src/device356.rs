@@ -122,7 +122,7 @@ impl Device356 {
             len: 0x0100_0200 + i as u32,
             head: 0x0a0b + i as u16,
             status: 0x40 | i as u8,
-            busy: i % 2 == 0,
+            busy: i & 1 == 0,
         };
         Device356 {
             id: 0x9c,
