@@ -22,6 +22,10 @@ pub(crate) const SUBSECTION: u8 = 0x05;
 /// more at once loses to the bulk kernels' stepwise growth.
 pub const SAVE_RUN_MAX: usize = 4096;
 
+/// Runs up to this long save through a stack buffer and one append;
+/// longer ones into the grown `Vec` directly.
+pub const STACK_RUN_MAX: usize = 64;
+
 /// The `N` bytes of a run at the reader, not consumed, when they are in
 /// memory; with `tail` (the run ends with a nested struct, whose load
 /// ends with a subsection peek) also only when the byte after them is

@@ -323,16 +323,29 @@ pub fn save_run(
     }
     let (n, ok) = (run_ident(index, "N"), run_ident(index, "OK"));
     let encode = encode(p, index, fields);
+    // Short runs are encoded on the stack (the zero fill folds away:
+    // every byte is written) and appended with one length check; longer
+    // ones straight into the grown `Vec` (a copy would cost more than the
+    // zero fill of `grow`).
     quote! {
         let __done = #ok
             && #n <= #p::SAVE_RUN_MAX
-            && match #p::grow_run::<__W, #n>(__w) {
-                #p::Some(__b) => {
-                    let __b: &mut [u8] = __b;
+            && if #n <= #p::STACK_RUN_MAX {
+                let mut __a = [0u8; #n];
+                {
+                    let __b: &mut [u8] = &mut __a;
                     #encode
-                    true
                 }
-                #p::None => false,
+                __w.put_in_memory(&__a)
+            } else {
+                match #p::grow_run::<__W, #n>(__w) {
+                    #p::Some(__b) => {
+                        let __b: &mut [u8] = __b;
+                        #encode
+                        true
+                    }
+                    #p::None => false,
+                }
             };
         if !__done {
             #(#slow)*
@@ -351,24 +364,33 @@ pub fn save_subsection(
 ) -> TokenStream {
     let name = quote!(<#ty as #p::VmState>::NAME);
     let size = quote!(<#ty as #p::VmField>::FIXED_SIZE);
+    let n = quote!({ 6 + #name.len() + #size });
+    let fill = quote! {
+        #p::put_subsection_header(__b, #name, <#ty as #p::VmState>::VMSD.version_id);
+        <#ty as #p::VmField>::encode_fixed(
+            &self.#member,
+            __b.get_mut(6 + #name.len()..).unwrap_or_default(),
+        );
+    };
     quote! {
         let __done = <#ty as #p::VmField>::FIXED
-            && 6 + #name.len() + #size <= #p::SAVE_RUN_MAX
-            && match #p::grow_run::<__W, { 6 + #name.len() + #size }>(__w) {
-                #p::Some(__b) => {
-                    let __b: &mut [u8] = __b;
-                    #p::put_subsection_header(
-                        __b,
-                        #name,
-                        <#ty as #p::VmState>::VMSD.version_id,
-                    );
-                    <#ty as #p::VmField>::encode_fixed(
-                        &self.#member,
-                        __b.get_mut(6 + #name.len()..).unwrap_or_default(),
-                    );
-                    true
+            && #n <= #p::SAVE_RUN_MAX
+            && if #n <= #p::STACK_RUN_MAX {
+                let mut __a = [0u8; #n];
+                {
+                    let __b: &mut [u8] = &mut __a;
+                    #fill
                 }
-                #p::None => false,
+                __w.put_in_memory(&__a)
+            } else {
+                match #p::grow_run::<__W, #n>(__w) {
+                    #p::Some(__b) => {
+                        let __b: &mut [u8] = __b;
+                        #fill
+                        true
+                    }
+                    #p::None => false,
+                }
             };
         if !__done {
             #slow

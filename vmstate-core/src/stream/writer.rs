@@ -157,6 +157,13 @@ impl<W: Sink> Writer<W> {
         self.inner.grow(n)
     }
 
+    /// Appends `bytes` if the target is memory ([`Sink::put_in_memory`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        self.inner.put_in_memory(bytes)
+    }
+
     /// One byte.
     #[inline]
     pub fn put_u8(&mut self, v: u8) -> Result<()> {
