@@ -128,6 +128,9 @@ fn expand(cont: &Container) -> TokenStream {
     let segs = fastpath::segments(cont);
     let run_consts = fastpath::consts(&p, &segs);
     let fixed_items = fastpath::fixed_items(&p, cont, &segs);
+    let fixed_state_items = fixed_items
+        .as_ref()
+        .map(|_| fastpath::fixed_state_items(&p));
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
 
@@ -192,6 +195,8 @@ fn expand(cont: &Container) -> TokenStream {
             }
 
             #section_needed
+
+            #fixed_state_items
         }
 
         /// Nested as a field: QEMU's `VMSTATE_STRUCT`, saved and loaded at

@@ -362,18 +362,20 @@ pub fn save_subsection(
     member: &syn::Ident,
     slow: TokenStream,
 ) -> TokenStream {
+    // Only `VmState` items: a subsection type that is not derived gets
+    // the one error it gets anyway.
     let name = quote!(<#ty as #p::VmState>::NAME);
-    let size = quote!(<#ty as #p::VmField>::FIXED_SIZE);
+    let size = quote!(<#ty as #p::VmState>::FIXED_PAYLOAD);
     let n = quote!({ 6 + #name.len() + #size });
     let fill = quote! {
         #p::put_subsection_header(__b, #name, <#ty as #p::VmState>::VMSD.version_id);
-        <#ty as #p::VmField>::encode_fixed(
+        <#ty as #p::VmState>::encode_fixed_payload(
             &self.#member,
             __b.get_mut(6 + #name.len()..).unwrap_or_default(),
         );
     };
     quote! {
-        let __done = <#ty as #p::VmField>::FIXED
+        let __done = #size > 0
             && #n <= #p::SAVE_RUN_MAX
             && if #n <= #p::STACK_RUN_MAX {
                 let mut __a = [0u8; #n];
@@ -447,6 +449,22 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
             #encode
         }
     })
+}
+
+/// The `VmState` items of a struct with [`fixed_items`].
+pub fn fixed_state_items(p: &TokenStream) -> TokenStream {
+    quote! {
+        const FIXED_PAYLOAD: usize = if <Self as #p::VmField>::FIXED {
+            <Self as #p::VmField>::FIXED_SIZE
+        } else {
+            0
+        };
+
+        #[inline]
+        fn encode_fixed_payload(&self, __b: &mut [u8]) {
+            <Self as #p::VmField>::encode_fixed(self, __b)
+        }
+    }
 }
 
 /// The ordinary statement of `f` (load), for a run's fallback.
