@@ -5,6 +5,7 @@ the best hand-written code"), from criterion's saved estimates.
     python3 vmstate-bench/targets.py                 # this run's ratios
     python3 vmstate-bench/targets.py --append LOG    # also append them to LOG
     python3 vmstate-bench/targets.py --summary LOG   # medians and ranges of the runs in LOG
+    python3 vmstate-bench/targets.py --median LOG ID...  # one criterion id over the runs
 
 Each ratio is derived median / baseline median of one criterion run; the
 summary gives, per row, the median of those ratios over the runs in LOG and
@@ -61,6 +62,8 @@ def this_run():
     for name, d, b, goal in ROWS:
         if d in m and b in m:
             run[name] = (m[d], m[b])
+    # Every median of the run, for other tables (`--median LOG ID`).
+    run["_all"] = m
     return run
 
 
@@ -80,6 +83,13 @@ def main():
                   f"| {statistics.median(b for _, b in got):.1f} ns "
                   f"| **{med:.2f}x** ({ratios[0]:.2f}x to {ratios[-1]:.2f}x), {len(got)} "
                   f"| {'met' if med <= goal else 'over'} ({goal:.2f}x) |")
+        return
+    if args[:1] == ["--median"]:
+        runs = [json.loads(line) for line in open(args[1]) if line.strip()]
+        for i in args[2:]:
+            got = sorted(r["_all"][i] for r in runs if i in r.get("_all", {}))
+            if got:
+                print(f"{i} {statistics.median(got):.1f} {got[0]:.1f} {got[-1]:.1f} {len(got)}")
         return
     run = this_run()
     for name, _d, _b, goal in ROWS:
