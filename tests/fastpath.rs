@@ -74,6 +74,7 @@ struct Dev {
     #[vmstate(buffer, start = 2)]
     part: [u8; 6],
     timer: vmstate_core::types::Timer,
+    boxed: Box<u16>,
     wide: [u16; 32],
     pairs: [Pair; 2],
     /// Alone (its own gate): the array's own fast path.
@@ -118,6 +119,7 @@ impl Dev {
             cmos: [5, 4, 3, 2, 1, 0, 0xff, 5],
             part: [0, 0, 5, 6, 7, 5],
             timer: vmstate_core::types::Timer::NOT_ARMED,
+            boxed: Box::new(0x0506),
             wide: std::array::from_fn(|i| 0x0501u16.wrapping_mul(i as u16 + 1)),
             pairs: [
                 Pair {
