@@ -3,8 +3,12 @@
 //!
 //! * `derived`: `#[derive(VmState)]` (save; load in place and the
 //!   transactional `load`, which clones the struct first);
-//! * `byteorder`: hand-written `byteorder` code for the same struct, the
-//!   practical limit (load in place, and into a clone like `load`);
+//! * `tight`: the best hand-written code (`common/tight.rs`): a slice
+//!   loader taking fixed-size arrays, one bounds check per field, in place
+//!   (and into a clone, like `load`); `to_be_bytes` into a `Vec`; and the
+//!   bound of a save, a write into a `[u8; N]` (`tight_array`);
+//! * `byteorder`: hand-written `byteorder` code through a reader object
+//!   (load in place, and into a clone);
 //! * `binrw`: `#[binrw] #[brw(big)]` on an equivalent struct with the same
 //!   wire layout, the peer derive (it reads through `Read + Seek` and
 //!   returns a new value);
@@ -12,6 +16,9 @@
 //!   (`vmstate_migration::generic`), which decodes with nothing but a
 //!   description into a value tree (as `vmstate analyze` does), and its
 //!   encoder; given the device mix's own description table.
+//!
+//! The second device, `device356` (356 bytes), is measured against its
+//! tight hand-written code the same way (`device356/...`).
 //!
 //! All encoders are checked to produce the same bytes, and all decoders to
 //! give the same value, before anything is measured.
@@ -24,9 +31,12 @@ use std::hint::black_box;
 use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
-use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
+use common::{
+    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
+};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
+use vmstate_bench::device356::{self, Device356};
 use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::generic;
 
@@ -48,6 +58,20 @@ fn device_mix(c: &mut Criterion) {
                 .save(&mut Writer::new(&mut out), &ctx)
                 .unwrap();
             black_box(&out);
+        })
+    });
+    g.bench_function("tight_vec", |b| {
+        b.iter(|| {
+            out.clear();
+            tight::save_mix_vec(black_box(&dev), &mut out);
+            black_box(&out);
+        })
+    });
+    let mut arr = [0u8; PAYLOAD_LEN];
+    g.bench_function("tight_array", |b| {
+        b.iter(|| {
+            tight::save_mix_array(black_box(&dev), &mut arr);
+            black_box(&arr);
         })
     });
     g.bench_function("byteorder", |b| {
@@ -90,6 +114,22 @@ fn device_mix(c: &mut Criterion) {
             black_box(&target);
         })
     });
+    g.bench_function("tight_in_place", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            tight::load_mix(&mut target, &mut r, VERSION).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("tight_into_clone", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            let mut scratch = target.clone();
+            tight::load_mix(&mut scratch, &mut r, VERSION).unwrap();
+            target = scratch;
+            black_box(&target);
+        })
+    });
     g.bench_function("byteorder_in_place", |b| {
         b.iter(|| {
             let mut r = black_box(&bytes[..]);
@@ -118,11 +158,82 @@ fn device_mix(c: &mut Criterion) {
     g.finish();
 }
 
+fn device356(c: &mut Criterion) {
+    let ctx = Context::new();
+    let mut dev = Device356::sample();
+    let bytes = same_bytes_356(&mut dev, &ctx);
+    let len = device356::PAYLOAD_LEN;
+    let version = device356::VERSION;
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+
+    let mut g = c.benchmark_group("device356/save");
+    g.throughput(Throughput::Bytes(len as u64));
+    g.bench_function("derived", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(&mut dev)
+                .save(&mut Writer::new(&mut out), &ctx)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("tight_vec", |b| {
+        b.iter(|| {
+            out.clear();
+            tight::save_356_vec(black_box(&dev), &mut out);
+            black_box(&out);
+        })
+    });
+    let mut arr = [0u8; device356::PAYLOAD_LEN];
+    g.bench_function("tight_array", |b| {
+        b.iter(|| {
+            tight::save_356_array(black_box(&dev), &mut arr);
+            black_box(&arr);
+        })
+    });
+    g.finish();
+
+    let mut target = Device356::default();
+    let mut g = c.benchmark_group("device356/load");
+    g.throughput(Throughput::Bytes(len as u64));
+    g.bench_function("derived_in_place", |b| {
+        b.iter(|| {
+            let mut r = Reader::from_slice(black_box(&bytes));
+            target.load_state_in_place(&mut r, version, &ctx).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("derived_transactional", |b| {
+        b.iter(|| {
+            let mut r = Reader::from_slice(black_box(&bytes));
+            target.load(&mut r, version, &ctx).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("tight_in_place", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            tight::load_356(&mut target, &mut r, version).unwrap();
+            black_box(&target);
+        })
+    });
+    g.bench_function("tight_into_clone", |b| {
+        b.iter(|| {
+            let mut r = black_box(&bytes[..]);
+            let mut scratch = target.clone();
+            tight::load_356(&mut scratch, &mut r, version).unwrap();
+            target = scratch;
+            black_box(&target);
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = device_mix
+    targets = device_mix, device356
 }
 criterion_main!(benches);

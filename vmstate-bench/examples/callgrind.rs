@@ -20,11 +20,20 @@ use std::hint::black_box;
 use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
-use common::{hand_load, hand_save, same_bytes_everywhere, struct_desc, BrMix};
+use common::{
+    hand_load, hand_save, pc_tight, same_bytes_356, same_bytes_everywhere, struct_desc, tight,
+    BrMix,
+};
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
-use vmstate_bench::device::{DeviceMix, VERSION};
+use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
+use vmstate_bench::device356::{self, Device356};
+use vmstate_bench::pc::PC_MIG;
 use vmstate_core::{Context, Reader, VmState, Writer};
-use vmstate_migration::{generic, StructDesc, StructValue};
+use vmstate_migration::{generic, ReadOptions, SectionKind, Stream, StructDesc, StructValue};
+use vmstate_qemu::cpu_common::CpuCommon;
+use vmstate_qemu::i8259::PicCommon;
+use vmstate_qemu::ioapic::IoapicCommon;
+use vmstate_qemu::registry::{self, Mirror};
 
 struct Env {
     ctx: Context,
@@ -35,6 +44,12 @@ struct Env {
     desc: StructDesc,
     value: StructValue,
     out: Vec<u8>,
+    arr: [u8; PAYLOAD_LEN],
+    pc: Vec<(u32, Vec<u8>, Box<dyn Mirror>)>,
+    d356: Device356,
+    t356: Device356,
+    b356: Vec<u8>,
+    arr356: [u8; device356::PAYLOAD_LEN],
     u8s: Box<BulkU8>,
     u32s: Box<BulkU32>,
     u64s: Box<BulkU64>,
@@ -148,12 +163,138 @@ fn memcpy_1mib(e: &mut Env) {
     e.out.extend_from_slice(&e.bulk_u8);
 }
 
+#[inline(never)]
+fn mix_save_tight_vec(e: &mut Env) {
+    e.out.clear();
+    tight::save_mix_vec(&e.dev, &mut e.out);
+}
+
+#[inline(never)]
+fn mix_save_tight_array(e: &mut Env) {
+    tight::save_mix_array(&e.dev, &mut e.arr);
+    black_box(&e.arr);
+}
+
+#[inline(never)]
+fn mix_load_tight(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    tight::load_mix(&mut e.target, &mut r, VERSION).unwrap();
+}
+
+#[inline(never)]
+fn mix_load_tight_into_clone(e: &mut Env) {
+    let mut r = &e.bytes[..];
+    let mut scratch = e.target.clone();
+    tight::load_mix(&mut scratch, &mut r, VERSION).unwrap();
+    e.target = scratch;
+}
+
+#[inline(never)]
+fn d356_save_derived(e: &mut Env) {
+    e.out.clear();
+    e.d356.save(&mut Writer::new(&mut e.out), &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn d356_save_tight_vec(e: &mut Env) {
+    e.out.clear();
+    tight::save_356_vec(&e.d356, &mut e.out);
+}
+
+#[inline(never)]
+fn d356_save_tight_array(e: &mut Env) {
+    tight::save_356_array(&e.d356, &mut e.arr356);
+    black_box(&e.arr356);
+}
+
+#[inline(never)]
+fn d356_load_derived(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.b356);
+    e.t356
+        .load_state_in_place(&mut r, device356::VERSION, &e.ctx)
+        .unwrap();
+}
+
+#[inline(never)]
+fn d356_load_transactional(e: &mut Env) {
+    let mut r = Reader::from_slice(&e.b356);
+    e.t356.load(&mut r, device356::VERSION, &e.ctx).unwrap();
+}
+
+#[inline(never)]
+fn d356_load_tight(e: &mut Env) {
+    let mut r = &e.b356[..];
+    tight::load_356(&mut e.t356, &mut r, device356::VERSION).unwrap();
+}
+
+#[inline(never)]
+fn d356_load_tight_into_clone(e: &mut Env) {
+    let mut r = &e.b356[..];
+    let mut scratch = e.t356.clone();
+    tight::load_356(&mut scratch, &mut r, device356::VERSION).unwrap();
+    e.t356 = scratch;
+}
+
+/// The FULL sections of pc.mig with fresh catalog mirrors: all of them,
+/// or the one whose `idstr.instance` is `$PC_ID`.
+fn pc_sections(ctx: &Context) -> Vec<(u32, Vec<u8>, Box<dyn Mirror>)> {
+    let only = std::env::var("PC_ID").ok();
+    let stream = Stream::parse(PC_MIG, ReadOptions::default()).unwrap();
+    let mut out = Vec::new();
+    for s in stream.sections().filter(|s| s.kind == SectionKind::Full) {
+        let id = format!("{}.{}", s.idstr, s.instance_id);
+        if only.as_ref().is_some_and(|o| *o != id) {
+            continue;
+        }
+        let payload = s.vmsd().unwrap().bytes.clone();
+        let mut mirror = (registry::lookup(&s.idstr).unwrap().new_mirror)();
+        mirror
+            .as_target()
+            .load_section(&payload, s.version_id, ctx)
+            .unwrap();
+        out.push((s.version_id, payload, mirror));
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[inline(never)]
+fn pc_load(e: &mut Env) {
+    for (version, payload, mirror) in &mut e.pc {
+        mirror
+            .as_target()
+            .load_section(payload, *version, &e.ctx)
+            .unwrap();
+    }
+}
+
+#[inline(never)]
+fn pc_save(e: &mut Env) {
+    e.out.clear();
+    for (_, _, mirror) in &mut e.pc {
+        mirror.save_into(&mut e.out, &e.ctx).unwrap();
+    }
+}
+
 type Op = fn(&mut Env);
 
 const OPS: &[(&str, Op)] = &[
     ("mix_save_derived", mix_save_derived),
     ("mix_save_byteorder", mix_save_byteorder),
     ("mix_save_binrw", mix_save_binrw),
+    ("pc_load", pc_load),
+    ("pc_save", pc_save),
+    ("mix_save_tight_vec", mix_save_tight_vec),
+    ("mix_save_tight_array", mix_save_tight_array),
+    ("mix_load_tight", mix_load_tight),
+    ("mix_load_tight_into_clone", mix_load_tight_into_clone),
+    ("d356_save_derived", d356_save_derived),
+    ("d356_save_tight_vec", d356_save_tight_vec),
+    ("d356_save_tight_array", d356_save_tight_array),
+    ("d356_load_derived", d356_load_derived),
+    ("d356_load_transactional", d356_load_transactional),
+    ("d356_load_tight", d356_load_tight),
+    ("d356_load_tight_into_clone", d356_load_tight_into_clone),
     ("mix_load_derived", mix_load_derived),
     ("mix_load_transactional", mix_load_transactional),
     ("mix_load_byteorder", mix_load_byteorder),
@@ -173,10 +314,112 @@ const OPS: &[(&str, Op)] = &[
     ("memcpy_1mib", memcpy_1mib),
 ];
 
+/// A pc.mig section with tight hand-written code (`common/pc_tight.rs`).
+trait Hand: VmState + Clone + Default {
+    const ID: (&'static str, u32);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad>;
+    fn tight_save(&self, out: &mut Vec<u8>);
+}
+
+impl Hand for PicCommon {
+    const ID: (&'static str, u32) = ("i8259", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_i8259(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_i8259_vec(self, out)
+    }
+}
+
+impl Hand for IoapicCommon {
+    const ID: (&'static str, u32) = ("ioapic", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_ioapic(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_ioapic_vec(self, out)
+    }
+}
+
+impl Hand for CpuCommon {
+    const ID: (&'static str, u32) = ("cpu_common", 0);
+    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
+        pc_tight::load_cpu_common(self, r, version)
+    }
+    fn tight_save(&self, out: &mut Vec<u8>) {
+        pc_tight::save_cpu_common_vec(self, out)
+    }
+}
+
+#[inline(never)]
+fn pch_load_derived<T: Hand>(t: &mut T, bytes: &[u8], v: u32, ctx: &Context) {
+    t.load_state_in_place(&mut Reader::from_slice(bytes), v, ctx)
+        .unwrap();
+}
+
+#[inline(never)]
+fn pch_load_transactional<T: Hand>(t: &mut T, bytes: &[u8], v: u32, ctx: &Context) {
+    t.load(&mut Reader::from_slice(bytes), v, ctx).unwrap();
+}
+
+#[inline(never)]
+fn pch_load_tight<T: Hand>(t: &mut T, bytes: &[u8], v: u32) {
+    t.tight_load(&mut &bytes[..], v).unwrap();
+}
+
+#[inline(never)]
+fn pch_load_tight_into_clone<T: Hand>(t: &mut T, bytes: &[u8], v: u32) {
+    let mut scratch = t.clone();
+    scratch.tight_load(&mut &bytes[..], v).unwrap();
+    *t = scratch;
+}
+
+#[inline(never)]
+fn pch_save_derived<T: Hand>(t: &mut T, out: &mut Vec<u8>, ctx: &Context) {
+    out.clear();
+    t.save(&mut Writer::new(out), ctx).unwrap();
+}
+
+#[inline(never)]
+fn pch_save_tight_vec<T: Hand>(t: &T, out: &mut Vec<u8>) {
+    out.clear();
+    t.tight_save(out);
+}
+
+/// `pch_OP` with `PCH=i8259|ioapic|cpu_common`.
+fn pch<T: Hand>(op: &str, n: u64) {
+    let ctx = Context::new();
+    let (v, bytes) = pc_tight::payload(T::ID.0, T::ID.1);
+    let mut t = T::default();
+    t.load_exact(&bytes, v, &ctx).unwrap();
+    let mut out = Vec::with_capacity(4096);
+    for _ in 0..n {
+        let t = black_box(&mut t);
+        match op {
+            "pch_load_derived" => pch_load_derived(t, &bytes, v, &ctx),
+            "pch_load_transactional" => pch_load_transactional(t, &bytes, v, &ctx),
+            "pch_load_tight" => pch_load_tight(t, &bytes, v),
+            "pch_load_tight_into_clone" => pch_load_tight_into_clone(t, &bytes, v),
+            "pch_save_derived" => pch_save_derived(t, &mut out, &ctx),
+            "pch_save_tight_vec" => pch_save_tight_vec(t, &mut out),
+            _ => panic!("unknown op {op}"),
+        }
+    }
+    black_box(&out);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map(String::as_str).unwrap_or("list");
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    if name.starts_with("pch_") {
+        match std::env::var("PCH").as_deref() {
+            Ok("ioapic") => pch::<IoapicCommon>(name, n),
+            Ok("cpu_common") => pch::<CpuCommon>(name, n),
+            _ => pch::<PicCommon>(name, n),
+        }
+        return;
+    }
     let Some(&(_, op)) = OPS.iter().find(|(o, _)| *o == name) else {
         for (o, _) in OPS {
             println!("{o}");
@@ -190,7 +433,19 @@ fn main() {
     let br = BrMix::from(&dev);
     let desc = struct_desc(DeviceMix::VMSD);
     let value = generic::decode_payload(&desc, &bytes, 0).unwrap();
+    let mut d356 = Device356::sample();
+    let b356 = same_bytes_356(&mut d356, &ctx);
     let mut env = Env {
+        arr: [0; PAYLOAD_LEN],
+        pc: if name.starts_with("pc_") {
+            pc_sections(&ctx)
+        } else {
+            Vec::new()
+        },
+        d356,
+        t356: Device356::default(),
+        b356,
+        arr356: [0; device356::PAYLOAD_LEN],
         ctx,
         target: DeviceMix::default(),
         bytes,

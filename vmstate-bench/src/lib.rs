@@ -2,6 +2,8 @@
 //! vmstate-bench`) and for the tests that back their claims (`tests/`).
 //!
 //! * [`device`]: the device mix, a derived struct of a few hundred bytes;
+//! * [`device356`]: a second device, 356 bytes, laid out like one measured
+//!   outside the project;
 //! * [`bulk`]: 1 MiB of `u8`, `u32` and `u64` in derived structs;
 //! * [`pc`]: mirrors of five QEMU 7.2 device descriptions (copied from the
 //!   root crate's `tests/pc_payloads.rs`) and a locator for their sections
@@ -13,6 +15,7 @@
 
 pub mod bulk;
 pub mod device;
+pub mod device356;
 pub mod pc;
 
 use std::io::{self, Write};

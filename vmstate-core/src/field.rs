@@ -82,6 +82,114 @@ pub trait VmField: Sized {
         }
         Ok(())
     }
+
+    // The fixed-size fast path (see `crate::fixed`): generated code reads
+    // and writes a run of such values with one length check, straight-line
+    // at constant offsets, and falls back to `load`/`save` otherwise.
+
+    /// Whether every value takes exactly [`FIXED_SIZE`](VmField::FIXED_SIZE)
+    /// bytes and loads with no check that can fail, except QEMU's
+    /// subsection peeks after nested structs ([`TAIL_PEEK`](VmField::TAIL_PEEK)).
+    #[doc(hidden)]
+    const FIXED: bool = false;
+    /// Wire bytes of a [`FIXED`](VmField::FIXED) value.
+    #[doc(hidden)]
+    const FIXED_SIZE: usize = 0;
+    /// Whether a load ends with a subsection peek (a nested struct does):
+    /// the byte after the value must then not be a subsection marker for
+    /// the fast path to stand for the ordinary load.
+    #[doc(hidden)]
+    const TAIL_PEEK: bool = false;
+    /// Whether the value holds a `bool` ([`Context::strict_bool`] checks
+    /// them; the fast path does not).
+    #[doc(hidden)]
+    const HAS_BOOL: bool = false;
+
+    /// Decodes a [`FIXED`](VmField::FIXED) value from `b`
+    /// ([`FIXED_SIZE`](VmField::FIXED_SIZE) bytes). `false` when the
+    /// ordinary load must run instead (a subsection marker after a nested
+    /// struct, a wrong length); `self` may then be partly written.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        let _ = b;
+        false
+    }
+
+    /// [`decode_fixed`](VmField::decode_fixed) of consecutive elements.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_fixed_slice(items: &mut [Self], b: &[u8]) -> bool {
+        if !Self::FIXED || b.len() != items.len() * Self::FIXED_SIZE {
+            return false;
+        }
+        if Self::FIXED_SIZE == 0 {
+            return true;
+        }
+        let mut ok = true;
+        for (i, (item, chunk)) in items
+            .iter_mut()
+            .zip(b.chunks_exact(Self::FIXED_SIZE))
+            .enumerate()
+        {
+            // Element i - 1 ended here: its subsection peek sees this byte.
+            if Self::TAIL_PEEK && i > 0 {
+                ok &= chunk.first() != Some(&crate::fixed::SUBSECTION);
+            }
+            ok &= item.decode_fixed(chunk);
+        }
+        ok
+    }
+
+    /// Encodes a [`FIXED`](VmField::FIXED) value into `b`
+    /// ([`FIXED_SIZE`](VmField::FIXED_SIZE) bytes).
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        let _ = b;
+    }
+
+    /// [`encode_fixed`](VmField::encode_fixed) of consecutive elements.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
+        if !Self::FIXED || Self::FIXED_SIZE == 0 {
+            return;
+        }
+        for (item, chunk) in items.iter().zip(b.chunks_exact_mut(Self::FIXED_SIZE)) {
+            item.encode_fixed(chunk);
+        }
+    }
+}
+
+/// `decode_fixed_slice` of the integer types: short arrays with the
+/// inlined loop, long ones with the kernels.
+#[inline]
+fn decode_ints<T: swap::Word>(items: &mut [T], b: &[u8]) -> bool {
+    if b.len() != items.len() * T::SIZE {
+        return false;
+    }
+    if b.len() <= SMALL {
+        // Through a local copy, as in `load_ints`: the loop vectorizes.
+        let mut buf = [0u8; SMALL];
+        if let Some(bytes) = buf.get_mut(..b.len()) {
+            bytes.copy_from_slice(b);
+            swap::load_kernel(items, bytes);
+        }
+    } else {
+        swap::load(items, b);
+    }
+    true
+}
+
+/// `encode_fixed_slice` of the integer types.
+#[inline]
+fn encode_ints<T: swap::Word>(items: &[T], b: &mut [u8]) {
+    if b.len() <= SMALL {
+        swap::store_kernel(b, items);
+    } else {
+        swap::store(b, items);
+    }
 }
 
 /// Arrays of at most this many bytes convert with a loop inlined into the
@@ -235,6 +343,37 @@ macro_rules! int_field {
             fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, _: &Context) -> Result<()> {
                 load_ints(items, r)
             }
+
+            const FIXED: bool = true;
+            const FIXED_SIZE: usize = size_of::<$t>();
+
+            #[inline(always)]
+            fn decode_fixed(&mut self, b: &[u8]) -> bool {
+                match b.first_chunk() {
+                    Some(a) => {
+                        *self = <$t>::from_be_bytes(*a);
+                        true
+                    }
+                    None => false,
+                }
+            }
+
+            #[inline]
+            fn decode_fixed_slice(items: &mut [Self], b: &[u8]) -> bool {
+                decode_ints(items, b)
+            }
+
+            #[inline(always)]
+            fn encode_fixed(&self, b: &mut [u8]) {
+                if let Some(a) = b.first_chunk_mut() {
+                    *a = self.to_be_bytes();
+                }
+            }
+
+            #[inline]
+            fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
+                encode_ints(items, b)
+            }
         }
     )*};
 }
@@ -268,6 +407,43 @@ impl VmField for u8 {
         let at = r.offset();
         r.get_bytes(items).map_err(|e| short_element(e, at, 0, 1))
     }
+
+    const FIXED: bool = true;
+    const FIXED_SIZE: usize = 1;
+
+    #[inline(always)]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        match b.first() {
+            Some(&v) => {
+                *self = v;
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn decode_fixed_slice(items: &mut [Self], b: &[u8]) -> bool {
+        if b.len() != items.len() {
+            return false;
+        }
+        items.copy_from_slice(b);
+        true
+    }
+
+    #[inline(always)]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        if let Some(a) = b.first_mut() {
+            *a = *self;
+        }
+    }
+
+    #[inline]
+    fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
+        if b.len() == items.len() {
+            b.copy_from_slice(items);
+        }
+    }
 }
 
 /// QEMU's `bool`: one byte 0x00/0x01 on save. On load any non-zero byte is
@@ -290,6 +466,30 @@ impl VmField for bool {
         }
         *self = b != 0;
         Ok(())
+    }
+
+    const FIXED: bool = true;
+    const FIXED_SIZE: usize = 1;
+    const HAS_BOOL: bool = true;
+
+    /// QEMU's rule only: the caller takes this path when
+    /// [`Context::strict_bool`] is off.
+    #[inline(always)]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        match b.first() {
+            Some(&v) => {
+                *self = v != 0;
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline(always)]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        if let Some(a) = b.first_mut() {
+            *a = u8::from(*self);
+        }
     }
 }
 
@@ -314,6 +514,27 @@ impl VmField for f64 {
         *self = f64::from_bits(r.get_u64()?);
         Ok(())
     }
+
+    const FIXED: bool = true;
+    const FIXED_SIZE: usize = 8;
+
+    #[inline(always)]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        match b.first_chunk() {
+            Some(a) => {
+                *self = f64::from_bits(u64::from_be_bytes(*a));
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline(always)]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        if let Some(a) = b.first_chunk_mut() {
+            *a = self.to_bits().to_be_bytes();
+        }
+    }
 }
 
 /// `[T; N]`: `N` elements back to back, no count on the wire (QEMU's
@@ -330,11 +551,28 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 
     #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
+        // Fixed-size structs (integers have their own bulk path): one
+        // grow for the whole array instead of one per element.
+        if T::FIXED && T::TAIL_PEEK && Self::FIXED_SIZE <= crate::fixed::SAVE_RUN_MAX {
+            if let Some(b) = w.grow(Self::FIXED_SIZE) {
+                T::encode_fixed_slice(self, b);
+                return Ok(());
+            }
+        }
         T::save_slice(self, w, ctx)
     }
 
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
+        if T::FIXED && T::TAIL_PEEK && !(T::HAS_BOOL && ctx.strict_bool) {
+            let n = Self::FIXED_SIZE;
+            if let Some(b) = crate::fixed::run_slice(r, n, true) {
+                if T::decode_fixed_slice(self, b) {
+                    r.advance(n);
+                    return Ok(());
+                }
+            }
+        }
         T::load_slice(self, r, ctx)
     }
 
@@ -356,6 +594,31 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 
     fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         T::load_slice(items.as_flattened_mut(), r, ctx)
+    }
+
+    const FIXED: bool = T::FIXED;
+    const FIXED_SIZE: usize = N * T::FIXED_SIZE;
+    const TAIL_PEEK: bool = T::TAIL_PEEK && N > 0;
+    const HAS_BOOL: bool = T::HAS_BOOL;
+
+    #[inline]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        T::decode_fixed_slice(self, b)
+    }
+
+    #[inline]
+    fn decode_fixed_slice(items: &mut [Self], b: &[u8]) -> bool {
+        T::decode_fixed_slice(items.as_flattened_mut(), b)
+    }
+
+    #[inline]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        T::encode_fixed_slice(self, b)
+    }
+
+    #[inline]
+    fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
+        T::encode_fixed_slice(items.as_flattened(), b)
     }
 }
 

@@ -56,6 +56,7 @@ pub mod fd;
 #[cfg(all(unix, feature = "fd"))]
 pub mod fdchan;
 pub mod field;
+mod fixed;
 pub mod length;
 pub mod ptr;
 pub mod record;

@@ -8,6 +8,10 @@ pub use crate::cpr::CprFields;
 pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
 pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::{save_elems_recorded, VmField};
+pub use crate::fixed::{
+    copy_run_bytes, grow_run, no_marker_at, put_subsection_header, run_bytes, SAVE_RUN_MAX,
+    STACK_RUN_MAX,
+};
 pub use crate::length::{
     bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,
 };
@@ -436,10 +440,17 @@ pub trait ByteArray {
     const LEN: usize;
     /// The bytes.
     fn bytes_mut(&mut self) -> &mut [u8];
+    /// The bytes, shared.
+    fn bytes(&self) -> &[u8];
 }
 impl<const N: usize> ByteArray for [u8; N] {
     const LEN: usize = N;
+    #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    #[inline]
+    fn bytes(&self) -> &[u8] {
         self
     }
 }

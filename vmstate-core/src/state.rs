@@ -32,6 +32,20 @@ pub trait VmState: Sized {
     /// load refuse them up front in a mode that does not allow them (see
     /// [`cpr`](crate::cpr)).
     const CPR_FIELDS: CprFields = CprFields::NONE;
+    /// Wire bytes of the payload when it has a static size (the derive
+    /// sets it for a struct that is one run of fixed-size fields, with no
+    /// hooks or subsections); 0 otherwise. A parent saves such a
+    /// subsection with its header in one append.
+    #[doc(hidden)]
+    const FIXED_PAYLOAD: usize = 0;
+
+    /// Encodes a payload of static size into `b`
+    /// ([`FIXED_PAYLOAD`](VmState::FIXED_PAYLOAD) bytes).
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed_payload(&self, b: &mut [u8]) {
+        let _ = b;
+    }
 
     /// Saves the payload at description version `version` (QEMU's
     /// `vmstate_save_state_v`): `pre_save`, the fields present at that

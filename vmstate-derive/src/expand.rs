@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Container, Field, Role, ValueCheck};
 use crate::check;
 use crate::ctxt::Ctxt;
+use crate::fastpath;
 use crate::fields::{self, Dir};
 use crate::layout;
 
@@ -124,6 +125,12 @@ fn expand(cont: &Container) -> TokenStream {
     let save_plain = save_body(&p, cont, &subsections, false);
     let save_body_recorded = save_body(&p, cont, &subsections, true);
     let load_body = load_body(&p, cont, &subsections);
+    let segs = fastpath::segments(cont);
+    let run_consts = fastpath::consts(&p, &segs);
+    let fixed_items = fastpath::fixed_items(&p, cont, &segs);
+    let fixed_state_items = fixed_items
+        .as_ref()
+        .map(|_| fastpath::fixed_state_items(&p));
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
     let cpr_fields = cont
@@ -155,6 +162,8 @@ fn expand(cont: &Container) -> TokenStream {
             )
             .with_hooks(#p::Hooks::new(#h0, #h1, #h2, #h3))
             .with_cpr_fields(<#ident as #p::VmState>::CPR_FIELDS);
+
+            #run_consts
 
         #[doc = #doc]
         #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
@@ -195,6 +204,8 @@ fn expand(cont: &Container) -> TokenStream {
             }
 
             #section_needed
+
+            #fixed_state_items
         }
 
         /// Nested as a field: QEMU's `VMSTATE_STRUCT`, saved and loaded at
@@ -252,6 +263,8 @@ fn expand(cont: &Container) -> TokenStream {
                     __ctx,
                 )
             }
+
+            #fixed_items
         }
 
         #asserts
@@ -380,6 +393,9 @@ fn save_body(
             body.push(gate(exists_test(f), stmt));
         }
     }
+    if !recorded {
+        body = plain_save_fields(p, cont);
+    }
     for f in subsections {
         let member = f.member;
         let ty = f.ty;
@@ -390,10 +406,13 @@ fn save_body(
             quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
         };
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
-        let stmt = quote! {
+        let mut stmt = quote! {
             #p::save_subsection_header(__w, #sub) #err ?;
             #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
         };
+        if !recorded {
+            stmt = fastpath::save_subsection(p, ty, member, stmt);
+        }
         let needed = match f.role() {
             Role::Subsection(Some(path)) => {
                 let call = user_fn(path, UserFn::Needed);
@@ -442,11 +461,41 @@ fn save_body(
     }
 }
 
+/// The field statements of the plain save, runs of fixed-size fields
+/// through the fast path.
+fn plain_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
+    let mut body = Vec::new();
+    for seg in fastpath::segments(cont) {
+        match seg {
+            fastpath::Segment::Single(f) => {
+                if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+                    body.push(gate(exists_test(f), stmt));
+                }
+            }
+            fastpath::Segment::Run { index, fields } => {
+                let slow = fastpath::slow_stmts(p, &fields, Dir::Save);
+                let run = fastpath::save_run(p, index, &fields, slow);
+                body.push(gate(exists_test(fields[0]), run));
+            }
+        }
+    }
+    body
+}
+
 fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
     let mut body = Vec::new();
-    for f in &cont.fields {
-        if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
-            body.push(gate(exists_test(f), stmt));
+    for seg in fastpath::segments(cont) {
+        match seg {
+            fastpath::Segment::Single(f) => {
+                if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
+                    body.push(gate(exists_test(f), stmt));
+                }
+            }
+            fastpath::Segment::Run { index, fields } => {
+                let slow = fastpath::slow_stmts(p, &fields, Dir::Load);
+                let run = fastpath::load_run(p, index, &fields, slow);
+                body.push(gate(exists_test(fields[0]), run));
+            }
         }
     }
 

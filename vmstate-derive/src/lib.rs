@@ -6,6 +6,7 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod fastpath;
 mod fields;
 mod layout;
 mod symbol;

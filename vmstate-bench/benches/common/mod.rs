@@ -1,7 +1,13 @@
 //! Shared by the device-mix bench and the callgrind driver
 //! (`examples/callgrind.rs`): the hand-written byteorder code and the binrw
 //! struct for the device mix, the device mix's description as the generic
-//! decoder sees it, and the check that every codec agrees.
+//! decoder sees it, and the check that every codec agrees; the tight
+//! hand-written code (`tight.rs`, `pc_tight.rs`). Each bench uses a part.
+
+#![allow(dead_code)]
+
+pub mod pc_tight;
+pub mod tight;
 
 use std::io::{self, Cursor, Read, Write};
 
@@ -10,6 +16,7 @@ use byteorder::{BigEndian as BE, ReadBytesExt, WriteBytesExt};
 use vmstate_bench::device::{
     DeviceMix, MixExt, MixTimer, EXT_NAME, EXT_VERSION, PAYLOAD_LEN, VERSION,
 };
+use vmstate_bench::device356::{self, Device356};
 use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 use vmstate_migration::generic;
 use vmstate_migration::{ElemDesc, ElemKind, FieldDesc, Shape, StructDesc};
@@ -301,6 +308,17 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
     hand_load(&mut back, &mut rest, VERSION).unwrap();
     assert_eq!((&back, rest.len()), (&*dev, 0));
 
+    let mut back = DeviceMix::default();
+    let mut rest = &derived[..];
+    tight::load_mix(&mut back, &mut rest, VERSION).unwrap();
+    assert_eq!((&back, rest.len()), (&*dev, 0));
+    let mut tight_vec = Vec::new();
+    tight::save_mix_vec(dev, &mut tight_vec);
+    assert_eq!(tight_vec, derived, "tight Vec bytes == derived bytes");
+    let mut arr = [0u8; PAYLOAD_LEN];
+    tight::save_mix_array(dev, &mut arr);
+    assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
+
     let mut cur = Cursor::new(&derived[..]);
     let back = BrMix::read_args(&mut cur, (VERSION,)).unwrap();
     assert_eq!((&back, cur.position()), (&br, PAYLOAD_LEN as u64));
@@ -311,5 +329,38 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
     let value = generic::decode_payload(&desc, &derived, 0).unwrap();
     assert_eq!(generic::encode(&desc, &value).unwrap(), derived);
 
+    derived
+}
+
+/// The same checks for the 356-byte device: derived save and both loads,
+/// the tight loader, the `Vec` and the `[u8; N]` savers agree; returns the
+/// bytes.
+pub fn same_bytes_356(dev: &mut Device356, ctx: &Context) -> Vec<u8> {
+    let derived = dev.to_bytes(ctx).unwrap();
+    assert_eq!(derived.len(), device356::PAYLOAD_LEN);
+
+    let mut hand = Vec::new();
+    tight::save_356_vec(dev, &mut hand);
+    assert_eq!(hand, derived, "tight Vec bytes == derived bytes");
+    let mut arr = [0u8; device356::PAYLOAD_LEN];
+    tight::save_356_array(dev, &mut arr);
+    assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
+
+    for in_place in [true, false] {
+        let mut back = Device356::default();
+        let mut r = Reader::from_slice(&derived);
+        if in_place {
+            back.load_state_in_place(&mut r, device356::VERSION, ctx)
+                .unwrap();
+        } else {
+            back.load(&mut r, device356::VERSION, ctx).unwrap();
+        }
+        assert_eq!((&back, r.remaining().len()), (&*dev, 0));
+    }
+
+    let mut back = Device356::default();
+    let mut rest = &derived[..];
+    tight::load_356(&mut back, &mut rest, device356::VERSION).unwrap();
+    assert_eq!((&back, rest.len()), (&*dev, 0));
     derived
 }

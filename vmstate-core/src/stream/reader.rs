@@ -117,6 +117,21 @@ impl<S: Source> Reader<S> {
         self.src.take(n)
     }
 
+    /// The upcoming bytes already in memory and whether they are the
+    /// whole rest of the input ([`Source::in_memory`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn in_memory(&self) -> (&[u8], bool) {
+        self.src.in_memory()
+    }
+
+    /// Consumes `n` bytes of [`in_memory`](Reader::in_memory).
+    #[doc(hidden)]
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.src.advance(n)
+    }
+
     /// Discards `n` bytes.
     #[inline]
     pub fn skip(&mut self, n: u64) -> Result<()> {

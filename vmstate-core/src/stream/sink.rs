@@ -59,6 +59,15 @@ pub trait Sink {
             "this sink cannot carry file descriptors",
         ))
     }
+
+    /// Appends `bytes` when the sink is memory, where appending cannot
+    /// fail, and says so; `false`, with nothing written, otherwise (then
+    /// [`put`](Sink::put) writes them, and reports where it failed).
+    #[inline]
+    fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        let _ = bytes;
+        false
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -79,6 +88,12 @@ impl Sink for Vec<u8> {
         self.resize(start.checked_add(n)?, 0);
         self.get_mut(start..)
     }
+
+    #[inline]
+    fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        self.extend_from_slice(bytes);
+        true
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -95,6 +110,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
         (**self).grow(n)
+    }
+
+    #[inline]
+    fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        (**self).put_in_memory(bytes)
     }
 
     #[inline]

@@ -72,6 +72,22 @@ pub trait Source {
     fn fds_left(&self) -> usize {
         0
     }
+
+    /// The upcoming bytes already in memory, not consumed, and whether
+    /// they are all the input there is (a slice: yes; an io reader's
+    /// buffer: not known). Generated code reads runs of fixed-size fields
+    /// from them with one length check, then [`advance`](Source::advance)s.
+    #[inline]
+    fn in_memory(&self) -> (&[u8], bool) {
+        (&[], false)
+    }
+
+    /// Consumes `n` bytes that [`in_memory`](Source::in_memory) returned.
+    /// Asked for more, it consumes what is in memory.
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        let _ = self.take(n);
+    }
 }
 
 /// Why a source could not hand out an `fd` field's descriptor.
@@ -171,6 +187,16 @@ impl Source for SliceSource<'_> {
         let (head, tail) = self.rest.split_at_checked(n)?;
         self.rest = tail;
         Some(head)
+    }
+
+    #[inline]
+    fn in_memory(&self) -> (&[u8], bool) {
+        (self.rest, true)
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
     }
 }
 
@@ -323,6 +349,21 @@ impl<R: Read> Source for IoSource<R> {
         self.start = end;
         self.pos += n as u64;
         Some(head)
+    }
+
+    #[inline]
+    fn in_memory(&self) -> (&[u8], bool) {
+        (
+            self.buf.get(self.start..self.end).unwrap_or_default(),
+            false,
+        )
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        let n = n.min(self.buffered());
+        self.start += n;
+        self.pos += n as u64;
     }
 }
 

@@ -34,7 +34,26 @@ pub struct Writer<W> {
     /// The sink's position when this writer started: offsets count from it.
     start: u64,
     /// Set only by [`Writer::recording`]: what was written, for vmdesc.
-    rec: Option<Box<Recorder>>,
+    rec: RecSlot,
+}
+
+/// The recorder of a recording writer. Dropped out of line, so that
+/// dropping a plain writer (every save) is one inlined test.
+struct RecSlot(Option<Box<Recorder>>);
+
+impl Drop for RecSlot {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            drop_recorder(r);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_recorder(r: Box<Recorder>) {
+    drop(r);
 }
 
 impl<W: Write> Writer<IoSink<W>> {
@@ -50,7 +69,7 @@ impl<W: Sink> Writer<W> {
         Writer {
             start: inner.position(),
             inner,
-            rec: None,
+            rec: RecSlot(None),
         }
     }
 
@@ -61,20 +80,20 @@ impl<W: Sink> Writer<W> {
         Writer {
             start: inner.position(),
             inner,
-            rec: Some(Box::default()),
+            rec: RecSlot(Some(Box::default())),
         }
     }
 
     /// Whether this writer records (see [`Writer::recording`]).
     #[inline]
     pub fn is_recording(&self) -> bool {
-        self.rec.is_some()
+        self.rec.0.is_some()
     }
 
     /// The record of the last complete save, if recording.
     pub fn take_record(&mut self) -> Option<VmsdRecord> {
-        let rec = self.rec.take()?;
-        self.rec = Some(Box::default());
+        let rec = self.rec.0.take()?;
+        self.rec.0 = Some(Box::default());
         rec.finish()
     }
 
@@ -83,7 +102,7 @@ impl<W: Sink> Writer<W> {
     #[doc(hidden)]
     #[inline]
     pub fn record_enter(&mut self, vmsd: &'static Vmsd, version: u32) {
-        if let Some(r) = self.rec.as_deref_mut() {
+        if let Some(r) = self.rec.0.as_deref_mut() {
             r.enter(vmsd, version);
         }
     }
@@ -91,7 +110,7 @@ impl<W: Sink> Writer<W> {
     #[doc(hidden)]
     #[inline]
     pub fn record_field(&mut self, index: usize) {
-        if let Some(r) = self.rec.as_deref_mut() {
+        if let Some(r) = self.rec.0.as_deref_mut() {
             r.field(index, self.inner.position());
         }
     }
@@ -99,7 +118,7 @@ impl<W: Sink> Writer<W> {
     #[doc(hidden)]
     #[inline]
     pub fn record_elem(&mut self) {
-        if let Some(r) = self.rec.as_deref_mut() {
+        if let Some(r) = self.rec.0.as_deref_mut() {
             r.elem(self.inner.position());
         }
     }
@@ -107,7 +126,7 @@ impl<W: Sink> Writer<W> {
     #[doc(hidden)]
     #[inline]
     pub fn record_end(&mut self) {
-        if let Some(r) = self.rec.as_deref_mut() {
+        if let Some(r) = self.rec.0.as_deref_mut() {
             r.end(self.inner.position());
         }
     }
@@ -173,6 +192,13 @@ impl<W: Sink> Writer<W> {
             return Err(Error::new(ErrorKind::FdEmpty, at));
         }
         self.inner.put_fd(fd).map_err(|e| Error::io(e, at))
+    }
+
+    /// Appends `bytes` if the target is memory ([`Sink::put_in_memory`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        self.inner.put_in_memory(bytes)
     }
 
     /// One byte.

@@ -35,6 +35,22 @@ impl<T: VmField> VmField for Box<T> {
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         (**self).load(r, ctx)
     }
+
+    // A box is its value on the wire: fixed when the value is.
+    const FIXED: bool = T::FIXED;
+    const FIXED_SIZE: usize = T::FIXED_SIZE;
+    const TAIL_PEEK: bool = T::TAIL_PEEK;
+    const HAS_BOOL: bool = T::HAS_BOOL;
+
+    #[inline]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        (**self).decode_fixed(b)
+    }
+
+    #[inline]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        (**self).encode_fixed(b)
+    }
 }
 
 /// A pointer-array slot. `None` is written as the null marker `0x30`; on

@@ -60,4 +60,17 @@ impl VmField for Timer {
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         self.raw.load(r, ctx)
     }
+
+    const FIXED: bool = true;
+    const FIXED_SIZE: usize = 8;
+
+    #[inline(always)]
+    fn decode_fixed(&mut self, b: &[u8]) -> bool {
+        self.raw.decode_fixed(b)
+    }
+
+    #[inline(always)]
+    fn encode_fixed(&self, b: &mut [u8]) {
+        self.raw.encode_fixed(b)
+    }
 }

@@ -1,0 +1,313 @@
+//! The fixed-size fast path (runs of fields loaded with one length check
+//! from bytes in memory) must be invisible: for every truncation and every
+//! single-byte change of a payload, a load from a slice (fast path where
+//! it applies) and a load through an io reader fed one byte per call (the
+//! field-by-field code, the fast path only where a peek happened to buffer
+//! a whole run) give the same result: the same value, or the same error
+//! kind, path and offset. Likewise with `strict_bool`, which the fast path
+//! leaves to the ordinary code. Saves into a `Vec` (fast) and through an
+//! io sink (field by field) give the same bytes.
+
+use std::io::{self, Read};
+
+use vmstate_core::{Context, Reader, VmState, Writer};
+
+/// Nested, fixed-size: a parent's run takes it whole; the byte after it is
+/// what its subsection peek sees.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/leaf", version = 1)]
+struct Leaf {
+    a: u32,
+    on: bool,
+    b: i16,
+}
+
+/// Nested, fixed-size, ending with a nested struct.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/pair", version = 1)]
+struct Pair {
+    x: u8,
+    leaf: Leaf,
+}
+
+/// Nested with a subsection: not fixed, its run falls back.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/opt", version = 1)]
+struct WithSub {
+    v: u16,
+    #[vmstate(subsection, needed = Self::sub_needed)]
+    sub: OptSub,
+}
+
+impl WithSub {
+    fn sub_needed(&self) -> bool {
+        self.sub.w != 0
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/opt/sub", version = 1)]
+struct OptSub {
+    w: u32,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/ext", version = 2)]
+struct Ext {
+    n: u64,
+    flag: bool,
+    data: [u8; 3],
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp", version = 3, minimum_version = 1)]
+struct Dev {
+    a: u8,
+    b: i8,
+    c: u16,
+    d: bool,
+    regs: [u32; 3],
+    #[vmstate(unused = 3)]
+    gap: (),
+    #[vmstate(buffer)]
+    cmos: [u8; 8],
+    #[vmstate(buffer, start = 2)]
+    part: [u8; 6],
+    timer: vmstate_core::types::Timer,
+    boxed: Box<u16>,
+    wide: [u16; 32],
+    pairs: [Pair; 2],
+    /// Alone (its own gate): the array's own fast path.
+    #[vmstate(exists = Self::has_more)]
+    more: [Leaf; 2],
+    leaf: Leaf,
+    /// A run that ends with a nested struct: the byte after is peeked.
+    f: f64,
+    #[vmstate(version = 2)]
+    g1: u32,
+    #[vmstate(version = 2)]
+    g2: [bool; 2],
+    opt: WithSub,
+    #[vmstate(version = 3)]
+    last: Leaf,
+    #[vmstate(subsection, needed = Self::ext_needed)]
+    ext: Ext,
+}
+
+impl Dev {
+    fn has_more(&self, _version: u32) -> bool {
+        self.a != 0
+    }
+
+    fn ext_needed(&self) -> bool {
+        self.ext.n != 0
+    }
+
+    fn sample() -> Self {
+        let leaf = |i: u32| Leaf {
+            a: 0x0102_0304 * (i + 1),
+            on: i % 2 == 0,
+            b: -(i as i16) - 2,
+        };
+        Dev {
+            a: 0x11,
+            b: -2,
+            c: 0x0506,
+            d: true,
+            regs: [0x0a0b_0c0d, 5, 0x0505_0505],
+            gap: (),
+            cmos: [5, 4, 3, 2, 1, 0, 0xff, 5],
+            part: [0, 0, 5, 6, 7, 5],
+            timer: vmstate_core::types::Timer::NOT_ARMED,
+            boxed: Box::new(0x0506),
+            wide: std::array::from_fn(|i| 0x0501u16.wrapping_mul(i as u16 + 1)),
+            pairs: [
+                Pair {
+                    x: 7,
+                    leaf: leaf(0),
+                },
+                Pair {
+                    x: 5,
+                    leaf: leaf(1),
+                },
+            ],
+            more: [leaf(4), leaf(5)],
+            leaf: leaf(2),
+            f: 1.5,
+            g1: 0xdead_beef,
+            g2: [true, false],
+            opt: WithSub {
+                v: 0x0505,
+                sub: OptSub { w: 9 },
+            },
+            last: leaf(3),
+            ext: Ext {
+                n: 0x0102_0304_0506_0708,
+                flag: true,
+                data: [5, 0, 5],
+            },
+        }
+    }
+}
+
+/// One byte per `read`.
+struct Trickle<'a>(&'a [u8]);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((b, rest)), Some(slot)) => {
+                *slot = *b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// What a load did: the value (as the bytes it saves to, so that a NaN
+/// compares) and the bytes consumed, or the error.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Ok(Vec<u8>, u64),
+    Err(String, String, u64),
+}
+
+fn outcome(res: vmstate_core::Result<()>, mut dev: Dev, consumed: u64) -> Outcome {
+    match res {
+        Ok(()) => Outcome::Ok(dev.to_bytes(&Context::new()).unwrap(), consumed),
+        Err(e) => Outcome::Err(format!("{:?}", e.kind()), e.path(), e.offset()),
+    }
+}
+
+/// Transactional and in-place loads from a slice and through a trickle.
+fn loads(wire: &[u8], version: u32, ctx: &Context) -> [Outcome; 2] {
+    let start = Dev::default();
+    let mut fast = start.clone();
+    let mut r = Reader::from_slice(wire);
+    let res = fast.load(&mut r, version, ctx);
+    let fast_out = outcome(res, fast, r.offset());
+
+    let mut slow = start.clone();
+    let mut r = Reader::new(Trickle(wire));
+    let res = slow.load(&mut r, version, ctx);
+    let slow_out = outcome(res, slow, r.offset());
+
+    // In place: the same on success (on error the value is unspecified).
+    let mut fast = start.clone();
+    let mut r = Reader::from_slice(wire);
+    if fast.load_state_in_place(&mut r, version, ctx).is_ok() {
+        let got = outcome(Ok(()), fast, r.offset());
+        assert_eq!(got, fast_out);
+    }
+    [fast_out, slow_out]
+}
+
+fn check(wire: &[u8], version: u32, what: &str) {
+    for ctx in [Context::new(), Context::new().with_strict_bool(true)] {
+        let [fast, slow] = loads(wire, version, &ctx);
+        assert_eq!(
+            fast, slow,
+            "{what}, version {version}, strict {}",
+            ctx.strict_bool
+        );
+    }
+}
+
+#[test]
+fn fast_and_field_by_field_saves_agree() {
+    let ctx = Context::new();
+    let mut dev = Dev::sample();
+    let fast = dev.to_bytes(&ctx).unwrap();
+    let mut io_bytes = Vec::new();
+    dev.save(&mut Writer::from_write(&mut io_bytes), &ctx)
+        .unwrap();
+    assert_eq!(fast, io_bytes);
+    // A subsection header, then the nested subsection's own header.
+    assert!(fast.windows(12).any(|w| w == b"\x05\x0afp/opt/sub"));
+    assert!(fast.windows(8).any(|w| w == b"\x05\x06fp/ext"));
+}
+
+#[test]
+fn every_truncation_and_byte_change_loads_alike() {
+    let ctx = Context::new();
+    let wire = Dev::sample().to_bytes(&ctx).unwrap();
+    // The sample loads back exactly, through both paths.
+    let [fast, slow] = loads(&wire, 3, &ctx);
+    assert_eq!(fast, Outcome::Ok(wire.clone(), wire.len() as u64));
+    assert_eq!(slow, fast);
+
+    for version in [1, 2, 3, 4] {
+        check(&wire, version, "whole");
+    }
+    for n in 0..wire.len() {
+        check(&wire[..n], 3, &format!("cut at {n}"));
+    }
+    for at in 0..wire.len() {
+        for v in [0x00, 0x01, 0x02, 0x05, 0x06, 0xff] {
+            let mut w = wire.clone();
+            w[at] = v;
+            check(&w, 3, &format!("byte {at} = {v:#04x}"));
+        }
+    }
+}
+
+/// A subsection marker right after a nested struct inside a run sends the
+/// load to the ordinary code, which reads it as QEMU does: here the marker
+/// is the first byte of the next field, followed by a length and a name
+/// that do not belong to the nested struct, so it is data.
+#[test]
+fn marker_bytes_inside_runs_are_data_when_the_name_does_not_match() {
+    let ctx = Context::new();
+    let mut dev = Dev::sample();
+    // pairs[1].x follows pairs[0] and is 5: a marker at a struct boundary.
+    assert_eq!(dev.pairs[1].x, 5);
+    let wire = dev.to_bytes(&ctx).unwrap();
+    let mut back = Dev::default();
+    back.load(&mut Reader::from_slice(&wire), 3, &ctx).unwrap();
+    assert_eq!(back, dev);
+}
+
+/// A name that extends the nested struct's name is an unknown subsection
+/// at that offset, from the fast path's input as from the slow one's.
+#[test]
+fn unknown_subsection_after_a_nested_struct_in_a_run_is_an_error() {
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "fp/two", version = 1)]
+    struct Two {
+        leaf: Leaf,
+        tail: [u8; 16],
+    }
+    /// The nested struct ends a run of its own: the byte after the run.
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "fp/three", version = 2)]
+    struct Three {
+        leaf: Leaf,
+        #[vmstate(version = 2)]
+        tail: [u8; 16],
+    }
+
+    fn fails_alike<T: VmState + Clone + Default>(wire: &[u8], version: u32) {
+        let ctx = Context::new();
+        let e = T::default()
+            .load(&mut Reader::from_slice(wire), version, &ctx)
+            .unwrap_err();
+        let e2 = T::default()
+            .load(&mut Reader::new(Trickle(wire)), version, &ctx)
+            .unwrap_err();
+        assert_eq!((e.path(), e.offset()), (e2.path(), e2.offset()));
+        assert_eq!(e.offset(), 7, "{e}");
+        assert!(
+            format!("{:?}", e.kind()).contains("UnknownSubsection"),
+            "{e}"
+        );
+    }
+
+    let mut two = Two::default();
+    two.tail[..11].copy_from_slice(b"\x05\x09fp/leaf/x");
+    fails_alike::<Two>(&two.to_bytes(&Context::new()).unwrap(), 1);
+    let mut three = Three::default();
+    three.tail[..11].copy_from_slice(b"\x05\x09fp/leaf/x");
+    fails_alike::<Three>(&three.to_bytes(&Context::new()).unwrap(), 2);
+}

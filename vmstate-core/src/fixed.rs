@@ -1,0 +1,127 @@
+//! The fast path for runs of fixed-size fields, used by generated code.
+//!
+//! The derive groups consecutive fields whose wire size does not depend
+//! on their values (integers, bools, `f64`, arrays of them, nested
+//! structs made only of such fields) into runs. A run loads with one
+//! length check on bytes already in memory and straight-line decodes at
+//! constant offsets, and saves by growing a `Vec` once and encoding in
+//! place. Whenever the fast path cannot stand for the ordinary code (the
+//! bytes are not all in memory, [`Context::strict_bool`] is on, a
+//! subsection marker follows a nested struct, an io sink), nothing is
+//! consumed or written and the ordinary per-field code runs, with its
+//! exact errors.
+//!
+//! [`Context::strict_bool`]: crate::Context::strict_bool
+
+use crate::stream::{Reader, Sink, Source, Writer};
+
+/// QEMU_VM_SUBSECTION.
+pub(crate) const SUBSECTION: u8 = 0x05;
+
+/// Runs longer than this save field by field: growing a `Vec` by much
+/// more at once loses to the bulk kernels' stepwise growth.
+pub const SAVE_RUN_MAX: usize = 4096;
+
+/// Runs up to this long save through a stack buffer and one append;
+/// longer ones into the grown `Vec` directly.
+pub const STACK_RUN_MAX: usize = 64;
+
+/// The `N` bytes of a run at the reader, not consumed, when they are in
+/// memory; with `tail` (the run ends with a nested struct, whose load
+/// ends with a subsection peek) also only when the byte after them is
+/// known and is not a subsection marker, or the input ends there.
+#[inline(always)]
+pub fn run_bytes<S: Source, const N: usize>(r: &Reader<S>, tail: bool) -> Option<&[u8; N]> {
+    let (mem, all) = r.in_memory();
+    let run = mem.first_chunk::<N>()?;
+    if tail {
+        match mem.get(N) {
+            Some(&SUBSECTION) => return None,
+            Some(_) => {}
+            None if all => {}
+            None => return None,
+        }
+    }
+    Some(run)
+}
+
+/// [`run_bytes`] for a length known at run time.
+#[inline(always)]
+pub(crate) fn run_slice<S: Source>(r: &Reader<S>, n: usize, tail: bool) -> Option<&[u8]> {
+    let (mem, all) = r.in_memory();
+    let run = mem.get(..n)?;
+    if tail {
+        match mem.get(n) {
+            Some(&SUBSECTION) => return None,
+            Some(_) => {}
+            None if all => {}
+            None => return None,
+        }
+    }
+    Some(run)
+}
+
+/// `N` more bytes of a memory sink to encode a run into (zeroed), as an
+/// array: its length is then known to the code that fills it, and the
+/// constant-offset writes need no checks. `None` for an io sink.
+#[inline(always)]
+pub fn grow_run<W: Sink, const N: usize>(w: &mut Writer<W>) -> Option<&mut [u8; N]> {
+    w.grow(N)?.first_chunk_mut::<N>()
+}
+
+/// Writes a subsection header (`05`, name length, name, be32 version)
+/// at the start of `b`, which the caller sized for it.
+#[inline(always)]
+pub fn put_subsection_header(b: &mut [u8], name: &str, version: u32) {
+    let n = name.len();
+    if let Some(h) = b.get_mut(..6 + n) {
+        h[0] = SUBSECTION;
+        // The derive refuses names longer than 255 bytes.
+        h[1] = n as u8;
+        h[2..2 + n].copy_from_slice(name.as_bytes());
+        h[2 + n..].copy_from_slice(&version.to_be_bytes());
+    }
+}
+
+/// Copies `src` into `dst` (a `buffer` field's bytes, either way) when
+/// their lengths agree, as the run's layout makes them.
+#[inline(always)]
+pub fn copy_run_bytes(dst: &mut [u8], src: &[u8]) -> bool {
+    if dst.len() != src.len() {
+        return false;
+    }
+    dst.copy_from_slice(src);
+    true
+}
+
+/// Whether byte `at` of a run, which a nested struct's subsection peek
+/// sees, is not a subsection marker.
+#[inline(always)]
+pub fn no_marker_at(b: &[u8], at: usize) -> bool {
+    b.get(at) != Some(&SUBSECTION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::Reader;
+
+    #[test]
+    fn run_bytes_needs_the_bytes_and_a_known_next_byte() {
+        let data = [1u8, 2, 3, SUBSECTION];
+        let r = Reader::from_slice(&data);
+        assert_eq!(run_bytes::<_, 3>(&r, false), Some(&[1, 2, 3]));
+        assert_eq!(run_bytes::<_, 3>(&r, true), None, "marker after the run");
+        assert_eq!(run_bytes::<_, 4>(&r, true), Some(&data), "end of input");
+        assert_eq!(run_bytes::<_, 5>(&r, false), None, "short");
+        // An io reader does not know what follows its buffer.
+        let mut io = Reader::new(&data[..3]);
+        assert_eq!(run_bytes::<_, 3>(&io, false), None, "nothing buffered yet");
+        io.peek(3).unwrap();
+        assert_eq!(run_bytes::<_, 3>(&io, false), Some(&[1, 2, 3]));
+        assert_eq!(run_bytes::<_, 3>(&io, true), None);
+        io.advance(2);
+        assert_eq!(io.offset(), 2);
+        assert!(no_marker_at(&data, 2) && !no_marker_at(&data, 3) && no_marker_at(&data, 4));
+    }
+}

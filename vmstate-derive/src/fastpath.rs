@@ -1,0 +1,476 @@
+//! Runs of fixed-size fields: consecutive fields under the same version
+//! gate whose wire size does not depend on their values load with one
+//! length check and straight-line decodes at constant offsets, and save
+//! by growing the `Vec` once (`vmstate_core`'s `fixed` module). Whether a
+//! field's type qualifies is known only to the compiler (`VmField::FIXED`,
+//! which a nested derived struct computes from its own fields), so each
+//! run keeps the ordinary per-field statements as its fallback, and a
+//! constant selects between them.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
+use syn::Type;
+
+use crate::ast::{Container, Field, Role, ValueCheck};
+use crate::fields;
+
+/// A field as the body sees it: alone, or the `k`-th field of a run.
+pub enum Segment<'c, 'a> {
+    /// Ordinary code.
+    Single(&'c Field<'a>),
+    /// A run (consts `__RUN{index}_*`), its fields in order.
+    Run {
+        index: usize,
+        fields: Vec<&'c Field<'a>>,
+    },
+}
+
+/// The fields of a struct in wire order, runs grouped. A run is a maximal
+/// sequence of eligible fields with the same version gate (skipped fields
+/// do not break it).
+pub fn segments<'c, 'a>(cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
+    let mut out = Vec::new();
+    let mut run: Vec<&Field> = Vec::new();
+    let mut runs = 0;
+    let flush = |run: &mut Vec<&'c Field<'a>>, out: &mut Vec<Segment<'c, 'a>>, runs: &mut usize| {
+        if !run.is_empty() {
+            out.push(Segment::Run {
+                index: *runs,
+                fields: std::mem::take(run),
+            });
+            *runs += 1;
+        }
+    };
+    for f in &cont.fields {
+        match f.role() {
+            Role::Skip | Role::Subsection(_) => continue,
+            _ if eligible(f) => {
+                if run.first().is_some_and(|r| r.version() != f.version()) {
+                    flush(&mut run, &mut out, &mut runs);
+                }
+                run.push(f);
+            }
+            _ => {
+                flush(&mut run, &mut out, &mut runs);
+                out.push(Segment::Single(f));
+            }
+        }
+    }
+    flush(&mut run, &mut out, &mut runs);
+    out
+}
+
+/// A plain value of a `VmField` type, read and written with nothing
+/// around it: no count, codec, struct version, check, bounds or `exists`
+/// predicate (which may look at fields of its own run), and a type the
+/// consts outside the impl can name.
+fn eligible(f: &Field) -> bool {
+    if f.attrs.exists.is_set() {
+        return false;
+    }
+    let v = match f.role() {
+        Role::Unused { count: None, .. } | Role::Buffer { .. } => return true,
+        Role::Value(v) => v,
+        _ => return false,
+    };
+    v.count.is_none()
+        && v.with.is_none()
+        && v.struct_version.is_none()
+        && matches!(v.check, ValueCheck::None)
+        && !f.attrs.min.is_set()
+        && !f.attrs.max.is_set()
+        && !f.attrs.exists.is_set()
+        && !mentions_self({
+            let ty = f.ty;
+            quote!(#ty)
+        })
+}
+
+fn mentions_self(ts: TokenStream) -> bool {
+    ts.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == "Self",
+        TokenTree::Group(g) => mentions_self(g.stream()),
+        _ => false,
+    })
+}
+
+/// Whether the fast code is worth emitting: a lone integer or bool
+/// already takes one length check.
+fn worth_it(fields: &[&Field]) -> bool {
+    fields.len() > 1 || !is_scalar(fields[0].ty)
+}
+
+/// What a field of a run is, for its size and its code.
+enum Piece<'a> {
+    /// A `VmField` value.
+    Value(&'a Type),
+    /// `unused = N`: zeros on save, skipped on load.
+    Unused(u64),
+    /// `buffer`: bytes `start..end` of a `[u8; N]`.
+    Buffer(TokenStream, TokenStream),
+}
+
+fn piece<'a>(p: &TokenStream, f: &Field<'a>) -> Piece<'a> {
+    let ty = f.ty;
+    match f.role() {
+        Role::Unused { bytes, .. } => Piece::Unused(bytes),
+        Role::Buffer { start, size } => {
+            let start = start.unwrap_or(0) as usize;
+            let end = match size {
+                Some(s) => {
+                    let s = s as usize;
+                    quote!(#start + #s)
+                }
+                None => quote!(<#ty as #p::ByteArray>::LEN),
+            };
+            Piece::Buffer(quote!(#start), end)
+        }
+        _ => Piece::Value(ty),
+    }
+}
+
+impl Piece<'_> {
+    fn size(&self, p: &TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::FIXED_SIZE),
+            Piece::Unused(n) => quote!((#n as usize)),
+            // Out-of-range bounds are a compile-time error elsewhere.
+            Piece::Buffer(start, end) => quote!((#end).saturating_sub(#start)),
+        }
+    }
+
+    fn is(&self, p: &TokenStream, item: TokenStream, otherwise: bool) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::#item),
+            _ => quote!(#otherwise),
+        }
+    }
+
+    fn decode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::decode_fixed(&mut self.#m, #part)),
+            Piece::Unused(_) => quote!(true),
+            Piece::Buffer(start, end) => quote! {
+                #p::copy_run_bytes(
+                    #p::ByteArray::bytes_mut(&mut self.#m).get_mut(#start..#end).unwrap_or_default(),
+                    #part,
+                )
+            },
+        }
+    }
+
+    fn encode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
+        match self {
+            Piece::Value(ty) => quote!(<#ty as #p::VmField>::encode_fixed(&self.#m, #part);),
+            // The grown bytes are zeros already.
+            Piece::Unused(_) => quote!(),
+            Piece::Buffer(start, end) => quote! {
+                #p::copy_run_bytes(
+                    #part,
+                    #p::ByteArray::bytes(&self.#m).get(#start..#end).unwrap_or_default(),
+                );
+            },
+        }
+    }
+}
+
+fn is_scalar(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
+            [
+                "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "f64",
+            ]
+            .iter()
+            .any(|s| i == s)
+        }),
+        Type::Group(g) => is_scalar(&g.elem),
+        Type::Paren(p) => is_scalar(&p.elem),
+        _ => false,
+    }
+}
+
+fn run_ident(index: usize, what: &str) -> syn::Ident {
+    format_ident!("__RUN{}_{}", index, what, span = Span::mixed_site())
+}
+
+/// Offsets of the fields of run `index` (`__RUN{index}_O{i}`; the last is
+/// the run's size).
+fn offset(index: usize, i: usize) -> syn::Ident {
+    format_ident!("__RUN{}_O{}", index, i, span = Span::mixed_site())
+}
+
+/// The consts of every run: offsets, size `N`, whether every type is
+/// fixed (`OK`), whether it ends with a nested struct (`TAIL`), whether it
+/// holds a bool (`BOOL`).
+pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
+    let mut out = Vec::new();
+    for seg in segs {
+        let Segment::Run { index, fields } = seg else {
+            continue;
+        };
+        let index = *index;
+        let pieces: Vec<Piece> = fields.iter().map(|f| piece(p, f)).collect();
+        let o0 = offset(index, 0);
+        out.push(quote!(const #o0: usize = 0;));
+        for (i, piece) in pieces.iter().enumerate() {
+            let (a, b) = (offset(index, i), offset(index, i + 1));
+            let size = piece.size(p);
+            out.push(quote!(const #b: usize = #a + #size;));
+        }
+        let (n, ok, tail, bool_) = (
+            run_ident(index, "N"),
+            run_ident(index, "OK"),
+            run_ident(index, "TAIL"),
+            run_ident(index, "BOOL"),
+        );
+        let last = offset(index, pieces.len());
+        let oks = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
+        let tail_expr = pieces[pieces.len() - 1].is(p, quote!(TAIL_PEEK), false);
+        let bools = pieces.iter().map(|x| x.is(p, quote!(HAS_BOOL), false));
+        out.push(quote! {
+            const #n: usize = #last;
+            const #ok: bool = true #(&& #oks)*;
+            const #tail: bool = #tail_expr;
+            const #bool_: bool = false #(|| #bools)*;
+        });
+    }
+    quote! {
+        #(
+            #[allow(dead_code, non_upper_case_globals)]
+            #out
+        )*
+    }
+}
+
+/// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
+/// expression: false when the ordinary load must run.
+fn decode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
+    let last = fields.len() - 1;
+    let steps = fields.iter().enumerate().map(|(i, f)| {
+        let piece = piece(p, f);
+        let (a, b) = (offset(index, i), offset(index, i + 1));
+        let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
+        // The next field's first byte is what this one's peek sees.
+        let peek = match piece {
+            Piece::Value(ty) if i < last => Some(quote! {
+                __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
+            }),
+            _ => None,
+        };
+        quote!(__ok &= #decode; #peek)
+    });
+    quote!({
+        let mut __ok = true;
+        #(#steps)*
+        __ok
+    })
+}
+
+/// Encodes run `index` into `__b: &mut [u8]`.
+fn encode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
+    let steps = fields.iter().enumerate().map(|(i, f)| {
+        let (a, b) = (offset(index, i), offset(index, i + 1));
+        piece(p, f).encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
+    });
+    quote!(#(#steps)*)
+}
+
+/// The load of a run: the fast path when it applies, else `slow` (the
+/// ordinary statements of its fields).
+pub fn load_run(
+    p: &TokenStream,
+    index: usize,
+    fields: &[&Field],
+    slow: Vec<TokenStream>,
+) -> TokenStream {
+    if !worth_it(fields) {
+        return quote!(#(#slow)*);
+    }
+    let (n, ok, tail, bool_) = (
+        run_ident(index, "N"),
+        run_ident(index, "OK"),
+        run_ident(index, "TAIL"),
+        run_ident(index, "BOOL"),
+    );
+    let decode = decode(p, index, fields);
+    quote! {
+        let __done = #ok
+            && !(#bool_ && __ctx.strict_bool)
+            && match #p::run_bytes::<__S, #n>(__r, #tail) {
+                #p::Some(__b) => {
+                    let __b: &[u8] = __b;
+                    #decode
+                }
+                #p::None => false,
+            };
+        if __done {
+            __r.advance(#n);
+        } else {
+            #(#slow)*
+        }
+    }
+}
+
+/// The plain save of a run: into a `Vec` grown once, else `slow`.
+pub fn save_run(
+    p: &TokenStream,
+    index: usize,
+    fields: &[&Field],
+    slow: Vec<TokenStream>,
+) -> TokenStream {
+    if !worth_it(fields) {
+        return quote!(#(#slow)*);
+    }
+    let (n, ok) = (run_ident(index, "N"), run_ident(index, "OK"));
+    let encode = encode(p, index, fields);
+    // Short runs are encoded on the stack (the zero fill folds away:
+    // every byte is written) and appended with one length check; longer
+    // ones straight into the grown `Vec` (a copy would cost more than the
+    // zero fill of `grow`).
+    quote! {
+        let __done = #ok
+            && #n <= #p::SAVE_RUN_MAX
+            && if #n <= #p::STACK_RUN_MAX {
+                let mut __a = [0u8; #n];
+                {
+                    let __b: &mut [u8] = &mut __a;
+                    #encode
+                }
+                __w.put_in_memory(&__a)
+            } else {
+                match #p::grow_run::<__W, #n>(__w) {
+                    #p::Some(__b) => {
+                        let __b: &mut [u8] = __b;
+                        #encode
+                        true
+                    }
+                    #p::None => false,
+                }
+            };
+        if !__done {
+            #(#slow)*
+        }
+    }
+}
+
+/// The plain save of a subsection whose type is a fixed-size run (no
+/// hooks or subsections of its own): header and fields into one grown
+/// slice, else `slow`.
+pub fn save_subsection(
+    p: &TokenStream,
+    ty: &Type,
+    member: &syn::Ident,
+    slow: TokenStream,
+) -> TokenStream {
+    // Only `VmState` items: a subsection type that is not derived gets
+    // the one error it gets anyway.
+    let name = quote!(<#ty as #p::VmState>::NAME);
+    let size = quote!(<#ty as #p::VmState>::FIXED_PAYLOAD);
+    let n = quote!({ 6 + #name.len() + #size });
+    let fill = quote! {
+        #p::put_subsection_header(__b, #name, <#ty as #p::VmState>::VMSD.version_id);
+        <#ty as #p::VmState>::encode_fixed_payload(
+            &self.#member,
+            __b.get_mut(6 + #name.len()..).unwrap_or_default(),
+        );
+    };
+    quote! {
+        let __done = #size > 0
+            && #n <= #p::SAVE_RUN_MAX
+            && if #n <= #p::STACK_RUN_MAX {
+                let mut __a = [0u8; #n];
+                {
+                    let __b: &mut [u8] = &mut __a;
+                    #fill
+                }
+                __w.put_in_memory(&__a)
+            } else {
+                match #p::grow_run::<__W, #n>(__w) {
+                    #p::Some(__b) => {
+                        let __b: &mut [u8] = __b;
+                        #fill
+                        true
+                    }
+                    #p::None => false,
+                }
+            };
+        if !__done {
+            #slow
+        }
+    }
+}
+
+/// For a struct that is one ungated run and nothing else (no subsections,
+/// hooks or other fields): the `VmField` items that let a parent's run
+/// take it whole.
+pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Option<TokenStream> {
+    let [Segment::Run { index: 0, fields }] = segs else {
+        return None;
+    };
+    let a = &cont.attrs;
+    let has_subsections = cont
+        .fields
+        .iter()
+        .any(|f| matches!(f.role(), Role::Subsection(_)));
+    if has_subsections
+        || a.pre_save.is_set()
+        || a.post_save.is_set()
+        || a.pre_load.is_set()
+        || a.post_load.is_set()
+        || fields.iter().any(|f| f.version() > 0)
+    {
+        return None;
+    }
+    let (n, ok, bool_) = (run_ident(0, "N"), run_ident(0, "OK"), run_ident(0, "BOOL"));
+    let decode = decode(p, 0, fields);
+    let encode = encode(p, 0, fields);
+    Some(quote! {
+        const FIXED: bool = #ok && #n > 0;
+        const FIXED_SIZE: usize = #n;
+        const TAIL_PEEK: bool = true;
+        const HAS_BOOL: bool = #bool_;
+
+        #[inline]
+        fn decode_fixed(&mut self, __b: &[u8]) -> bool {
+            // As an array: the offsets below need no checks.
+            let ::core::result::Result::Ok(__b) = <&[u8; #n]>::try_from(__b) else {
+                return false;
+            };
+            let __b: &[u8] = __b;
+            #decode
+        }
+
+        #[inline]
+        fn encode_fixed(&self, __b: &mut [u8]) {
+            let ::core::result::Result::Ok(__b) = <&mut [u8; #n]>::try_from(__b) else {
+                return;
+            };
+            let __b: &mut [u8] = __b;
+            #encode
+        }
+    })
+}
+
+/// The `VmState` items of a struct with [`fixed_items`].
+pub fn fixed_state_items(p: &TokenStream) -> TokenStream {
+    quote! {
+        const FIXED_PAYLOAD: usize = if <Self as #p::VmField>::FIXED {
+            <Self as #p::VmField>::FIXED_SIZE
+        } else {
+            0
+        };
+
+        #[inline]
+        fn encode_fixed_payload(&self, __b: &mut [u8]) {
+            <Self as #p::VmField>::encode_fixed(self, __b)
+        }
+    }
+}
+
+/// The ordinary statement of `f` (load), for a run's fallback.
+pub fn slow_stmts(p: &TokenStream, fields: &[&Field], dir: fields::Dir) -> Vec<TokenStream> {
+    fields
+        .iter()
+        .filter_map(|f| fields::stmt(p, f, dir))
+        .collect()
+}
