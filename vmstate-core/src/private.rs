@@ -79,6 +79,18 @@ pub fn hook_result<E: Into<BoxError>>(
 /// Compile-time check that a field type is a raw pointer.
 pub const fn assert_void_ptr<T: VoidPtr>() {}
 
+/// The sum of the first `n` sizes (offsets of the fields in a run of
+/// fixed-size fields), usable in constants.
+pub const fn prefix_sum(sizes: &[usize], n: usize) -> usize {
+    let mut i = 0;
+    let mut sum = 0;
+    while i < n && i < sizes.len() {
+        sum += sizes[i];
+        i += 1;
+    }
+    sum
+}
+
 /// `prefix` test usable in constants (subsection names).
 pub const fn starts_with(s: &str, prefix: &str) -> bool {
     let (s, p) = (s.as_bytes(), prefix.as_bytes());

@@ -210,12 +210,16 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
         };
         let index = *index;
         let pieces: Vec<Piece> = fields.iter().map(|f| piece(p, f)).collect();
-        let o0 = offset(index, 0);
-        out.push(quote!(const #o0: usize = 0;));
-        for (i, piece) in pieces.iter().enumerate() {
-            let (a, b) = (offset(index, i), offset(index, i + 1));
-            let size = piece.size(p);
-            out.push(quote!(const #b: usize = #a + #size;));
+        // Each offset is a prefix sum over one array of sizes, not the
+        // previous offset plus a size: a chain of constants as long as the
+        // run would overflow the compiler's query depth on large structs.
+        let sizes_id = run_ident(index, "SIZES");
+        let sizes = pieces.iter().map(|x| x.size(p));
+        let k = pieces.len();
+        out.push(quote!(const #sizes_id: [usize; #k] = [#(#sizes),*];));
+        for i in 0..=k {
+            let o = offset(index, i);
+            out.push(quote!(const #o: usize = #p::prefix_sum(&#sizes_id, #i);));
         }
         let (n, ok, tail, bool_) = (
             run_ident(index, "N"),
