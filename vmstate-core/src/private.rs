@@ -329,6 +329,14 @@ pub fn next_known_subsection<S: Source, const N: usize>(
     Ok(Some((idx, u32::from(version as u8))))
 }
 
+/// Whether the next byte is a subsection marker (the loop of a
+/// description with subsections starts only then; `next_known_subsection`
+/// tests it again, which the inlining folds).
+#[inline(always)]
+pub fn at_subsection_marker<S: Source>(r: &mut Reader<S>) -> Result<bool> {
+    Ok(r.peek(1)? == [SUBSECTION])
+}
+
 /// Applies the duplicate-subsection policy.
 #[inline]
 pub fn note_subsection(

@@ -523,22 +523,26 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
                 }
             }
         });
+        // The common case, no subsection, is one byte test before the
+        // loop and its bookkeeping.
         quote! {
-            let mut __seen = [false; #n];
-            loop {
-                let __at = __r.offset();
-                let #p::Some((__idx, __sv)) = #p::next_known_subsection(
-                    __r,
-                    <Self as #p::VmState>::VMSD,
-                    <Self as #p::VmState>::NAME,
-                    [#(#sub_names),*],
-                )?
-                else {
-                    break;
-                };
-                match __idx {
-                    #(#arms)*
-                    _ => return #p::Err(#p::bad_subsection_index(__at)),
+            if #p::at_subsection_marker(__r)? {
+                let mut __seen = [false; #n];
+                loop {
+                    let __at = __r.offset();
+                    let #p::Some((__idx, __sv)) = #p::next_known_subsection(
+                        __r,
+                        <Self as #p::VmState>::VMSD,
+                        <Self as #p::VmState>::NAME,
+                        [#(#sub_names),*],
+                    )?
+                    else {
+                        break;
+                    };
+                    match __idx {
+                        #(#arms)*
+                        _ => return #p::Err(#p::bad_subsection_index(__at)),
+                    }
                 }
             }
         }
