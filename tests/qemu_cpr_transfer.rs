@@ -147,11 +147,20 @@ impl Qmp {
         q
     }
 
-    fn line(&mut self) -> Value {
+    fn try_line(&mut self) -> Result<Value, String> {
         let mut l = String::new();
-        let n = self.r.read_line(&mut l).expect("QMP read");
-        assert!(n > 0, "QMP connection closed");
-        serde_json::from_str(&l).unwrap()
+        let n = self
+            .r
+            .read_line(&mut l)
+            .map_err(|e| format!("QMP read: {e}"))?;
+        if n == 0 {
+            return Err("QMP connection closed".into());
+        }
+        serde_json::from_str(&l).map_err(|e| format!("bad QMP line {l:?}: {e}"))
+    }
+
+    fn line(&mut self) -> Value {
+        self.try_line().unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn try_cmd(&mut self, name: &str, args: Value) -> Result<Value, String> {
@@ -159,9 +168,11 @@ impl Qmp {
         if args.as_object().is_some_and(|o| !o.is_empty()) {
             msg["arguments"] = args;
         }
-        writeln!(self.w, "{msg}").unwrap();
+        // QEMU may already be gone (a `quit` after a finished migration):
+        // an error here, not a panic; `cmd` turns it into a failure.
+        writeln!(self.w, "{msg}").map_err(|e| format!("QMP {name}: write: {e}"))?;
         loop {
-            let r = self.line();
+            let r = self.try_line()?;
             if r.get("event").is_some() {
                 continue;
             }
