@@ -312,10 +312,12 @@ struct Wide {
 
 #[test]
 fn a_run_of_300_fields_saves_and_loads() {
-    let mut w = Wide::default();
-    w.f0 = 0x12;
-    w.f3 = 0x0102_0304_0506_0708;
-    w.f299 = -7;
+    let mut w = Wide {
+        f0: 0x12,
+        f3: 0x0102_0304_0506_0708,
+        f299: -7,
+        ..Wide::default()
+    };
     let bytes = w.to_bytes(&Context::new()).unwrap();
     assert_eq!(bytes.len(), 1000);
     assert_eq!(bytes[0], 0x12);
