@@ -15,6 +15,13 @@
 //! constant plus what a command keeps on purpose (see [`io`] and
 //! `hostile`'s notes in the README).
 
+#![deny(missing_docs)]
+// Stream data must never panic the library: no unwrap/expect/panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod drive;
 mod extract;
 pub mod io;

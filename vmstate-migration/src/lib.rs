@@ -45,6 +45,13 @@
 //! length from the stream (or its vmdesc) sizes an allocation beyond the
 //! bounds of [`ReadOptions`].
 
+#![deny(missing_docs)]
+// Stream data must never panic the library: no unwrap/expect/panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod analyze;
 pub mod command;
 pub mod compat;
