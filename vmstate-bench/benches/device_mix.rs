@@ -34,7 +34,8 @@ use binrw::{BinRead, BinWrite};
 use common::{
     hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
 };
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
 use vmstate_bench::device356::{self, Device356};
 use vmstate_core::{Context, Reader, VmState, Writer};
@@ -100,36 +101,7 @@ fn device_mix(c: &mut Criterion) {
     let mut target = DeviceMix::default();
     let mut g = c.benchmark_group("device_mix/load");
     g.throughput(Throughput::Bytes(PAYLOAD_LEN as u64));
-    g.bench_function("derived_in_place", |b| {
-        b.iter(|| {
-            let mut r = Reader::from_slice(black_box(&bytes));
-            target.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
-            black_box(&target);
-        })
-    });
-    g.bench_function("derived_transactional", |b| {
-        b.iter(|| {
-            let mut r = Reader::from_slice(black_box(&bytes));
-            target.load(&mut r, VERSION, &ctx).unwrap();
-            black_box(&target);
-        })
-    });
-    g.bench_function("tight_in_place", |b| {
-        b.iter(|| {
-            let mut r = black_box(&bytes[..]);
-            tight::load_mix(&mut target, &mut r, VERSION).unwrap();
-            black_box(&target);
-        })
-    });
-    g.bench_function("tight_into_clone", |b| {
-        b.iter(|| {
-            let mut r = black_box(&bytes[..]);
-            let mut scratch = target.clone();
-            tight::load_mix(&mut scratch, &mut r, VERSION).unwrap();
-            target = scratch;
-            black_box(&target);
-        })
-    });
+    derived_and_tight_loads(&mut g, &bytes, VERSION, &ctx, tight::load_mix);
     g.bench_function("byteorder_in_place", |b| {
         b.iter(|| {
             let mut r = black_box(&bytes[..]);
@@ -193,40 +165,52 @@ fn device356(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut target = Device356::default();
     let mut g = c.benchmark_group("device356/load");
     g.throughput(Throughput::Bytes(len as u64));
+    derived_and_tight_loads(&mut g, &bytes, version, &ctx, tight::load_356);
+    g.finish();
+}
+
+/// The load rows both devices have: derived in place and transactional,
+/// and the tight hand-written loader in place and into a clone.
+fn derived_and_tight_loads<T: VmState + Clone + Default>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    bytes: &[u8],
+    version: u32,
+    ctx: &Context,
+    tight_load: fn(&mut T, &mut &[u8], u32) -> Result<(), tight::Bad>,
+) {
+    let mut target = T::default();
     g.bench_function("derived_in_place", |b| {
         b.iter(|| {
-            let mut r = Reader::from_slice(black_box(&bytes));
-            target.load_state_in_place(&mut r, version, &ctx).unwrap();
+            let mut r = Reader::from_slice(black_box(bytes));
+            target.load_state_in_place(&mut r, version, ctx).unwrap();
             black_box(&target);
         })
     });
     g.bench_function("derived_transactional", |b| {
         b.iter(|| {
-            let mut r = Reader::from_slice(black_box(&bytes));
-            target.load(&mut r, version, &ctx).unwrap();
+            let mut r = Reader::from_slice(black_box(bytes));
+            target.load(&mut r, version, ctx).unwrap();
             black_box(&target);
         })
     });
     g.bench_function("tight_in_place", |b| {
         b.iter(|| {
-            let mut r = black_box(&bytes[..]);
-            tight::load_356(&mut target, &mut r, version).unwrap();
+            let mut r = black_box(bytes);
+            tight_load(&mut target, &mut r, version).unwrap();
             black_box(&target);
         })
     });
     g.bench_function("tight_into_clone", |b| {
         b.iter(|| {
-            let mut r = black_box(&bytes[..]);
+            let mut r = black_box(bytes);
             let mut scratch = target.clone();
-            tight::load_356(&mut scratch, &mut r, version).unwrap();
+            tight_load(&mut scratch, &mut r, version).unwrap();
             target = scratch;
             black_box(&target);
         })
     });
-    g.finish();
 }
 
 criterion_group! {
