@@ -25,6 +25,7 @@
 mod drive;
 mod extract;
 pub mod io;
+mod map;
 mod source;
 pub use source::ReadSeek;
 pub mod cmd_check;

@@ -9,6 +9,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::time::Duration;
 
 use indicatif::ProgressBar;
+
+use crate::map::{prefetch, Map};
 use vmstate_core::stream::{ReadError, Source, MAX_PEEK};
 
 /// The usual read size.
@@ -19,8 +21,8 @@ const BUF: usize = 64 * 1024;
 const SMALL: usize = 512;
 /// Skips at least this long seek instead of reading (on a regular file).
 const SEEK_MIN: u64 = 1024;
-/// A mapped file gives back the pages it has passed every this many bytes.
-const RELEASE: u64 = 8 << 20;
+/// How many strides ahead a steady run of skips prefetches.
+const STRIDES: u64 = 8;
 
 /// What a seekable input is: a regular file, or anything that reads and
 /// seeks alike (a generated stream in tests).
@@ -55,6 +57,9 @@ pub struct InputSource {
     /// Read only [`SMALL`] bytes at the next refill.
     small: bool,
     bar: Option<ProgressBar>,
+    /// Where the last skip of a mapped file ended: skips at a steady
+    /// stride (RAM pages) prefetch the header that far ahead.
+    last_skip: u64,
 }
 
 impl InputSource {
@@ -97,6 +102,7 @@ impl InputSource {
             pos: 0,
             small: false,
             bar: None,
+            last_skip: 0,
         }
     }
 
@@ -196,19 +202,40 @@ impl InputSource {
         }
     }
 
-    /// Moves past `n` mapped bytes; every [`RELEASE`] bytes, the pages
-    /// passed are unmapped again, so that the resident set stays small.
+    /// Moves past `n` mapped bytes (the mapping gives back what it passed).
     fn advance(&mut self, n: usize) {
         self.pos += n as u64;
         if let Some(b) = &self.bar {
             b.set_position(self.pos);
         }
         if let Inner::Mapped { map, base } = &mut self.inner {
-            let at = *base as u64 + self.pos;
-            if at >= map.released + RELEASE {
-                map.release_before(at);
-            }
+            map.reader_at(*base as u64 + self.pos);
         }
+    }
+
+    /// After a skip of a mapped file: when skips come at a steady stride,
+    /// as RAM pages do, asks the CPU for the bytes [`STRIDES`] strides
+    /// ahead. Each page header is in its own page of the file, which the
+    /// hardware prefetchers never cross into.
+    fn prefetch_stride(&mut self) {
+        let stride = self.pos.wrapping_sub(self.last_skip);
+        self.last_skip = self.pos;
+        if !(1024..=64 * 1024).contains(&stride) {
+            return;
+        }
+        let Inner::Mapped { map, base } = &self.inner else {
+            return;
+        };
+        let at = |k: u64| {
+            usize::try_from(self.pos + k * stride)
+                .ok()
+                .and_then(|a| a.checked_add(*base))
+                .and_then(|a| map.bytes().get(a))
+        };
+        if let Some(b) = at(STRIDES) {
+            prefetch(b);
+        }
+
     }
 
     fn is_mapped(&self) -> bool {
@@ -333,6 +360,7 @@ impl Source for InputSource {
                 return Err(ReadError::Eof { got: left });
             }
             self.advance(n as usize);
+            self.prefetch_stride();
             return Ok(());
         }
         let have = self.buffered() as u64;
@@ -528,84 +556,4 @@ fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Resu
     }
     let json = read_at(f, base, p + 5, u64::from(n))?;
     Ok(TrailerScan::Json { at: p + 5, json })
-}
-
-/// A read-only private mapping of a whole regular file.
-///
-/// A file truncated by another process while it is mapped makes reads of
-/// the lost pages fail with SIGBUS: read such a file through a pipe
-/// (`cat FILE | vmstate ... -`) instead.
-pub struct Map {
-    ptr: *mut libc::c_void,
-    len: usize,
-    /// Bytes before this were given back (`MADV_DONTNEED`).
-    released: u64,
-}
-
-impl Map {
-    /// Maps `len` bytes of `file`; `None` when it cannot be mapped (empty,
-    /// or a file system without mappings): the caller reads it instead.
-    fn new(file: &File, len: u64) -> Option<Map> {
-        use std::os::fd::AsRawFd;
-        let len = usize::try_from(len).ok().filter(|&l| l > 0)?;
-        // SAFETY: a fresh read-only private mapping of an open descriptor;
-        // the kernel chooses the address. The result is checked.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        (ptr != libc::MAP_FAILED).then_some(Map {
-            ptr,
-            len,
-            released: 0,
-        })
-    }
-
-    /// Drops the pages wholly before `at` from the resident set (they are
-    /// read again from the page cache if touched: the mapping is private
-    /// and never written).
-    fn release_before(&mut self, at: u64) {
-        // SAFETY: `sysconf` has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        let page = u64::try_from(page).unwrap_or(4096).max(1);
-        let end = (at / page) * page;
-        let start = self.released;
-        if end <= start {
-            return;
-        }
-        let (Ok(off), Ok(n)) = (usize::try_from(start), usize::try_from(end - start)) else {
-            return;
-        };
-        // SAFETY: `[start, end)` is page-aligned and inside the mapping
-        // (`start` was a previous `end`, `end <= at <= len`); no slice of
-        // it is borrowed, since `advance` takes `&mut self`.
-        unsafe {
-            libc::madvise(
-                self.ptr.cast::<u8>().add(off).cast(),
-                n,
-                libc::MADV_DONTNEED,
-            );
-        }
-        self.released = end;
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
-        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping `new` made.
-        unsafe {
-            libc::munmap(self.ptr, self.len);
-        }
-    }
 }
