@@ -235,7 +235,6 @@ impl InputSource {
         if let Some(b) = at(STRIDES) {
             prefetch(b);
         }
-
     }
 
     fn is_mapped(&self) -> bool {
