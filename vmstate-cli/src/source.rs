@@ -481,9 +481,10 @@ fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Resu
     while end > from {
         let start = end.saturating_sub(SCAN).max(from);
         let chunk = read_at(f, base, start, (end + 5).min(len) - start)?;
-        for i in (0..(end - start) as usize).rev() {
+        let window = chunk.get(..(end - start) as usize).unwrap_or_default();
+        for i in memchr::memrchr_iter(0x06, window) {
             let p = start + i as u64;
-            if chunk.get(i) != Some(&0x06) || chunk.get(i + 5) != Some(&b'{') {
+            if chunk.get(i + 5) != Some(&b'{') {
                 continue;
             }
             let Some(n) = chunk
@@ -506,10 +507,7 @@ fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Resu
     while end > from && nul.is_none() {
         let start = end.saturating_sub(SCAN).max(from);
         let chunk = read_at(f, base, start, end - start)?;
-        nul = chunk
-            .iter()
-            .rposition(|&b| b == 0)
-            .map(|i| start + i as u64);
+        nul = memchr::memrchr(0, &chunk).map(|i| start + i as u64);
         end = start;
     }
     let Some(nul) = nul else {
@@ -520,7 +518,7 @@ fn scan_trailer(f: &mut dyn ReadSeek, base: u64, len: u64, max: u64) -> io::Resu
     let mut brace = None;
     while at < len && brace.is_none() {
         let chunk = read_at(f, base, at, SCAN.min(len - at))?;
-        brace = chunk.iter().position(|&b| b == b'{').map(|i| at + i as u64);
+        brace = memchr::memchr(b'{', &chunk).map(|i| at + i as u64);
         at += chunk.len() as u64;
         if chunk.is_empty() {
             break;

@@ -354,9 +354,13 @@ fn int_kind(size: u64, signed: bool) -> Result<ElemKind, String> {
 /// and a `0x06` five bytes before.
 pub fn find_trailer(tail: &[u8]) -> Option<usize> {
     let n = tail.len();
-    // End-anchored: 0x06 at p, len at p+1..p+5, JSON at p+5..n.
-    for p in (0..n.saturating_sub(5)).rev() {
-        if tail.get(p) != Some(&0x06) || tail.get(p + 5) != Some(&b'{') {
+    // End-anchored: 0x06 at p, len at p+1..p+5, JSON at p+5..n. The
+    // candidates are found with `memrchr`: a JSON text has no 0x06 byte,
+    // so the search jumps over it at once.
+    let mut end = n.saturating_sub(5);
+    while let Some(p) = tail.get(..end).and_then(|t| memchr::memrchr(0x06, t)) {
+        end = p;
+        if tail.get(p + 5) != Some(&b'{') {
             continue;
         }
         let Some(len) = tail
@@ -371,8 +375,8 @@ pub fn find_trailer(tail: &[u8]) -> Option<usize> {
         }
     }
     // analyze-migration.py's heuristic.
-    let nul = tail.iter().rposition(|&b| b == 0)?;
-    let brace = nul + tail.get(nul..)?.iter().position(|&b| b == b'{')?;
+    let nul = memchr::memrchr(0, tail)?;
+    let brace = nul + memchr::memchr(b'{', tail.get(nul..)?)?;
     let p = brace.checked_sub(5)?;
     (tail.get(p) == Some(&0x06)).then_some(p)
 }
