@@ -81,6 +81,31 @@ fn analyze_from_a_pipe_equals_analyze_of_the_file() {
     }
 }
 
+/// Every QEMU 10.0 stream: from a pipe as from the file, and both what
+/// QEMU 10.0's own `analyze-migration.py -f` printed for it.
+#[test]
+fn analyze_of_qemu_10_streams_from_a_pipe_equals_the_script() {
+    let dir10 = dir().join("../qemu-10.0");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir10).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".mig") else {
+            continue;
+        };
+        let golden = std::fs::read(dir10.join(format!("{stem}.analyze.json"))).unwrap();
+        let file = run(&["analyze"], Some(&path));
+        assert_eq!(file.status.code(), Some(0), "{name}: {}", brief(&file));
+        assert_eq!(file.stdout, golden, "{name}");
+        let piped = run_piped(&["analyze", "-"], &std::fs::read(&path).unwrap());
+        assert_eq!(piped.status.code(), Some(0), "{name}: {}", brief(&piped));
+        assert!(piped.stderr.is_empty(), "{name}");
+        assert_eq!(piped.stdout, golden, "{name}");
+        seen += 1;
+    }
+    assert_eq!(seen, 7, "the QEMU 10.0 streams of tests/fixtures/qemu-10.0");
+}
+
 #[test]
 fn every_command_reads_a_pipe() {
     for name in ["pc", "pc-devices"] {
