@@ -99,7 +99,7 @@ impl Drive {
         })
     }
 
-    fn stream_err(&self, err: StreamError) -> CliError {
+    pub fn stream_err(&self, err: StreamError) -> CliError {
         CliError::Stream {
             file: self.name.clone(),
             err,

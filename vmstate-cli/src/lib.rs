@@ -188,7 +188,8 @@ pub fn analyze_with(
     let mut d = Drive::open(input, ro)?;
     if opts.desc_only {
         let desc = d.find_trailer()?;
-        out.write_all(vmstate_migration::to_python_json(&desc.json).as_bytes())
+        let json = desc.json().map_err(|e| d.stream_err(e))?;
+        out.write_all(vmstate_migration::to_python_json(&json).as_bytes())
             .and_then(|()| out.flush())
             .map_err(CliError::Output)?;
         return Ok(());
@@ -251,7 +252,8 @@ pub fn analyze_with(
         drop(a);
         let desc = d.require_desc()?;
         let p = dir.join("desc.json");
-        let text = vmstate_migration::to_python_json(&desc.json);
+        let json = desc.json().map_err(|e| d.stream_err(e))?;
+        let text = vmstate_migration::to_python_json(&json);
         std::fs::write(&p, text.trim_end_matches('\n')).map_err(io_err(&p))?;
         out.write_all(&names).map_err(CliError::Output)?;
         writeln!(out, "desc.json\nstate.json").map_err(CliError::Output)?;

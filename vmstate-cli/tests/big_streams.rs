@@ -283,7 +283,7 @@ fn tiny_case(n: u32) {
                 .rposition(|w| w == b"{\"page_size\":")
                 .unwrap()
     };
-    // The parsed vmdesc is kept (its JSON tree and typed form, about 20
+    // The parsed vmdesc is kept (its text and typed form, at most 20
     // times its text), on top of the constant.
     all_commands(
         &format!("{n} tiny sections"),

@@ -1,6 +1,6 @@
 //! The vmdesc trailer: QEMU's JSON description of every device section in
-//! a stream (spec 2.6), parsed into a typed form that the
-//! [generic decoder](super::generic) walks.
+//! a stream (docs/wire-format.md#vmdesc-json), parsed into a typed form
+//! that the [generic decoder](super::generic) walks.
 //!
 //! Field types are classified as `scripts/analyze-migration.py` does: the
 //! integer infos (`uint8` … `int64`, the `equal` variants, `int32 le`),
@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::error::{StreamError, StreamResult};
+
+mod parse;
 
 /// The parsed vmdesc trailer. Cloning it is cheap (shared contents).
 #[derive(Clone, Debug)]
@@ -22,9 +24,9 @@ pub struct VmDesc {
     pub page_size: u64,
     /// One description per device section, in the JSON's order.
     pub devices: Arc<[SectionDesc]>,
-    /// The JSON as parsed (QEMU's key order kept; a duplicate key keeps its
-    /// first position and its last value, like Python's `json`).
-    pub json: Arc<Json>,
+    /// The JSON text as it was in the stream ([`json`](VmDesc::json) gives
+    /// its value tree).
+    pub text: Arc<[u8]>,
     /// `(idstr, instance)` → index in `devices` (the last of duplicates),
     /// so that a lookup per section costs no scan of the whole list.
     index: Arc<HashMap<(String, u32), usize>>,
@@ -145,47 +147,10 @@ impl VmDesc {
     /// Parses the trailer's JSON bytes. `offset` is where the JSON starts in
     /// the stream (for error messages).
     pub fn parse(json: &[u8], offset: u64) -> StreamResult<VmDesc> {
-        let value: Json = serde_json::from_slice(json)
-            .map_err(|e| StreamError::bad_vmdesc(format!("not valid JSON: {e}"), offset))?;
-        Self::from_json(value, offset)
-    }
-
-    /// Builds the typed description from parsed JSON.
-    pub fn from_json(json: Json, offset: u64) -> StreamResult<VmDesc> {
-        let bad = |m: String| StreamError::bad_vmdesc(m, offset);
-        let top = json
-            .as_object()
-            .ok_or_else(|| bad("the top level is not an object".into()))?;
-        let page_size = top
-            .get("page_size")
-            .and_then(Json::as_u64)
-            .ok_or_else(|| bad("`page_size` is missing or not an integer".into()))?;
-        let devs = top
-            .get("devices")
-            .and_then(Json::as_array)
-            .ok_or_else(|| bad("`devices` is missing or not an array".into()))?;
-        let mut devices = Vec::with_capacity(devs.len());
-        for (i, d) in devs.iter().enumerate() {
-            let obj = d
-                .as_object()
-                .ok_or_else(|| bad(format!("devices[{i}] is not an object")))?;
-            let name = obj
-                .get("name")
-                .and_then(Json::as_str)
-                .ok_or_else(|| bad(format!("devices[{i}] has no string `name`")))?
-                .to_owned();
-            let instance_id = obj
-                .get("instance_id")
-                .and_then(Json::as_u64)
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| bad(format!("device `{name}` has no u32 `instance_id`")))?;
-            let body = parse_struct(obj).map_err(|m| bad(format!("device `{name}`: {m}")))?;
-            devices.push(SectionDesc {
-                name,
-                instance_id,
-                body,
-            });
-        }
+        let (page_size, devices) = parse::parse(json).map_err(|e| {
+            let what = if e.is_data() { "" } else { "not valid JSON: " };
+            StreamError::bad_vmdesc(format!("{what}{e}"), offset)
+        })?;
         let mut index = HashMap::with_capacity(devices.len());
         for (i, d) in devices.iter().enumerate() {
             index.insert((d.name.clone(), d.instance_id), i);
@@ -193,9 +158,18 @@ impl VmDesc {
         Ok(VmDesc {
             page_size,
             devices: devices.into(),
-            json: Arc::new(json),
+            text: json.into(),
             index: Arc::new(index),
         })
+    }
+
+    /// The JSON as a value tree, parsed again from [`text`](VmDesc::text)
+    /// (QEMU's key order kept; a duplicate key keeps its first position and
+    /// its last value, like Python's `json`). Only printing it needs this:
+    /// the tree costs about ten times the text.
+    pub fn json(&self) -> StreamResult<Json> {
+        serde_json::from_slice(&self.text)
+            .map_err(|e| StreamError::bad_vmdesc(format!("not valid JSON: {e}"), 0))
     }
 
     /// The description of section `(idstr, instance_id)`. Like
@@ -207,141 +181,6 @@ impl VmDesc {
             .get(&(idstr.to_owned(), instance_id))
             .and_then(|&i| self.devices.get(i))
     }
-}
-
-fn parse_struct(obj: &Map<String, Json>) -> Result<StructDesc, String> {
-    let vmsd_name = obj
-        .get("vmsd_name")
-        .and_then(Json::as_str)
-        .map(str::to_owned);
-    let version = obj.get("version").and_then(Json::as_u64);
-    let fields_json = obj
-        .get("fields")
-        .and_then(Json::as_array)
-        .ok_or_else(|| "no `fields` array".to_string())?;
-    let mut fields: Vec<FieldDesc> = Vec::with_capacity(fields_json.len());
-    for (i, f) in fields_json.iter().enumerate() {
-        let fo = f
-            .as_object()
-            .ok_or_else(|| format!("fields[{i}] is not an object"))?;
-        let name = fo
-            .get("name")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("fields[{i}] has no string `name`"))?
-            .to_owned();
-        let elem = parse_elem(fo).map_err(|m| format!("field `{name}`: {m}"))?;
-        if let Some(len) = fo.get("array_len") {
-            let len = len
-                .as_u64()
-                .ok_or_else(|| format!("field `{name}`: `array_len` is not an integer"))?;
-            fields.push(FieldDesc {
-                name,
-                shape: Shape::Array { elem, len },
-            });
-        } else if let Some(idx) = fo.get("index") {
-            let idx = idx
-                .as_u64()
-                .ok_or_else(|| format!("field `{name}`: `index` is not an integer"))?;
-            // Continue the run of the previous entry when it is the same
-            // field's next element.
-            if let Some(FieldDesc {
-                name: prev,
-                shape: Shape::Indexed(elems),
-            }) = fields.last_mut()
-            {
-                if *prev == name && elems.len() as u64 == idx {
-                    elems.push(elem);
-                    continue;
-                }
-            }
-            fields.push(FieldDesc {
-                name,
-                shape: Shape::Indexed(vec![elem]),
-            });
-        } else {
-            fields.push(FieldDesc {
-                name,
-                shape: Shape::Single(elem),
-            });
-        }
-    }
-    let mut subsections = Vec::new();
-    if let Some(subs) = obj.get("subsections") {
-        let subs = subs
-            .as_array()
-            .ok_or_else(|| "`subsections` is not an array".to_string())?;
-        for (i, s) in subs.iter().enumerate() {
-            let so = s
-                .as_object()
-                .ok_or_else(|| format!("subsections[{i}] is not an object"))?;
-            subsections.push(parse_struct(so).map_err(|m| format!("subsections[{i}]: {m}"))?);
-        }
-    }
-    Ok(StructDesc {
-        vmsd_name,
-        version,
-        fields,
-        subsections,
-    })
-}
-
-fn parse_elem(fo: &Map<String, Json>) -> Result<ElemDesc, String> {
-    let type_name = fo
-        .get("type")
-        .and_then(Json::as_str)
-        .ok_or_else(|| "no string `type`".to_string())?
-        .to_owned();
-    let size = match fo.get("size") {
-        Some(s) => Some(
-            s.as_u64()
-                .ok_or_else(|| "`size` is not a non-negative integer".to_string())?,
-        ),
-        None => None,
-    };
-    let need_size = || size.ok_or_else(|| format!("type `{type_name}` needs a `size`"));
-    let kind = match type_name.as_str() {
-        "bool" => {
-            if need_size()? != 1 {
-                return Err("a `bool` must have size 1".into());
-            }
-            ElemKind::Bool
-        }
-        "int8" | "int16" | "int32" | "int32 equal" | "int32 le" | "int64" | "int64 equal"
-        | "uint8 equal" | "uint16 equal" => int_kind(need_size()?, true)?,
-        "uint8" | "uint16" | "uint32" | "uint32 equal" | "uint64" => int_kind(need_size()?, false)?,
-        "nullptr" => {
-            if need_size()? != 1 {
-                return Err("a `nullptr` must have size 1".into());
-            }
-            ElemKind::Nullptr
-        }
-        "capability" => ElemKind::Capability,
-        "struct" => {
-            let so = fo
-                .get("struct")
-                .and_then(Json::as_object)
-                .ok_or_else(|| "a `struct` field without a `struct` object".to_string())?;
-            ElemKind::Struct(Box::new(parse_struct(so)?))
-        }
-        _ => {
-            need_size()?;
-            ElemKind::Bytes
-        }
-    };
-    Ok(ElemDesc {
-        type_name,
-        size: size.unwrap_or(0),
-        kind,
-    })
-}
-
-fn int_kind(size: u64, signed: bool) -> Result<ElemKind, String> {
-    if size == 0 || size > MAX_INT_SIZE {
-        return Err(format!(
-            "integer size {size} is not supported (1..={MAX_INT_SIZE})"
-        ));
-    }
-    Ok(ElemKind::Int { signed })
 }
 
 /// Where the vmdesc trailer starts in `tail`, the last bytes of a stream:
@@ -415,6 +254,58 @@ mod tests {
         ] {
             assert!(VmDesc::parse(j, 7).is_err());
         }
+    }
+
+    #[test]
+    fn keys_in_any_order_and_unknown_keys() {
+        let canonical = br#"{"page_size": 4096, "devices": [{"name": "d", "instance_id": 1,
+            "vmsd_name": "d", "version": 2, "fields": [
+              {"name": "s", "type": "struct", "struct": {"vmsd_name": "t", "fields": [
+                {"name": "x", "type": "uint8", "size": 1}]}, "size": 1},
+              {"name": "b", "index": 0, "type": "bool", "size": 1},
+              {"name": "b", "index": 1, "type": "bool", "size": 1}],
+            "subsections": [{"vmsd_name": "d/sub", "version": 1, "fields": []}]}]}"#;
+        let shuffled = br#"{"extra": [1, {"a": null}], "devices": [{"subsections": [{"fields": [],
+            "version": 1, "vmsd_name": "d/sub"}], "fields": [
+              {"size": 1, "struct": {"fields": [{"size": 1, "type": "uint8", "name": "x"}],
+                "vmsd_name": "t"}, "type": "struct", "name": "s"},
+              {"size": 1, "type": "bool", "index": 0, "name": "b", "comment": "skipped"},
+              {"type": "bool", "name": "b", "size": 1, "index": 1}],
+            "version": 2, "vmsd_name": "d", "instance_id": 1, "name": "d"}], "page_size": 4096}"#;
+        let a = VmDesc::parse(canonical, 0).unwrap();
+        let b = VmDesc::parse(shuffled, 0).unwrap();
+        assert_eq!(a.devices, b.devices);
+        assert_eq!(a.page_size, 4096);
+        assert_eq!(a.devices[0].body.fields[1].shape.count(), 2);
+        assert_eq!(&*a.text, &canonical[..]);
+        assert_eq!(a.json().unwrap()["devices"][0]["name"], "d");
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let no_size = br#"{"page_size": 4096, "devices": [{"name": "x", "instance_id": 0,
+            "fields": [{"name": "a", "type": "uint32"}]}]}"#;
+        let e = VmDesc::parse(no_size, 7).unwrap_err().to_string();
+        assert!(
+            e.contains("device `x`: field `a`: type `uint32` needs a `size` at line 2"),
+            "{e}"
+        );
+        let nested = br#"{"page_size": 4096, "devices": [{"name": "x", "instance_id": 0,
+            "fields": [{"name": "s", "type": "struct", "struct": {"fields": [{"name": "b",
+            "type": "bool", "size": 2}]}}]}]}"#;
+        let e = VmDesc::parse(nested, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("device `x`: field `s`: field `b`: a `bool` must have size 1"),
+            "{e}"
+        );
+        let e = VmDesc::parse(b"{\"page_size\": 1,", 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = VmDesc::parse(b"{\"page_size\": -1, \"devices\": []}", 0).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("`page_size` is missing or not an integer"));
     }
 
     #[test]
