@@ -1,35 +1,41 @@
 //! `sections` and `analyze` on a CPR state file (the `cpr` channel of a
 //! `cpr-transfer`, "QCPR"), which has no sections and no vmdesc.
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Write;
 
+use vmstate_core::stream::Source;
 use vmstate_migration::cpr::{is_cpr_state, CprListing};
+use vmstate_migration::{StreamError, StreamErrorKind};
 
-use crate::{io_err, stream_err, CliError};
+use crate::{io_err, stream_err, CliError, Input};
 
 /// CPR states are small (one entry per descriptor); more than this is not
 /// one.
 const MAX_LEN: u64 = 16 << 20;
 
-/// The listing of `path` when it is a CPR state file; `None` for anything
-/// else (stdin included), which the stream reader then handles.
-pub fn listing(path: &Path) -> Result<Option<CprListing>, CliError> {
-    if path == Path::new("-") {
+/// The listing of `input` when it is a CPR state (it starts with `QCPR`:
+/// a file or a pipe); `None` for anything else, with nothing consumed, for
+/// the stream reader.
+pub fn listing(input: &mut Input) -> Result<Option<CprListing>, CliError> {
+    let name = input.name.clone();
+    let head = input.src.peek(4).map_err(io_err(&name))?;
+    if !is_cpr_state(head) {
         return Ok(None);
     }
-    let ioe = io_err(path);
-    let mut f = File::open(path).map_err(&ioe)?;
-    let mut bytes = Vec::new();
-    (&mut f).take(4).read_to_end(&mut bytes).map_err(&ioe)?;
-    if !is_cpr_state(&bytes) {
-        return Ok(None);
+    if !input.src.drain(MAX_LEN).map_err(io_err(&name))? {
+        return Err(stream_err(&name)(StreamError::new(
+            StreamErrorKind::TooLarge {
+                what: "CPR state",
+                found: MAX_LEN + 1,
+                max: MAX_LEN,
+            },
+            0,
+        )));
     }
-    f.take(MAX_LEN).read_to_end(&mut bytes).map_err(&ioe)?;
-    CprListing::parse(&bytes)
+    let bytes = input.src.rest().unwrap_or_default();
+    CprListing::parse(bytes)
         .map(Some)
-        .map_err(|e| stream_err(path)(e.into()))
+        .map_err(|e| stream_err(&name)(e.into()))
 }
 
 /// The `sections` table for a CPR state: the state, then one row per

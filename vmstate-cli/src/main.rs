@@ -159,8 +159,10 @@ fn main() -> ExitCode {
             desc,
             memory,
             extract,
-        } => cpr_or(&file, CprShow::Json).unwrap_or_else(|| {
-            let mut i = Input::open(&file)?;
+        } => Input::open(&file).and_then(|mut i| {
+            if let Some(done) = cpr_or(&mut i, CprShow::Json) {
+                return done;
+            }
             i.show_progress();
             let opts = vmstate_cli::AnalyzeOptions {
                 desc_only: desc,
@@ -169,8 +171,10 @@ fn main() -> ExitCode {
             };
             vmstate_cli::analyze_with(i, &opts, &mut Output::stdout())
         }),
-        Cmd::Sections { file } => cpr_or(&file, CprShow::Sections).unwrap_or_else(|| {
-            let mut i = Input::open(&file)?;
+        Cmd::Sections { file } => Input::open(&file).and_then(|mut i| {
+            if let Some(done) = cpr_or(&mut i, CprShow::Sections) {
+                return done;
+            }
             i.show_progress();
             vmstate_cli::sections_from(i, &mut Output::stdout())
         }),
@@ -258,9 +262,9 @@ enum CprShow {
 /// sections: `analyze` and `sections` list its entries instead. `None` for
 /// anything else, which the stream commands handle.
 #[cfg(unix)]
-fn cpr_or(file: &std::path::Path, show: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
+fn cpr_or(input: &mut Input, show: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
     use std::io::Write;
-    let listing = match vmstate_cli::cpr::listing(file) {
+    let listing = match vmstate_cli::cpr::listing(input) {
         Ok(Some(l)) => l,
         Ok(None) => return None,
         Err(e) => return Some(Err(e)),
@@ -279,6 +283,6 @@ fn cpr_or(file: &std::path::Path, show: CprShow) -> Option<Result<(), vmstate_cl
 }
 
 #[cfg(not(unix))]
-fn cpr_or(_: &std::path::Path, _: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
+fn cpr_or(_: &mut Input, _: CprShow) -> Option<Result<(), vmstate_cli::CliError>> {
     None
 }

@@ -73,3 +73,28 @@ fn a_truncated_cpr_state_is_bad_input() {
     assert!(err.contains("CprState/fds[3]"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A CPR state is recognised from a pipe too (its magic is peeked, not
+/// taken from the file name or a seek).
+#[test]
+fn a_cpr_state_from_a_pipe_shows_as_from_the_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let bytes = std::fs::read(capture()).unwrap();
+    let path = capture();
+    for cmd in ["analyze", "sections"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vmstate"))
+            .args([cmd, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        let piped = child.wait_with_output().unwrap();
+        let (code, out, err) = run(&[cmd, path.to_str().unwrap()]);
+        assert_eq!((code, piped.status.code()), (0, Some(0)), "{cmd}: {err}");
+        assert_eq!(String::from_utf8(piped.stdout).unwrap(), out, "{cmd}");
+        assert!(piped.stderr.is_empty(), "{cmd}");
+    }
+}
