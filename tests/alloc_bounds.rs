@@ -6,71 +6,15 @@
 //! allocated and their peak, so tests running in parallel do not disturb
 //! each other. Each measurement is the peak above the level at its start.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use vmstate_core::{Context, Error, ErrorKind, Reader, VmState};
 
-// ---------------------------------------------------------------------------
-// The counting allocator
-// ---------------------------------------------------------------------------
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-struct Counting;
-
-thread_local! {
-    static CURRENT: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn add(n: usize) {
-    let _ = CURRENT.try_with(|c| {
-        let v = c.get() + n;
-        c.set(v);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
-    });
-}
-
-fn sub(n: usize) {
-    let _ = CURRENT.try_with(|c| c.set(c.get().saturating_sub(n)));
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the counters are
-// const-initialised thread locals without destructors, so updating them
-// never allocates or re-enters the allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        add(l.size());
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        add(l.size());
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        sub(l.size());
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        sub(l.size());
-        add(new);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns its result and the peak bytes allocated above the
-/// level at the start (on this thread).
-fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let base = CURRENT.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let r = f();
-    let peak = PEAK.with(Cell::get);
-    (r, peak - base)
-}
+use counting_alloc::peak_during;
 
 const KIB: usize = 1024;
 

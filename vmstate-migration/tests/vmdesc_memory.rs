@@ -2,36 +2,11 @@
 //! counting allocator on QEMU's own trailers: parsing builds the typed
 //! description in one pass, with no JSON value tree in between.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "../../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
+use counting_alloc::{current, peak_during};
 use vmstate_migration::{find_trailer, VmDesc};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = System.alloc(l);
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        System.dealloc(p, l);
-        CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static A: Counting = Counting;
-
-/// One measurement at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The vmdesc JSON at the end of a fixture stream.
 fn trailer_json(path: &str) -> Vec<u8> {
@@ -46,7 +21,6 @@ fn trailer_json(path: &str) -> Vec<u8> {
 
 #[test]
 fn a_parsed_vmdesc_costs_a_few_times_its_text() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for path in [
         "qemu-7.2/pc-devices.mig",
         "qemu-7.2/pc.mig",
@@ -54,11 +28,9 @@ fn a_parsed_vmdesc_costs_a_few_times_its_text() {
         "qemu-10.0/pc-devices.mig",
     ] {
         let json = trailer_json(path);
-        let base = CURRENT.load(Ordering::SeqCst);
-        PEAK.store(base, Ordering::SeqCst);
-        let desc = VmDesc::parse(&json, 0).unwrap();
-        let peak = PEAK.load(Ordering::SeqCst) - base;
-        let kept = CURRENT.load(Ordering::SeqCst) - base;
+        let base = current();
+        let (desc, peak) = peak_during(|| VmDesc::parse(&json, 0).unwrap());
+        let kept = current() - base;
         assert!(!desc.devices.is_empty());
         let (p, k) = (
             peak as f64 / json.len() as f64,
@@ -81,7 +53,6 @@ fn a_parsed_vmdesc_costs_a_few_times_its_text() {
 /// fields, indexed runs.
 #[test]
 fn a_hostile_vmdesc_costs_a_bounded_multiple_of_its_text() {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Just past a power of two: a `Vec` that grew by doubling is at its
     // emptiest, and was three times its contents while it grew.
     let n = 16_385;
@@ -103,10 +74,8 @@ fn a_hostile_vmdesc_costs_a_bounded_multiple_of_its_text() {
     ] {
         let json =
             format!(r#"{{"page_size":4096,"devices":[{{"name":"d","instance_id":0,{body}}}]}}"#);
-        let base = CURRENT.load(Ordering::SeqCst);
-        PEAK.store(base, Ordering::SeqCst);
-        let desc = VmDesc::parse(json.as_bytes(), 0).unwrap();
-        let peak = (PEAK.load(Ordering::SeqCst) - base) as f64 / json.len() as f64;
+        let (desc, peak) = peak_during(|| VmDesc::parse(json.as_bytes(), 0).unwrap());
+        let peak = peak as f64 / json.len() as f64;
         eprintln!("{what}: {} B of JSON: peak {peak:.2}x", json.len());
         assert!(peak <= 20.0, "{what}: peak {peak:.2}x");
         drop(desc);
