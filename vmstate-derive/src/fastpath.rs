@@ -214,26 +214,35 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     }
 }
 
+/// The fields of run `index` with their pieces and the consts of their
+/// first and end offsets.
+fn parts<'r, 'c: 'r, 'a: 'c>(
+    index: usize,
+    fields: &'r [&'c Field<'a>],
+    pieces: &'r [Piece],
+) -> impl Iterator<Item = (usize, &'c Field<'a>, &'r Piece, syn::Ident, syn::Ident)> + 'r {
+    fields
+        .iter()
+        .zip(pieces)
+        .enumerate()
+        .map(move |(i, (f, piece))| (i, *f, piece, offset(index, i), offset(index, i + 1)))
+}
+
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
 fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
     let last = fields.len() - 1;
-    let steps = fields
-        .iter()
-        .zip(pieces)
-        .enumerate()
-        .map(|(i, (f, piece))| {
-            let (a, b) = (offset(index, i), offset(index, i + 1));
-            let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
-            // The next field's first byte is what this one's peek sees.
-            let peek = match piece {
-                Piece::Value(ty) if i < last => Some(quote! {
-                    __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
-                }),
-                _ => None,
-            };
-            quote!(__ok &= #decode; #peek)
-        });
+    let steps = parts(index, fields, pieces).map(|(i, f, piece, a, b)| {
+        let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
+        // The next field's first byte is what this one's peek sees.
+        let peek = match piece {
+            Piece::Value(ty) if i < last => Some(quote! {
+                __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
+            }),
+            _ => None,
+        };
+        quote!(__ok &= #decode; #peek)
+    });
     quote!({
         let mut __ok = true;
         #(#steps)*
@@ -243,14 +252,9 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
 
 /// Encodes run `index` into `__b: &mut [u8]`.
 fn encode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
-    let steps = fields
-        .iter()
-        .zip(pieces)
-        .enumerate()
-        .map(|(i, (f, piece))| {
-            let (a, b) = (offset(index, i), offset(index, i + 1));
-            piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
-        });
+    let steps = parts(index, fields, pieces).map(|(_, f, piece, a, b)| {
+        piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
+    });
     quote!(#(#steps)*)
 }
 

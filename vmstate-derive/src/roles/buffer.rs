@@ -132,11 +132,28 @@ impl FieldRole for Buffer {
     }
 }
 
-/// Whether the element type of `[T; N]` or `Vec<T>` is one of `names`.
-fn elem_is(ty: &Type, names: &[&str]) -> bool {
-    holder(ty)
+/// The length field, and a `[elem; N]` or `Vec<elem>` field (`what`:
+/// what the elements are, for the message).
+fn check_counted(
+    cx: &Ctxt,
+    cont: &Container,
+    field: &Field,
+    (count, key): (&Count, Symbol),
+    (elem, what): (&str, &str),
+) {
+    count.check(cx, cont, field);
+    let elem_ok = holder(field.ty)
         .and_then(|h| primitive_name(h.elem()))
-        .is_some_and(|id| names.contains(&id.as_str()))
+        .is_some_and(|id| id == elem);
+    if !elem_ok {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`{key}` needs a `[{elem}; N]` or `Vec<{elem}>` field{what}, not `{}`",
+                type_str(field.ty)
+            ),
+        );
+    }
 }
 
 pub struct VBuffer(pub Count);
@@ -147,16 +164,7 @@ impl FieldRole for VBuffer {
     }
 
     fn check(&self, cx: &Ctxt, cont: &Container, field: &Field) {
-        self.0.check(cx, cont, field);
-        if !elem_is(field.ty, &["u8"]) {
-            cx.error_spanned_by(
-                field.ty,
-                format!(
-                    "`vbuffer` needs a `[u8; N]` or `Vec<u8>` field, not `{}`",
-                    type_str(field.ty)
-                ),
-            );
-        }
+        check_counted(cx, cont, field, (&self.0, VBUFFER), ("u8", ""));
     }
 
     fn desc(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
@@ -192,16 +200,8 @@ impl FieldRole for Bitmap {
     }
 
     fn check(&self, cx: &Ctxt, cont: &Container, field: &Field) {
-        self.0.check(cx, cont, field);
-        if !elem_is(field.ty, &["u64"]) {
-            cx.error_spanned_by(
-                field.ty,
-                format!(
-                    "`bitmap` needs a `[u64; N]` or `Vec<u64>` field (64-bit words), not `{}`",
-                    type_str(field.ty)
-                ),
-            );
-        }
+        let words = ("u64", " (64-bit words)");
+        check_counted(cx, cont, field, (&self.0, BITMAP), words);
     }
 
     fn desc(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {

@@ -80,42 +80,37 @@ fn well_known(cx: &Ctxt, field: &Field) {
         );
         return;
     }
-    let prim = primitive_name(field.ty);
-    if a.equal.is_set() {
-        const EQUAL: &[&str] = &["u8", "u16", "u32", "u64", "i32"];
-        let bad = match (&prim, strip(field.ty)) {
-            (Some(id), _) => !EQUAL.contains(&id.as_str()),
-            (None, Type::Array(_)) => true,
-            _ => false,
-        };
-        if bad {
-            cx.error_spanned_by(
-                field.ty,
-                format!(
-                    "`equal` is not available for `{}`: QEMU has equal codecs for u8, u16, u32, \
-                     u64 and i32 only",
-                    type_str(field.ty)
-                ),
-            );
-        }
+    if a.equal.is_set() && outside(field.ty, &["u8", "u16", "u32", "u64", "i32"]) {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`equal` is not available for `{}`: QEMU has equal codecs for u8, u16, u32, u64 \
+                 and i32 only",
+                type_str(field.ty)
+            ),
+        );
     }
-    if a.positive_le.is_set() {
-        let bad = match (&prim, strip(field.ty)) {
-            (Some(id), _) => id != "i32",
-            (None, Type::Array(_)) => true,
-            _ => false,
-        };
-        if bad {
-            cx.error_spanned_by(
-                field.ty,
-                format!(
-                    "`positive_le` needs an `i32` field (QEMU's VMSTATE_INT32_POSITIVE_LE), but \
-                     `{}` has type `{}`",
-                    field.member,
-                    type_str(field.ty)
-                ),
-            );
-        }
+    if a.positive_le.is_set() && outside(field.ty, &["i32"]) {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "`positive_le` needs an `i32` field (QEMU's VMSTATE_INT32_POSITIVE_LE), but `{}` \
+                 has type `{}`",
+                field.member,
+                type_str(field.ty)
+            ),
+        );
+    }
+}
+
+/// Whether a check's codec surely does not exist for `ty`: a primitive not
+/// in `with`, or an array (the codecs are scalar). Anything else the trait
+/// bounds check.
+fn outside(ty: &Type, with: &[&str]) -> bool {
+    match (primitive_name(ty), strip(ty)) {
+        (Some(id), _) => !with.contains(&id.as_str()),
+        (None, Type::Array(_)) => true,
+        _ => false,
     }
 }
 
