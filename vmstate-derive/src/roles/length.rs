@@ -69,10 +69,19 @@ impl Count {
         let field = &self.field;
         let fname = &self.name;
         let mult = self.multiply;
-        // Spanned on the count field: a wrong counter type is reported there.
-        let value = quote_spanned!(field.span()=> #p::CountField::clone_value(&self.#field));
+        // Spanned on the count field: a wrong counter type is reported
+        // there. `self` resolves here, so the field is borrowed into a
+        // binding of the field's span first: `self` with the span of a name
+        // from a `macro_rules!` caller would not resolve.
+        let src = Ident::new("__count", field.span());
+        let value = quote_spanned!(field.span()=> #p::CountField::clone_value(#src));
         let length = quote_spanned!(field.span()=> #p::length);
-        quote!(let __n = #length(#value, #mult, #cap, #fname, #offset) #err ?;)
+        quote! {
+            let __n = {
+                let #src = &self.#field;
+                #length(#value, #mult, #cap, #fname, #offset)
+            } #err ?;
+        }
     }
 
     /// A field whose length this is: a variable array, a variable buffer or
