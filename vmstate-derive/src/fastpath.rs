@@ -91,7 +91,7 @@ fn worth_it(fields: &[&Field]) -> bool {
 /// What a field of a run is, for its size and its code.
 pub enum Piece {
     /// A `VmField` value.
-    Value(Type),
+    Value(Box<Type>),
     /// `unused = N`: zeros on save, skipped on load.
     Unused(u64),
     /// `buffer`: bytes `start..end` of a `[u8; N]`.

@@ -327,6 +327,7 @@ impl FieldRole for Value {
             && matches!(self.check, ValueCheck::None)
             && !f.attrs.min.is_set()
             && !f.attrs.max.is_set();
-        (plain && !crate::fastpath::mentions_self(f.ty)).then(|| Piece::Value(f.ty.clone()))
+        (plain && !crate::fastpath::mentions_self(f.ty))
+            .then(|| Piece::Value(Box::new(f.ty.clone())))
     }
 }
