@@ -183,7 +183,7 @@ impl FieldRole for VBuffer {
 }
 
 /// Its count is in bits.
-pub struct Bitmap(Count);
+pub struct Bitmap(pub Count);
 
 impl Bitmap {
     pub fn new(bits: Count) -> Self {

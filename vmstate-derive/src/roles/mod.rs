@@ -167,7 +167,7 @@ fn keyed<T>(attr: &Attr<T>, role: impl FnOnce(&T) -> Role) -> Option<Keyed> {
 /// length field with the field's `multiply`.
 pub fn parse(cx: &Ctxt, a: &attr::Field, count: &dyn Fn(&syn::Ident) -> Count) -> (Role, bool) {
     // In precedence order.
-    let set: Vec<Keyed> = [
+    let mut set = [
         keyed(&a.skip, |()| Role::Skip(skip::Skip)),
         keyed(&a.unused, |n| {
             Role::Unused(unused::Unused::new(n, a, count))
@@ -196,9 +196,7 @@ pub fn parse(cx: &Ctxt, a: &attr::Field, count: &dyn Fn(&syn::Ident) -> Count) -
         keyed(&a.bitmap, |f| Role::Bitmap(buffer::Bitmap::new(count(f)))),
     ]
     .into_iter()
-    .flatten()
-    .collect();
-    let mut set = set.into_iter();
+    .flatten();
     let Some(first) = set.next() else {
         return (Role::Value(value::Value::new(a, count)), false);
     };
@@ -245,5 +243,52 @@ fn unit_placeholder(cx: &Ctxt, field: &Field) {
             field.ty,
             "a `validate` or `tmp` placeholder must have type `()`: it holds no state",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+    use crate::ast::Container;
+    use crate::ctxt::Ctxt;
+
+    #[test]
+    fn a_role_key_makes_its_role_and_a_second_one_is_one_error() {
+        let input: syn::DeriveInput = syn::parse_quote! {
+            struct S {
+                n: u8,
+                #[vmstate(equal)]
+                a: u8,
+                #[vmstate(skip)]
+                b: u8,
+                #[vmstate(unused = 4, count = n)]
+                c: (),
+                #[vmstate(void_ptr, fd)]
+                d: *mut u8,
+                #[vmstate(bitmap = n, multiply = 2)]
+                e: [u64; 1],
+                #[vmstate(subsection)]
+                f: Sub,
+            }
+        };
+        let cx = Ctxt::new();
+        let cont = Container::from_ast(&cx, &input).unwrap();
+        let f = &cont.fields;
+        assert!(matches!(f[0].role, Role::Value(_)));
+        assert!(matches!(f[1].role, Role::Value(_)));
+        assert!(matches!(f[2].role, Role::Skip(_)));
+        assert!(matches!(f[3].role, Role::Unused(_)));
+        // The first key decides; the second is the error.
+        assert!(matches!(f[4].role, Role::VoidPtr(_)) && f[4].role_conflict);
+        assert!(matches!(&f[5].role, Role::Bitmap(b) if b.0.multiply == 1 && b.0.name == "n"));
+        assert!(f[6].role.subsection().is_some() && !f[6].role.get().on_wire());
+        assert!(f.iter().filter(|f| f.role_conflict).count() == 1);
+        let errors: Vec<String> = cx
+            .check()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(errors, ["`fd` cannot be combined with `void_ptr`"]);
     }
 }
