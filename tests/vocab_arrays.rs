@@ -552,3 +552,52 @@ fn vec_huge_count_with_little_data_fails_with_eof_quickly() {
     let e = d.load(&mut r, 1, &unlimited).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::UnexpectedEof { .. }), "{e:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Lengths given to a `macro_rules!` that writes the derive: the generated
+// code reads `self.<count>`, `self` from the derive and the name from the
+// macro's caller.
+// ---------------------------------------------------------------------------
+
+macro_rules! counted {
+    ($ty:ident, $name:literal, { $($field:tt)* }) => {
+        #[derive(VmState, Clone, Debug, Default, PartialEq)]
+        #[vmstate(name = $name, version = 1)]
+        struct $ty {
+            n: u8,
+            $($field)*
+        }
+    };
+}
+
+counted!(MacroCounted, "macro_counted", {
+    #[vmstate(count = n)]
+    regs: [u16; 2],
+    #[vmstate(vbuffer = n)]
+    bytes: Vec<u8>,
+    #[vmstate(unused = 1, count = n)]
+    _pad: (),
+    #[vmstate(bitmap = n)]
+    bits: [u64; 1],
+});
+
+#[test]
+fn lengths_declared_through_macro_rules() {
+    let mut v = MacroCounted {
+        n: 2,
+        regs: [0x1122, 0x3344],
+        bytes: vec![0xa1, 0xa2],
+        _pad: (),
+        bits: [0x0102_0304_0506_0708],
+    };
+    // n, regs[0..2] as be16, 2 bytes, 2 x 1 zero bytes, ceil(2 / 64) be64
+    // words.
+    let wire = [
+        0x02, 0x11, 0x22, 0x33, 0x44, 0xa1, 0xa2, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+        0x07, 0x08,
+    ];
+    assert_eq!(save(&mut v), wire);
+    let mut d = MacroCounted::default();
+    load_all(&mut d, &wire, 1);
+    assert_eq!(d, v);
+}

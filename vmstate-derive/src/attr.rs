@@ -41,9 +41,21 @@ impl<T> Attr<T> {
     pub fn is_set(&self) -> bool {
         self.value.is_some()
     }
+}
 
-    pub fn key(&self) -> Symbol {
+/// Any key, whatever its value, for messages about keys.
+pub trait Key {
+    fn key(&self) -> Symbol;
+    fn span(&self) -> Option<Span>;
+}
+
+impl<T> Key for Attr<T> {
+    fn key(&self) -> Symbol {
         self.name
+    }
+
+    fn span(&self) -> Option<Span> {
+        self.span
     }
 }
 

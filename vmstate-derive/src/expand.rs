@@ -4,15 +4,16 @@
 //! qualified paths, so user code cannot shadow it.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
-use crate::ast::{Container, Field, Role, ValueCheck};
+use crate::ast::{Container, Field};
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::fastpath;
-use crate::fields::{self, Dir};
+use crate::fields::{self, exists_test, gate, Dir};
 use crate::layout;
+use crate::roles::{subsection, Subsection};
+use crate::user_fn::{user_fn, UserFn};
 
 pub fn derive(input: &syn::DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
@@ -94,17 +95,12 @@ fn expand(cont: &Container) -> TokenStream {
     let min_version = cont.minimum_version();
 
     let field_descs = cont.fields.iter().filter_map(|f| fields::desc(&p, f));
-    let subsections: Vec<&Field> = cont
+    let subsections: Vec<(&Field, &Subsection)> = cont
         .fields
         .iter()
-        .filter(|f| matches!(f.role(), Role::Subsection(_)))
+        .filter_map(|f| Some((f, f.role.subsection()?)))
         .collect();
-    let sub_descs = subsections.iter().map(|f| {
-        let ty = f.ty;
-        let member = f.member.to_string();
-        let has_needed = f.attrs.needed.is_set();
-        quote!(#p::Subsection::new(<#ty as #p::VmState>::VMSD, #member, #has_needed))
-    });
+    let sub_descs = subsections.iter().map(|(f, s)| s.table_entry(&p, f));
     let a = &cont.attrs;
     let hooks = [
         a.pre_save.is_set(),
@@ -125,7 +121,7 @@ fn expand(cont: &Container) -> TokenStream {
     let save_plain = save_body(&p, cont, &subsections, false);
     let save_body_recorded = save_body(&p, cont, &subsections, true);
     let load_body = load_body(&p, cont, &subsections);
-    let segs = fastpath::segments(cont);
+    let segs = fastpath::segments(&p, cont);
     let run_consts = fastpath::consts(&p, &segs);
     let fixed_items = fastpath::fixed_items(&p, cont, &segs);
     let fixed_state_items = fixed_items
@@ -137,14 +133,14 @@ fn expand(cont: &Container) -> TokenStream {
         .fields
         .iter()
         .fold(quote!(#p::CprFields::NONE), |acc, f| {
-            let c = fields::cpr_fields(&p, f);
+            let c = f.role.get().cpr_fields(&p, f);
             quote!(#acc.union(#c))
         });
 
     let n_fields = cont
         .fields
         .iter()
-        .filter(|f| !matches!(f.role(), Role::Skip | Role::Subsection(_)))
+        .filter(|f| f.role.get().on_wire())
         .count();
     let n_subs = subsections.len();
     quote! {
@@ -272,62 +268,6 @@ fn expand(cont: &Container) -> TokenStream {
     }
 }
 
-/// The existence test of a field at version `__version` (the save or the
-/// stream version): the `exists` predicate if any, else the field version.
-fn exists_test(f: &Field) -> Option<TokenStream> {
-    if let Some(path) = &f.attrs.exists.value {
-        let call = user_fn(path, UserFn::Test);
-        return Some(quote!(#call(&*self, __version)));
-    }
-    let v = f.version();
-    // Saved at the struct's own version, a field is always there (its
-    // version is checked not to exceed the struct's); `struct_version`
-    // saves at lower versions.
-    (v > 0).then(|| quote!(__version >= #v))
-}
-
-fn gate(test: Option<TokenStream>, body: TokenStream) -> TokenStream {
-    match test {
-        Some(t) => quote!(if #t { #body }),
-        None => body,
-    }
-}
-
-/// The kinds of user functions a key names, with their signatures.
-#[derive(Clone, Copy)]
-pub enum UserFn {
-    /// `pre_save`, `post_save`, `pre_load`.
-    Hook,
-    /// `post_load`.
-    PostLoad,
-    /// `needed` (struct or subsection).
-    Needed,
-    /// `exists`, `validate`.
-    Test,
-}
-
-/// The user's function as a fn pointer of the signature its key requires:
-/// a binding with that type, spanned on the user's path, so a wrong
-/// signature is one "mismatched types" error on the path, naming the
-/// expected and the found signature (and nothing inside this crate).
-pub fn user_fn(path: &syn::ExprPath, kind: UserFn) -> TokenStream {
-    let span = path.span();
-    let ty = match kind {
-        UserFn::Hook => quote_spanned!(span=> fn(&mut Self) -> ::core::result::Result<(), _>),
-        UserFn::PostLoad => {
-            quote_spanned!(span=> fn(&mut Self, u32) -> ::core::result::Result<(), _>)
-        }
-        UserFn::Needed => quote_spanned!(span=> fn(&Self) -> bool),
-        UserFn::Test => quote_spanned!(span=> fn(&Self, u32) -> bool),
-    };
-    // Parenthesized: a block followed by `(args)` in statement position
-    // would parse as two statements.
-    quote_spanned!(path.span()=> ({
-        let __f: #ty = #path;
-        __f
-    }))
-}
-
 fn hook_call(
     p: &TokenStream,
     path: &syn::ExprPath,
@@ -355,73 +295,23 @@ fn cpr_guard(p: &TokenStream, save: bool) -> TokenStream {
 fn save_body(
     p: &TokenStream,
     cont: &Container,
-    subsections: &[&Field],
+    subsections: &[(&Field, &Subsection)],
     recorded: bool,
 ) -> TokenStream {
-    let dir = if recorded {
-        Dir::SaveRecorded
-    } else {
-        Dir::Save
-    };
     // Recording events exist only in the recorded variant.
     let rec = |t: TokenStream| if recorded { t } else { quote!() };
     let guard = cpr_guard(p, true);
-    let mut prelude = Vec::new();
-    let mut body = Vec::new();
-    let mut table_index = 0usize;
-    for f in &cont.fields {
-        if let Role::U64FromPtr {
-            src,
-            pre_save: true,
-        } = f.role()
-        {
-            // Stored before the user's pre_save runs, so that it sees it.
-            let member = f.member;
-            prelude.push(quote!(self.#member = #p::VoidPtr::addr_u64(&self.#src);));
-        }
-        if let Some(stmt) = fields::stmt(p, f, dir) {
-            // The field's index in the table, for the vmdesc record.
-            let index = table_index;
-            table_index += 1;
-            let begin = rec(quote!(__w.record_field(#index);));
-            let end = rec(quote!(__w.record_end();));
-            let stmt = quote! {
-                #begin
-                #stmt
-                #end
-            };
-            body.push(gate(exists_test(f), stmt));
-        }
-    }
-    if !recorded {
-        body = plain_save_fields(p, cont);
-    }
-    for f in subsections {
-        let member = f.member;
-        let ty = f.ty;
-        let sub = quote!(<#ty as #p::VmState>::VMSD);
-        let save_fn = if recorded {
-            quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v_recorded)
-        } else {
-            quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
-        };
-        let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
-        let mut stmt = quote! {
-            #p::save_subsection_header(__w, #sub) #err ?;
-            #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
-        };
-        if !recorded {
-            stmt = fastpath::save_subsection(p, ty, member, stmt);
-        }
-        let needed = match f.role() {
-            Role::Subsection(Some(path)) => {
-                let call = user_fn(path, UserFn::Needed);
-                Some(quote!(#call(&*self)))
-            }
-            _ => None,
-        };
-        body.push(gate(needed, stmt));
-    }
+    let prelude: Vec<TokenStream> = cont
+        .fields
+        .iter()
+        .filter_map(|f| f.role.get().save_prelude(p, f))
+        .collect();
+    let mut body = if recorded {
+        recorded_save_fields(p, cont)
+    } else {
+        field_stmts(p, cont, Dir::Save)
+    };
+    body.extend(subsections.iter().map(|(f, s)| s.save(p, f, recorded)));
     let a = &cont.attrs;
     let pre_save = a
         .pre_save
@@ -461,20 +351,47 @@ fn save_body(
     }
 }
 
-/// The field statements of the plain save, runs of fixed-size fields
-/// through the fast path.
-fn plain_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
+/// The field statements of the recording save, each field between
+/// record events (no fast path: every field is recorded).
+fn recorded_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
     let mut body = Vec::new();
-    for seg in fastpath::segments(cont) {
+    for f in &cont.fields {
+        if let Some(stmt) = fields::stmt(p, f, Dir::SaveRecorded) {
+            // The field's index in the table, for the vmdesc record.
+            let index = body.len();
+            let stmt = quote! {
+                __w.record_field(#index);
+                #stmt
+                __w.record_end();
+            };
+            body.push(gate(exists_test(f), stmt));
+        }
+    }
+    body
+}
+
+/// The field statements of the plain save or the load, runs of
+/// fixed-size fields through the fast path.
+fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> {
+    let mut body = Vec::new();
+    for seg in fastpath::segments(p, cont) {
         match seg {
             fastpath::Segment::Single(f) => {
-                if let Some(stmt) = fields::stmt(p, f, Dir::Save) {
+                if let Some(stmt) = fields::stmt(p, f, dir) {
                     body.push(gate(exists_test(f), stmt));
                 }
             }
-            fastpath::Segment::Run { index, fields } => {
-                let slow = fastpath::slow_stmts(p, &fields, Dir::Save);
-                let run = fastpath::save_run(p, index, &fields, slow);
+            fastpath::Segment::Run {
+                index,
+                fields,
+                pieces,
+            } => {
+                let slow = fastpath::slow_stmts(p, &fields, dir);
+                let run = if dir == Dir::Load {
+                    fastpath::load_run(p, index, &fields, &pieces, slow)
+                } else {
+                    fastpath::save_run(p, index, &fields, &pieces, slow)
+                };
                 body.push(gate(exists_test(fields[0]), run));
             }
         }
@@ -482,71 +399,13 @@ fn plain_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
     body
 }
 
-fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> TokenStream {
-    let mut body = Vec::new();
-    for seg in fastpath::segments(cont) {
-        match seg {
-            fastpath::Segment::Single(f) => {
-                if let Some(stmt) = fields::stmt(p, f, Dir::Load) {
-                    body.push(gate(exists_test(f), stmt));
-                }
-            }
-            fastpath::Segment::Run { index, fields } => {
-                let slow = fastpath::slow_stmts(p, &fields, Dir::Load);
-                let run = fastpath::load_run(p, index, &fields, slow);
-                body.push(gate(exists_test(fields[0]), run));
-            }
-        }
-    }
-
-    let subs = if subsections.is_empty() {
-        // Still peek: a name with our prefix that we do not know is an error.
-        quote! {
-            #p::reject_unknown_subsection(__r, <Self as #p::VmState>::VMSD)?;
-        }
-    } else {
-        let n = subsections.len();
-        let sub_names = subsections.iter().map(|f| {
-            let ty = f.ty;
-            quote_spanned!(ty.span()=> <#ty as #p::VmState>::NAME)
-        });
-        let arms = subsections.iter().enumerate().map(|(i, f)| {
-            let member = f.member;
-            let ty = f.ty;
-            let sub = quote!(<#ty as #p::VmState>::VMSD);
-            let load_fn = quote_spanned!(ty.span()=> <#ty as #p::VmState>::load_state_in_place);
-            quote! {
-                #i => {
-                    #p::note_subsection(&mut __seen[#i], #sub.name, __ctx, __at)?;
-                    #load_fn(&mut self.#member, __r, __sv, __ctx)
-                        .map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name)))?;
-                }
-            }
-        });
-        // The common case, no subsection, is one byte test before the
-        // loop and its bookkeeping.
-        quote! {
-            if #p::at_subsection_marker(__r)? {
-                let mut __seen = [false; #n];
-                loop {
-                    let __at = __r.offset();
-                    let #p::Some((__idx, __sv)) = #p::next_known_subsection(
-                        __r,
-                        <Self as #p::VmState>::VMSD,
-                        <Self as #p::VmState>::NAME,
-                        [#(#sub_names),*],
-                    )?
-                    else {
-                        break;
-                    };
-                    match __idx {
-                        #(#arms)*
-                        _ => return #p::Err(#p::bad_subsection_index(__at)),
-                    }
-                }
-            }
-        }
-    };
+fn load_body(
+    p: &TokenStream,
+    cont: &Container,
+    subsections: &[(&Field, &Subsection)],
+) -> TokenStream {
+    let body = field_stmts(p, cont, Dir::Load);
+    let subs = subsection::load(p, subsections);
 
     let a = &cont.attrs;
     let pre_load = a
@@ -581,113 +440,18 @@ fn load_body(p: &TokenStream, cont: &Container, subsections: &[&Field]) -> Token
 fn assertions(
     p: &TokenStream,
     cont: &Container,
-    subsections: &[&Field],
+    subsections: &[(&Field, &Subsection)],
     name: &str,
 ) -> TokenStream {
-    // The trait checks are spelled `<Ty as Trait>::ITEM`, exactly as the
-    // table entries spell them: an unsupported type then yields one
-    // diagnostic on the field's type, which rustc deduplicates, instead of
-    // one more with a "required by a bound in assert_*" note.
     let mut out = Vec::new();
     for f in &cont.fields {
-        let ty = f.ty;
-        match f.role() {
-            Role::Value(v) => {
-                if v.struct_version.is_some() {
-                    out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;));
-                } else if v.with.is_some() {
-                    // The codec's own bounds speak for it.
-                } else if v.count.is_some() {
-                    out.push(quote!(let _ = <<#ty as #p::VarArray>::Elem as #p::VmField>::INFO;));
-                } else {
-                    out.push(quote!(let _ = <#ty as #p::VmField>::INFO;));
-                }
-                match v.check {
-                    ValueCheck::None => {}
-                    ValueCheck::Equal => {
-                        out.push(quote!(let _ = <#ty as #p::EqualField>::EQUAL_INFO;));
-                    }
-                    ValueCheck::PositiveLe => {
-                        out.push(quote!(let _ = <#ty as #p::PositiveLeField>::LE_INFO;));
-                    }
-                }
-            }
-            Role::VoidPtr => {
-                out.push(quote_spanned!(ty.span()=> #p::assert_void_ptr::<#ty>();));
-            }
-            Role::Fd => {
-                out.push(quote_spanned!(ty.span()=> #p::assert_fd_slot::<#ty>();));
-            }
-            Role::Subsection(_) => out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;)),
-            Role::Buffer { start, size } => {
-                let end = start.unwrap_or(0) as usize + size.unwrap_or(0) as usize;
-                if end > 0 {
-                    let msg = format!(
-                        "`buffer` bytes {}..{end} of `{}` lie beyond the array",
-                        start.unwrap_or(0),
-                        f.member
-                    );
-                    out.push(quote_spanned! {ty.span()=>
-                        ::core::assert!(#end <= <#ty as #p::ByteArray>::LEN, #msg);
-                    });
-                }
-            }
-            _ => {}
-        }
-        if let Role::Value(v) = f.role() {
-            if let Some(sv) = v.struct_version {
-                let msg = format!(
-                    "`struct_version = {sv}` on `{}` is outside the versions its description \
-                     can save and load (minimum_version..=version)",
-                    f.member
-                );
-                out.push(quote_spanned! {ty.span()=>
-                    ::core::assert!(
-                        #sv >= <#ty as #p::VmState>::VMSD.minimum_version_id
-                            && #sv <= <#ty as #p::VmState>::VMSD.version_id,
-                        #msg
-                    );
-                });
-            }
-            let a = &f.attrs;
-            let msg = format!("the bounds of `{}` lie outside its type's range", f.member);
-            for (given, cmp, limit) in [
-                (a.min.value.as_ref(), quote!(>=), quote!(MIN)),
-                (a.max.value.as_ref(), quote!(<=), quote!(MAX)),
-            ] {
-                let Some(bound) = given else { continue };
-                let v = bound.value;
-                out.push(quote_spanned! {ty.span()=>
-                    ::core::assert!(#v #cmp <#ty as #p::RangeInt>::#limit, #msg);
-                });
-            }
-        }
+        f.role.get().assertions(p, f, &mut out);
     }
-    for f in subsections {
-        let ty = f.ty;
-        let member = f.member;
-        let msg = format!(
-            "subsection `{member}`: the description name of `{}` must start with the parent's \
-             name \"{name}\" and be longer, e.g. #[vmstate(name = \"{name}/{member}\")] on `{}` \
-             (QEMU finds a subsection by its name's prefix)",
-            quote!(#ty),
-            quote!(#ty),
-        );
-        // A named constant, so that rustc's "evaluation of ... failed" label
-        // says what was checked.
-        let check = quote::format_ident!(
-            "SUBSECTION_{}_NAME_HAS_PARENT_PREFIX",
-            syn::ext::IdentExt::unraw(member).to_string().to_uppercase()
-        );
-        out.push(quote_spanned! {ty.span()=>
-            #[allow(dead_code)]
-            const #check: () = ::core::assert!(
-                #p::starts_with(<#ty as #p::VmState>::VMSD.name, #name)
-                    && <#ty as #p::VmState>::VMSD.name.len() > #name.len(),
-                #msg
-            );
-        });
-    }
+    out.extend(
+        subsections
+            .iter()
+            .map(|(f, _)| subsection::prefix_assertion(p, f, name)),
+    );
     quote! {
         // Compile-time checks only; their expressions are spanned on the
         // user's tokens, so keep lints about their shape out of user crates.

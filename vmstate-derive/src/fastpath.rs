@@ -11,46 +11,56 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::Type;
 
-use crate::ast::{Container, Field, Role, ValueCheck};
+use crate::ast::{Container, Field};
 use crate::fields;
 
 /// A field as the body sees it: alone, or the `k`-th field of a run.
 pub enum Segment<'c, 'a> {
     /// Ordinary code.
     Single(&'c Field<'a>),
-    /// A run (consts `__RUN{index}_*`), its fields in order.
+    /// A run (consts `__RUN{index}_*`), its fields in order, with what
+    /// each is in the run.
     Run {
         index: usize,
         fields: Vec<&'c Field<'a>>,
+        pieces: Vec<Piece>,
     },
 }
 
 /// The fields of a struct in wire order, runs grouped. A run is a maximal
 /// sequence of eligible fields with the same version gate (skipped fields
 /// do not break it).
-pub fn segments<'c, 'a>(cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
+pub fn segments<'c, 'a>(p: &TokenStream, cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
     let mut out = Vec::new();
-    let mut run: Vec<&Field> = Vec::new();
+    let mut run: Vec<(&Field, Piece)> = Vec::new();
     let mut runs = 0;
-    let flush = |run: &mut Vec<&'c Field<'a>>, out: &mut Vec<Segment<'c, 'a>>, runs: &mut usize| {
+    let flush = |run: &mut Vec<(&'c Field<'a>, Piece)>,
+                 out: &mut Vec<Segment<'c, 'a>>,
+                 runs: &mut usize| {
         if !run.is_empty() {
+            let (fields, pieces) = std::mem::take(run).into_iter().unzip();
             out.push(Segment::Run {
                 index: *runs,
-                fields: std::mem::take(run),
+                fields,
+                pieces,
             });
             *runs += 1;
         }
     };
     for f in &cont.fields {
-        match f.role() {
-            Role::Skip | Role::Subsection(_) => continue,
-            _ if eligible(f) => {
-                if run.first().is_some_and(|r| r.version() != f.version()) {
+        let role = f.role.get();
+        if !role.on_wire() {
+            continue;
+        }
+        // An `exists` predicate may look at fields of its own run.
+        match role.piece(p, f).filter(|_| !f.attrs.exists.is_set()) {
+            Some(piece) => {
+                if run.first().is_some_and(|(r, _)| r.version() != f.version()) {
                     flush(&mut run, &mut out, &mut runs);
                 }
-                run.push(f);
+                run.push((f, piece));
             }
-            _ => {
+            None => {
                 flush(&mut run, &mut out, &mut runs);
                 out.push(Segment::Single(f));
             }
@@ -60,38 +70,16 @@ pub fn segments<'c, 'a>(cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
     out
 }
 
-/// A plain value of a `VmField` type, read and written with nothing
-/// around it: no count, codec, struct version, check, bounds or `exists`
-/// predicate (which may look at fields of its own run), and a type the
-/// consts outside the impl can name.
-fn eligible(f: &Field) -> bool {
-    if f.attrs.exists.is_set() {
-        return false;
-    }
-    let v = match f.role() {
-        Role::Unused { count: None, .. } | Role::Buffer { .. } => return true,
-        Role::Value(v) => v,
-        _ => return false,
-    };
-    v.count.is_none()
-        && v.with.is_none()
-        && v.struct_version.is_none()
-        && matches!(v.check, ValueCheck::None)
-        && !f.attrs.min.is_set()
-        && !f.attrs.max.is_set()
-        && !f.attrs.exists.is_set()
-        && !mentions_self({
-            let ty = f.ty;
-            quote!(#ty)
+/// Whether `ty` names `Self`, which the consts outside the impl cannot.
+pub fn mentions_self(ty: &Type) -> bool {
+    fn any_self(ts: TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "Self",
+            TokenTree::Group(g) => any_self(g.stream()),
+            _ => false,
         })
-}
-
-fn mentions_self(ts: TokenStream) -> bool {
-    ts.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == "Self",
-        TokenTree::Group(g) => mentions_self(g.stream()),
-        _ => false,
-    })
+    }
+    any_self(quote!(#ty))
 }
 
 /// Whether the fast code is worth emitting: a lone integer or bool
@@ -101,35 +89,16 @@ fn worth_it(fields: &[&Field]) -> bool {
 }
 
 /// What a field of a run is, for its size and its code.
-enum Piece<'a> {
+pub enum Piece {
     /// A `VmField` value.
-    Value(&'a Type),
+    Value(Box<Type>),
     /// `unused = N`: zeros on save, skipped on load.
     Unused(u64),
     /// `buffer`: bytes `start..end` of a `[u8; N]`.
     Buffer(TokenStream, TokenStream),
 }
 
-fn piece<'a>(p: &TokenStream, f: &Field<'a>) -> Piece<'a> {
-    let ty = f.ty;
-    match f.role() {
-        Role::Unused { bytes, .. } => Piece::Unused(bytes),
-        Role::Buffer { start, size } => {
-            let start = start.unwrap_or(0) as usize;
-            let end = match size {
-                Some(s) => {
-                    let s = s as usize;
-                    quote!(#start + #s)
-                }
-                None => quote!(<#ty as #p::ByteArray>::LEN),
-            };
-            Piece::Buffer(quote!(#start), end)
-        }
-        _ => Piece::Value(ty),
-    }
-}
-
-impl Piece<'_> {
+impl Piece {
     fn size(&self, p: &TokenStream) -> TokenStream {
         match self {
             Piece::Value(ty) => quote!(<#ty as #p::VmField>::FIXED_SIZE),
@@ -205,11 +174,10 @@ fn offset(index: usize, i: usize) -> syn::Ident {
 pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     let mut out = Vec::new();
     for seg in segs {
-        let Segment::Run { index, fields } = seg else {
+        let Segment::Run { index, pieces, .. } = seg else {
             continue;
         };
         let index = *index;
-        let pieces: Vec<Piece> = fields.iter().map(|f| piece(p, f)).collect();
         // Each offset is a prefix sum over one array of sizes, not the
         // previous offset plus a size: a chain of constants as long as the
         // run would overflow the compiler's query depth on large structs.
@@ -246,13 +214,25 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     }
 }
 
+/// The fields of run `index` with their pieces and the consts of their
+/// first and end offsets.
+fn parts<'r, 'c: 'r, 'a: 'c>(
+    index: usize,
+    fields: &'r [&'c Field<'a>],
+    pieces: &'r [Piece],
+) -> impl Iterator<Item = (usize, &'c Field<'a>, &'r Piece, syn::Ident, syn::Ident)> + 'r {
+    fields
+        .iter()
+        .zip(pieces)
+        .enumerate()
+        .map(move |(i, (f, piece))| (i, *f, piece, offset(index, i), offset(index, i + 1)))
+}
+
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
-fn decode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
+fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
     let last = fields.len() - 1;
-    let steps = fields.iter().enumerate().map(|(i, f)| {
-        let piece = piece(p, f);
-        let (a, b) = (offset(index, i), offset(index, i + 1));
+    let steps = parts(index, fields, pieces).map(|(i, f, piece, a, b)| {
         let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
         // The next field's first byte is what this one's peek sees.
         let peek = match piece {
@@ -271,10 +251,9 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
 }
 
 /// Encodes run `index` into `__b: &mut [u8]`.
-fn encode(p: &TokenStream, index: usize, fields: &[&Field]) -> TokenStream {
-    let steps = fields.iter().enumerate().map(|(i, f)| {
-        let (a, b) = (offset(index, i), offset(index, i + 1));
-        piece(p, f).encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
+fn encode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
+    let steps = parts(index, fields, pieces).map(|(_, f, piece, a, b)| {
+        piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
     });
     quote!(#(#steps)*)
 }
@@ -285,6 +264,7 @@ pub fn load_run(
     p: &TokenStream,
     index: usize,
     fields: &[&Field],
+    pieces: &[Piece],
     slow: Vec<TokenStream>,
 ) -> TokenStream {
     if !worth_it(fields) {
@@ -296,7 +276,7 @@ pub fn load_run(
         run_ident(index, "TAIL"),
         run_ident(index, "BOOL"),
     );
-    let decode = decode(p, index, fields);
+    let decode = decode(p, index, fields, pieces);
     quote! {
         let __done = #ok
             && !(#bool_ && __ctx.strict_bool)
@@ -320,13 +300,14 @@ pub fn save_run(
     p: &TokenStream,
     index: usize,
     fields: &[&Field],
+    pieces: &[Piece],
     slow: Vec<TokenStream>,
 ) -> TokenStream {
     if !worth_it(fields) {
         return quote!(#(#slow)*);
     }
     let (n, ok) = (run_ident(index, "N"), run_ident(index, "OK"));
-    let encode = encode(p, index, fields);
+    let encode = encode(p, index, fields, pieces);
     // Short runs are encoded on the stack (the zero fill folds away:
     // every byte is written) and appended with one length check; longer
     // ones straight into the grown `Vec` (a copy would cost more than the
@@ -408,14 +389,16 @@ pub fn save_subsection(
 /// hooks or other fields): the `VmField` items that let a parent's run
 /// take it whole.
 pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Option<TokenStream> {
-    let [Segment::Run { index: 0, fields }] = segs else {
+    let [Segment::Run {
+        index: 0,
+        fields,
+        pieces,
+    }] = segs
+    else {
         return None;
     };
     let a = &cont.attrs;
-    let has_subsections = cont
-        .fields
-        .iter()
-        .any(|f| matches!(f.role(), Role::Subsection(_)));
+    let has_subsections = cont.fields.iter().any(|f| f.role.subsection().is_some());
     if has_subsections
         || a.pre_save.is_set()
         || a.post_save.is_set()
@@ -426,8 +409,8 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
         return None;
     }
     let (n, ok, bool_) = (run_ident(0, "N"), run_ident(0, "OK"), run_ident(0, "BOOL"));
-    let decode = decode(p, 0, fields);
-    let encode = encode(p, 0, fields);
+    let decode = decode(p, 0, fields, pieces);
+    let encode = encode(p, 0, fields, pieces);
     Some(quote! {
         const FIXED: bool = #ok && #n > 0;
         const FIXED_SIZE: usize = #n;

@@ -4,11 +4,11 @@
 
 use syn::Type;
 
-use crate::ast::{Container, Count, Field, Role, ValueCheck};
+use crate::ast::{Container, Field};
 
 /// QEMU type and byte count of a field type written with primitives and
 /// literal array lengths; `None` for anything else (structs, aliases).
-fn primitive(ty: &Type) -> Option<(&'static str, u64)> {
+pub fn primitive(ty: &Type) -> Option<(&'static str, u64)> {
     match ty {
         Type::Path(p) if p.qself.is_none() => {
             let id = p.path.get_ident()?.to_string();
@@ -41,14 +41,20 @@ fn primitive(ty: &Type) -> Option<(&'static str, u64)> {
     }
 }
 
-fn ty_str(ty: &Type) -> String {
+pub fn ty_str(ty: &Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")
+}
+
+/// A function path as written: `Self::has_regs`.
+pub fn path_str(path: &syn::ExprPath) -> String {
+    let path = &path.path;
+    quote::quote!(#path).to_string().replace(' ', "")
 }
 
 /// A type as it appears in the table: a plain path (no generic arguments)
 /// becomes an intra-doc link, also as the element of an array; anything
 /// else is shown as code.
-fn ty_doc(ty: &Type) -> String {
+pub fn ty_doc(ty: &Type) -> String {
     match ty {
         Type::Path(p)
             if p.qself.is_none()
@@ -69,73 +75,13 @@ fn ty_doc(ty: &Type) -> String {
 }
 
 fn row(f: &Field) -> Option<String> {
-    let times = |c: &Count| match c.multiply {
-        1 => format!("`{}`", c.field),
-        m => format!("`{}` x {m}", c.field),
-    };
-    let (info, bytes) = match f.role() {
-        Role::Skip | Role::Subsection(_) => return None,
-        Role::Unused { bytes, count: None } => ("unused_buffer".to_owned(), bytes.to_string()),
-        Role::Unused {
-            bytes,
-            count: Some(c),
-        } => (
-            "unused_buffer".to_owned(),
-            format!("{bytes} x {}", times(&c)),
-        ),
-        Role::VoidPtr => ("void_ptr (CPR only)".to_owned(), "8".to_owned()),
-        Role::Fd => (
-            "fd (cpr-transfer: + SCM_RIGHTS; cpr-exec: fd number)".to_owned(),
-            "1 or 4".to_owned(),
-        ),
-        Role::U64FromPtr { src, .. } => (format!("uint64 (address of `{src}`)"), "8".to_owned()),
-        Role::Validate(path) => {
-            let path = &path.path;
-            let path = quote::quote!(#path).to_string().replace(' ', "");
-            (format!("check: `{path}` must return true"), "0".to_owned())
-        }
-        Role::Tmp(t) => (format!("tmp (`{}`)", ty_str(t)), "varies".to_owned()),
-        Role::Collection(c) => (c.info().to_owned(), "varies".to_owned()),
-        Role::Buffer { start, size } => {
-            let bytes = match (primitive(f.ty), size) {
-                (_, Some(s)) => s.to_string(),
-                (Some((_, b)), None) => (b - u64::from(start.unwrap_or(0))).to_string(),
-                (None, None) => "varies".to_owned(),
-            };
-            ("buffer".to_owned(), bytes)
-        }
-        Role::VBuffer(c) => ("buffer".to_owned(), times(&c)),
-        Role::Bitmap(bits) => ("bitmap".to_owned(), format!("8 x ceil(`{bits}` / 64)")),
-        Role::Value(v) => {
-            let (info, bytes) = match primitive(f.ty) {
-                Some((i, b)) => (i.to_owned(), b.to_string()),
-                None => (ty_doc(f.ty), "varies".to_owned()),
-            };
-            let (info, bytes) = match (&v.count, v.struct_version) {
-                (Some(c), _) => (format!("{info} array"), format!("{} elements", times(c))),
-                (None, Some(sv)) => (format!("vstruct at version {sv}"), bytes),
-                (None, None) => (info, bytes),
-            };
-            let info = match v.check {
-                ValueCheck::None => info,
-                ValueCheck::Equal => format!("{info}, must equal the destination"),
-                ValueCheck::PositiveLe => format!("{info}, 0 ..= destination"),
-            };
-            (info, bytes)
-        }
-    };
+    let (info, bytes) = f.role.get().layout(f)?;
     let since = match f.version() {
         0 => "-".to_owned(),
         v => v.to_string(),
     };
     let cond = match &f.attrs.exists.value {
-        Some(path) => {
-            let path = &path.path;
-            format!(
-                "`{}` returns true",
-                quote::quote!(#path).to_string().replace(' ', "")
-            )
-        }
+        Some(path) => format!("`{}` returns true", path_str(path)),
         None => "-".to_owned(),
     };
     Some(format!(
@@ -162,24 +108,7 @@ pub fn doc(cont: &Container) -> String {
     let subs: Vec<String> = cont
         .fields
         .iter()
-        .filter_map(|f| match f.role() {
-            Role::Subsection(needed) => Some(format!(
-                "* `{}` (type {}), {}\n",
-                f.member,
-                ty_doc(f.ty),
-                match needed {
-                    Some(p) => {
-                        let p = &p.path;
-                        format!(
-                            "sent when `{}` returns true",
-                            quote::quote!(#p).to_string().replace(' ', "")
-                        )
-                    }
-                    None => "always sent".to_owned(),
-                }
-            )),
-            _ => None,
-        })
+        .filter_map(|f| Some(f.role.subsection()?.layout(f)))
         .collect();
     if !subs.is_empty() {
         s.push_str("\nSubsections, after the fields, in this order:\n\n");

@@ -9,7 +9,10 @@ mod expand;
 mod fastpath;
 mod fields;
 mod layout;
+mod roles;
 mod symbol;
+mod types;
+mod user_fn;
 
 use proc_macro::TokenStream;
 
