@@ -8,6 +8,12 @@ use libfuzzer_sys::fuzz_target;
 use vmstate_fuzz::context;
 use vmstate_qemu::registry::ENTRIES;
 
+/// Mirrors whose saved form settles after two load-save rounds, not one,
+/// as QEMU's own does: `ide`'s bus-master `pre_save` copies the bus's
+/// retry fields, which an `ide_bus/error` subsection sent with no error
+/// status sets but which the next save, with no subsection, does not.
+const TWO_ROUNDS: &[&str] = &["ide"];
+
 fuzz_target!(|data: &[u8]| {
     let [pick, v, flags, payload @ ..] = data else {
         return;
@@ -23,6 +29,19 @@ fuzz_target!(|data: &[u8]| {
         let again = (entry.roundtrip)(&rt.resaved, entry.vmsd.version_id, &reload_ctx)
             .unwrap_or_else(|e| panic!("{}: re-saved bytes do not load: {e}", entry.name));
         assert_eq!(again.consumed, rt.resaved.len(), "{}", entry.name);
+        if TWO_ROUNDS.contains(&entry.name) && again.resaved != rt.resaved {
+            // The hooks of these devices move state between fields, so
+            // what a stream carries that QEMU would not send can survive
+            // one save and not the next (finding F5 in FUZZING.md).
+            let third = (entry.roundtrip)(&again.resaved, entry.vmsd.version_id, &reload_ctx)
+                .unwrap_or_else(|e| panic!("{}: second re-save does not load: {e}", entry.name));
+            assert_eq!(
+                third.resaved, again.resaved,
+                "{}: not a fixed point",
+                entry.name
+            );
+            return;
+        }
         assert_eq!(
             again.resaved, rt.resaved,
             "{}: not a fixed point",
