@@ -1,6 +1,6 @@
 //! Writes the seed corpora of the fuzz targets into `fuzz/seeds/<target>/`,
 //! from the QEMU 7.2 fixture streams (`tests/fixtures/qemu-7.2/*.mig`), the
-//! QEMU unit-test vectors (spec 4.6-4.9 shapes) and populated devices.
+//! QEMU unit-test vectors (docs/wire-format.md#qemu-unit-tests) and populated devices.
 //!
 //! ```sh
 //! cd fuzz && cargo run --example make_seeds

@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_migration::Stream;
 use vmstate_fuzz::stream_options;
+use vmstate_migration::Stream;
 
 fuzz_target!(|data: &[u8]| {
     let opts = stream_options();

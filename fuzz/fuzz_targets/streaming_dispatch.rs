@@ -8,9 +8,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_core::Context;
 use vmstate_fuzz::stream_options;
+use vmstate_migration::{Dispatcher, ReadOptions, SectionKind, Stream};
 use vmstate_qemu::registry;
 
 /// `(idstr, instance)` of every FULL section of `pc.mig`.

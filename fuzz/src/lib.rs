@@ -262,7 +262,7 @@ impl Hpet {
 }
 
 // ---------------------------------------------------------------------------
-// Queues, trees, variable arrays and buffers (spec 4.6-4.9 shapes)
+// Queues, trees, variable arrays and buffers (the shapes of docs/wire-format.md#queues-and-trees and #arrays)
 // ---------------------------------------------------------------------------
 
 /// `test/queue-element`.

@@ -1,4 +1,4 @@
-//! QEMU is the judge (issue 4, test 1): `vmstate edit` changes the master
+//! QEMU is the judge (test 1): `vmstate edit` changes the master
 //! PIC's interrupt mask and a CMOS byte of the real `pc.mig`, a real
 //! `qemu-system-x86_64` (Debian's 7.2) loads the result with
 //! `-incoming defer`, and its monitor shows the new values. A second QEMU
@@ -195,7 +195,7 @@ fn qemu_loads_an_edited_stream() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Issue 4, test 3: a stream with a field QEMU validates set wrong
+/// Test 3: a stream with a field QEMU validates set wrong
 /// (`vmmouse`'s `queue_size`, a `VMSTATE_INT32_EQUAL` that must be 1024) is
 /// rejected by QEMU, and by our loader (the catalog's `vmmouse` mirror),
 /// whose error names the field.
@@ -306,7 +306,7 @@ fn rewrite_through_mirrors(bytes: &[u8]) -> (Vec<u8>, usize) {
     (stream.to_bytes().unwrap(), rewritten)
 }
 
-/// Issue 4, test 2.
+/// Test 2 (see the module docs).
 #[test]
 fn mirrors_rewrite_pc_mig_and_qemu_saves_it_back_identically() {
     let original = std::fs::read(fixture("pc.mig")).unwrap();

@@ -1,5 +1,5 @@
 //! The JSON that QEMU's `scripts/analyze-migration.py` prints, built from
-//! our decoding (spec 5.1).
+//! our decoding (docs/wire-format.md#analyze-migration).
 //!
 //! `-d state` (the default): an object keyed `"<idstr> (<section id>)"` in
 //! the order section ids first appear. VMSD sections become objects of

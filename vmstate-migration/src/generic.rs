@@ -3,7 +3,7 @@
 //! [`StructValue`]; and the encoder that turns a value tree back into the
 //! same bytes.
 //!
-//! The rules are analyze-migration.py's (spec 5.1): fields in vmdesc order,
+//! The rules are analyze-migration.py's (docs/wire-format.md#analyze-migration): fields in vmdesc order,
 //! `array_len` unfolded, each element read by its `type` (integers of
 //! `size` bytes, `bool`, `capability`, `nullptr`, nested `struct`s, and
 //! `size` opaque bytes for everything else); then, for each subsection of

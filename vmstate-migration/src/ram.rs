@@ -1,4 +1,4 @@
-//! The payload of the iterative section `ram` (spec 3.5): a sequence of
+//! The payload of the iterative section `ram` (docs/wire-format.md#ram): a sequence of
 //! be64 headers whose low bits (below the target page size) are flags.
 //!
 //! Each record is kept with its raw header, so a payload re-encodes byte
