@@ -1,7 +1,7 @@
 //! Tight hand-written loaders and savers for every FULL section of pc.mig,
 //! in the style of `tight.rs`: a slice loader in place through `&mut`
-//! taking fixed-size arrays (one bounds check per field, per array for
-//! arrays), the version range checked, subsections accepted in any order
+//! taking fixed-size arrays (one bounds check per field, or one per array,
+//! per run of bytes, per fixed-size element), the version range checked, subsections accepted in any order
 //! by name and checked for version, the mirror's hooks reproduced; a save
 //! with `to_be_bytes` into a `Vec`, and the same code into a `[u8; N]` at
 //! constant offsets for the sections whose save in pc.mig has a static
@@ -9,8 +9,9 @@
 //! physical bound of a save; it would not fit a subsection).
 //!
 //! Left out, as a loader for one device may: error paths and offsets, the
-//! subsection peek after a nested struct that has no subsections, the
-//! duplicate-subsection check, a strict-bool mode.
+//! subsection peek after a nested struct or a subsection that has no
+//! subsections of its own, the duplicate-subsection check, a strict-bool
+//! mode.
 
 mod cpu;
 mod isa;
