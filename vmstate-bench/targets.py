@@ -28,17 +28,27 @@ for dev in ["device_mix", "device356"]:
         (f"{dev}: save into Vec", f"{dev}/save/derived", f"{dev}/save/tight_vec", 1.00),
         (f"{dev}: save vs [u8; N]", f"{dev}/save/derived", f"{dev}/save/tight_array", 1.25),
     ]
-for sec in ["i8259.0", "i8259.1", "ioapic.0", "cpu_common.0", "port92.0", "pcspk.0"]:
+# Every FULL section of pc.mig (`benches/pc_hand.rs`, `common/pc_tight/`),
+# with whether its save has a static size (a `[u8; N]` row).
+PC_SECTIONS = [
+    ("timer.0", True), ("cpu_common.0", True), ("cpu.0", False), ("kvm-tpr-opt.0", True),
+    ("apic.0", True), ("fw_cfg.0", False), ("PCIHost.0", True), ("PCIBUS.0", False),
+    ("I440FX.0", True), ("dma.0", True), ("dma.1", True), ("PIIX3.0", True),
+    ("i8259.0", True), ("i8259.1", True), ("ioapic.0", True), ("hpet.0", False),
+    ("mc146818rtc.0", True), ("i8254.0", True), ("pcspk.0", True), ("fdc.0", False),
+    ("ps2kbd.0", True), ("ps2mouse.0", True), ("pckbd.0", False), ("vmmouse.0", True),
+    ("port92.0", True), ("ide.0", True), ("i2c_bus.0", True), ("piix4_pm.0", False),
+    ("acpi_build.0", True), ("globalstate.0", True),
+]
+for sec, static in PC_SECTIONS:
     g = f"pc_hand/{sec}"
     ROWS += [
         (f"{sec}: load in place", f"{g}/derived_in_place", f"{g}/tight_in_place", 1.10),
         (f"{sec}: load transactional", f"{g}/derived_transactional", f"{g}/tight_into_clone", 1.10),
+        (f"{sec}: save into Vec", f"{g}/save_derived", f"{g}/save_tight_vec", 1.00),
     ]
-    if sec in ("i8259.0", "i8259.1", "ioapic.0", "cpu_common.0"):
-        ROWS.append((f"{sec}: save into Vec", f"{g}/save_derived", f"{g}/save_tight_vec", 1.00))
-    if sec in ("i8259.0", "ioapic.0"):
+    if static:
         ROWS.append((f"{sec}: save vs [u8; N]", f"{g}/save_derived", f"{g}/save_tight_array", 1.25))
-
 
 def load(root):
     out = {}

@@ -11,7 +11,10 @@
 //! callgrind_annotate cg.out
 //! ```
 //!
-//! `callgrind list` prints the operations.
+//! `callgrind list` prints the operations; `callgrind pch_list` the pc.mig
+//! sections of the `pch_*` operations, which take the section from `$PCH`
+//! (`PCH=cpu.0 callgrind pch_all 1000` runs each of them 1000 times; see
+//! `callgrind_table.py`).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -20,9 +23,9 @@ use std::hint::black_box;
 use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
+use common::pc_tight::{self, Hand, Visit};
 use common::{
-    hand_load, hand_save, pc_tight, same_bytes_356, same_bytes_everywhere, struct_desc, tight,
-    BrMix,
+    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
 };
 use vmstate_bench::bulk::{BulkU32, BulkU64, BulkU8, BULK_BYTES};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
@@ -30,9 +33,6 @@ use vmstate_bench::device356::{self, Device356};
 use vmstate_bench::pc::PC_MIG;
 use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::{generic, ReadOptions, SectionKind, Stream, StructDesc, StructValue};
-use vmstate_qemu::cpu_common::CpuCommon;
-use vmstate_qemu::i8259::PicCommon;
-use vmstate_qemu::ioapic::IoapicCommon;
 use vmstate_qemu::registry::{self, Mirror};
 
 struct Env {
@@ -314,41 +314,15 @@ const OPS: &[(&str, Op)] = &[
     ("memcpy_1mib", memcpy_1mib),
 ];
 
-/// A pc.mig section with tight hand-written code (`common/pc_tight.rs`).
-trait Hand: VmState + Clone + Default {
-    const ID: (&'static str, u32);
-    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad>;
-    fn tight_save(&self, out: &mut Vec<u8>);
-}
-
-impl Hand for PicCommon {
-    const ID: (&'static str, u32) = ("i8259", 0);
-    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
-        pc_tight::load_i8259(self, r, version)
-    }
-    fn tight_save(&self, out: &mut Vec<u8>) {
-        pc_tight::save_i8259_vec(self, out)
-    }
-}
-
-impl Hand for IoapicCommon {
-    const ID: (&'static str, u32) = ("ioapic", 0);
-    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
-        pc_tight::load_ioapic(self, r, version)
-    }
-    fn tight_save(&self, out: &mut Vec<u8>) {
-        pc_tight::save_ioapic_vec(self, out)
-    }
-}
-
-impl Hand for CpuCommon {
-    const ID: (&'static str, u32) = ("cpu_common", 0);
-    fn tight_load(&mut self, r: &mut &[u8], version: u32) -> Result<(), tight::Bad> {
-        pc_tight::load_cpu_common(self, r, version)
-    }
-    fn tight_save(&self, out: &mut Vec<u8>) {
-        pc_tight::save_cpu_common_vec(self, out)
-    }
+/// `pch_*`: one op on the pc.mig section `$PCH` (a label of
+/// `pc_tight::for_each`, e.g. `cpu.0`); `pch_all` runs every op `n` times
+/// in turn, each in its own function, so that one profile gives the
+/// inclusive instructions of each (`callgrind_table.py`).
+struct Pch {
+    label: String,
+    op: String,
+    n: u64,
+    found: bool,
 }
 
 #[inline(never)]
@@ -383,41 +357,97 @@ fn pch_save_derived<T: Hand>(t: &mut T, out: &mut Vec<u8>, ctx: &Context) {
 #[inline(never)]
 fn pch_save_tight_vec<T: Hand>(t: &T, out: &mut Vec<u8>) {
     out.clear();
-    t.tight_save(out);
+    t.tight_save_vec(out);
 }
 
-/// `pch_OP` with `PCH=i8259|ioapic|cpu_common`.
-fn pch<T: Hand>(op: &str, n: u64) {
-    let ctx = Context::new();
-    let (v, bytes) = pc_tight::payload(T::ID.0, T::ID.1);
-    let mut t = T::default();
-    t.load_exact(&bytes, v, &ctx).unwrap();
-    let mut out = Vec::with_capacity(4096);
-    for _ in 0..n {
-        let t = black_box(&mut t);
-        match op {
-            "pch_load_derived" => pch_load_derived(t, &bytes, v, &ctx),
-            "pch_load_transactional" => pch_load_transactional(t, &bytes, v, &ctx),
-            "pch_load_tight" => pch_load_tight(t, &bytes, v),
-            "pch_load_tight_into_clone" => pch_load_tight_into_clone(t, &bytes, v),
-            "pch_save_derived" => pch_save_derived(t, &mut out, &ctx),
-            "pch_save_tight_vec" => pch_save_tight_vec(t, &mut out),
-            _ => panic!("unknown op {op}"),
+#[inline(never)]
+fn pch_save_tight_array<T: Hand>(t: &T, arr: &mut T::Arr) {
+    t.tight_save_array(arr);
+}
+
+/// The ops of one section, in the order `pch_all` runs them.
+const PCH_OPS: &[&str] = &[
+    "pch_load_derived",
+    "pch_load_tight",
+    "pch_load_transactional",
+    "pch_load_tight_into_clone",
+    "pch_save_derived",
+    "pch_save_tight_vec",
+    "pch_save_tight_array",
+];
+
+impl Visit for Pch {
+    fn visit<T: Hand>(&mut self, label: &str, idstr: &str, instance: u32) {
+        if label != self.label {
+            return;
         }
+        self.found = true;
+        let ctx = Context::new();
+        let (v, bytes, mut t) = pc_tight::checked::<T>(label, idstr, instance);
+        let mut out = Vec::with_capacity(4 * bytes.len());
+        let mut arr = T::arr();
+        for &op in PCH_OPS {
+            if self.op != op && self.op != "pch_all" {
+                continue;
+            }
+            if op == "pch_save_tight_array" && !T::STATIC {
+                continue;
+            }
+            // One loop per op: the per-call overhead is the loop's.
+            let (t, n) = (&mut t, self.n);
+            match op {
+                "pch_load_derived" => {
+                    (0..n).for_each(|_| pch_load_derived(black_box(&mut *t), &bytes, v, &ctx))
+                }
+                "pch_load_transactional" => {
+                    (0..n).for_each(|_| pch_load_transactional(black_box(&mut *t), &bytes, v, &ctx))
+                }
+                "pch_load_tight" => {
+                    (0..n).for_each(|_| pch_load_tight(black_box(&mut *t), &bytes, v))
+                }
+                "pch_load_tight_into_clone" => {
+                    (0..n).for_each(|_| pch_load_tight_into_clone(black_box(&mut *t), &bytes, v))
+                }
+                "pch_save_derived" => {
+                    (0..n).for_each(|_| pch_save_derived(black_box(&mut *t), &mut out, &ctx))
+                }
+                "pch_save_tight_vec" => {
+                    (0..n).for_each(|_| pch_save_tight_vec(black_box(&*t), &mut out))
+                }
+                _ => (0..n).for_each(|_| pch_save_tight_array(black_box(&*t), &mut arr)),
+            }
+        }
+        black_box((&out, arr.as_ref()));
     }
-    black_box(&out);
+}
+
+/// Prints the section labels.
+struct Labels;
+
+impl Visit for Labels {
+    fn visit<T: Hand>(&mut self, label: &str, _: &str, _: u32) {
+        println!("{label} {}", if T::STATIC { "static" } else { "-" });
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map(String::as_str).unwrap_or("list");
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    if name == "pch_list" {
+        pc_tight::for_each(&mut Labels);
+        return;
+    }
     if name.starts_with("pch_") {
-        match std::env::var("PCH").as_deref() {
-            Ok("ioapic") => pch::<IoapicCommon>(name, n),
-            Ok("cpu_common") => pch::<CpuCommon>(name, n),
-            _ => pch::<PicCommon>(name, n),
-        }
+        let mut p = Pch {
+            label: std::env::var("PCH").unwrap_or_else(|_| "i8259.0".into()),
+            op: name.into(),
+            n,
+            found: false,
+        };
+        pc_tight::for_each(&mut p);
+        assert!(p.found, "no section {} (see `pch_list`)", p.label);
+        eprintln!("{name} {}: {n} calls", p.label);
         return;
     }
     let Some(&(_, op)) = OPS.iter().find(|(o, _)| *o == name) else {

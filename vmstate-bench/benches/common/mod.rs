@@ -2,7 +2,7 @@
 //! (`examples/callgrind.rs`): the hand-written byteorder code and the binrw
 //! struct for the device mix, the device mix's description as the generic
 //! decoder sees it, and the check that every codec agrees; the tight
-//! hand-written code (`tight.rs`, `pc_tight.rs`). Each bench uses a part.
+//! hand-written code (`tight.rs`, `pc_tight/`). Each bench uses a part.
 
 #![allow(dead_code)]
 

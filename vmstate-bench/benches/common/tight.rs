@@ -21,6 +21,12 @@ pub enum Bad {
     Version,
     Short,
     SubsectionVersion,
+    /// A subsection name with the parent's prefix that it does not have.
+    UnknownSubsection,
+    /// An `equal` field differs from the destination's value.
+    NotEqual,
+    /// A check or a hook refused the state.
+    Invalid,
 }
 
 const SUBSECTION: u8 = 0x05;
