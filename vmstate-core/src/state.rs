@@ -101,6 +101,7 @@ pub trait VmState: Sized {
 
     /// Saves the payload (fields and subsections, no section header).
     /// Errors name the full path, starting with the description's name.
+    #[inline]
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         save_own_version(self, w, ctx).map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
     }
@@ -113,6 +114,7 @@ pub trait VmState: Sized {
     /// the value per load, a `memcpy` for plain device state. (The clone is
     /// the backup, not the destination: the load writes `self` directly,
     /// and nothing is copied back on success.)
+    #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<()>
     where
         Self: Clone,
