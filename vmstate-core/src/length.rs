@@ -173,6 +173,9 @@ pub fn load_vec<T: VmField + Default, S: Source>(
 ) -> Result<()> {
     check_input_holds::<T, S>(n, r)?;
     v.clear();
+    if load_vec_in_memory(v, n, r)? {
+        return Ok(());
+    }
     // The larger of the wire and the memory size: structs have no fixed
     // wire size, and a small wire form may stand for a large value.
     let elem = (T::ELEM_SIZE * T::COUNT).max(size_of::<T>()).max(1);
@@ -200,6 +203,36 @@ pub fn load_vec<T: VmField + Default, S: Source>(
         }
     }
     Ok(())
+}
+
+/// [`load_vec`] of integers whose bytes are all in memory: decoded
+/// straight into the `Vec`'s new elements, with no default fill before
+/// (the bytes are there, so the allocation is what the input paid for).
+/// `false` when this does not apply: the caller reads in steps.
+#[inline]
+fn load_vec_in_memory<T: VmField + Default, S: Source>(
+    v: &mut Vec<T>,
+    n: usize,
+    r: &mut Reader<S>,
+) -> Result<bool> {
+    // Not for bools (a strict context checks each byte) nor structs (each
+    // element ends with a subsection peek).
+    if !T::FIXED || T::FIXED_SIZE == 0 || T::HAS_BOOL || T::TAIL_PEEK {
+        return Ok(false);
+    }
+    let Some(total) = n.checked_mul(T::FIXED_SIZE) else {
+        return Ok(false);
+    };
+    let Some(bytes) = crate::fixed::run_slice(r, total, false) else {
+        return Ok(false);
+    };
+    v.extend(bytes.chunks_exact(T::FIXED_SIZE).map(|c| {
+        let mut x = T::default();
+        x.decode_fixed(c);
+        x
+    }));
+    r.skip(total as u64)?;
+    Ok(true)
 }
 
 /// Bitmap words for `bits` bits: ceil(bits / 64) (QEMU's `BITS_TO_LONGS`
