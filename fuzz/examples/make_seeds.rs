@@ -69,7 +69,8 @@ fn mini_streams(stream: &[u8]) -> Vec<Vec<u8>> {
     let Some(desc) = &s.vmdesc else {
         return Vec::new();
     };
-    let devices = desc.json.get("devices").and_then(|d| d.as_array());
+    let tree = desc.json().expect("a parsed vmdesc is JSON");
+    let devices = tree.get("devices").and_then(|d| d.as_array());
     let mut out = Vec::new();
     for sec in s.sections() {
         let Some(v) = sec.vmsd() else { continue };
