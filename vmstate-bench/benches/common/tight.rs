@@ -32,26 +32,26 @@ pub enum Bad {
 const SUBSECTION: u8 = 0x05;
 
 #[inline(always)]
-fn take<'a, const N: usize>(r: &mut &'a [u8]) -> Result<&'a [u8; N], Bad> {
+pub(super) fn take<'a, const N: usize>(r: &mut &'a [u8]) -> Result<&'a [u8; N], Bad> {
     let (head, tail) = r.split_first_chunk::<N>().ok_or(Bad::Short)?;
     *r = tail;
     Ok(head)
 }
 
 #[inline(always)]
-fn u8_(r: &mut &[u8]) -> Result<u8, Bad> {
+pub(super) fn u8_(r: &mut &[u8]) -> Result<u8, Bad> {
     Ok(take::<1>(r)?[0])
 }
 #[inline(always)]
-fn be16(r: &mut &[u8]) -> Result<u16, Bad> {
+pub(super) fn be16(r: &mut &[u8]) -> Result<u16, Bad> {
     Ok(u16::from_be_bytes(*take(r)?))
 }
 #[inline(always)]
-fn be32(r: &mut &[u8]) -> Result<u32, Bad> {
+pub(super) fn be32(r: &mut &[u8]) -> Result<u32, Bad> {
     Ok(u32::from_be_bytes(*take(r)?))
 }
 #[inline(always)]
-fn be64(r: &mut &[u8]) -> Result<u64, Bad> {
+pub(super) fn be64(r: &mut &[u8]) -> Result<u64, Bad> {
     Ok(u64::from_be_bytes(*take(r)?))
 }
 

@@ -26,6 +26,9 @@ use vmstate_core::types::Timer;
 use vmstate_core::{Context, VmState};
 use vmstate_migration::{ReadOptions, SectionKind, Stream};
 
+// The reads of tight.rs, under the short names these loaders use.
+use super::tight::{be16 as g16, be32 as g32, be64 as g64, take, u8_ as g8};
+
 pub use super::tight::Bad;
 
 const SUBSECTION: u8 = 0x05;
@@ -180,13 +183,6 @@ pub fn for_each<V: Visit>(v: &mut V) {
 // ---------------------------------------------------------------------------
 
 #[inline(always)]
-fn take<'a, const N: usize>(r: &mut &'a [u8]) -> Result<&'a [u8; N], Bad> {
-    let (head, tail) = r.split_first_chunk::<N>().ok_or(Bad::Short)?;
-    *r = tail;
-    Ok(head)
-}
-
-#[inline(always)]
 fn take_n<'a>(r: &mut &'a [u8], n: usize) -> Result<&'a [u8], Bad> {
     let (head, tail) = r.split_at_checked(n).ok_or(Bad::Short)?;
     *r = tail;
@@ -194,32 +190,16 @@ fn take_n<'a>(r: &mut &'a [u8], n: usize) -> Result<&'a [u8], Bad> {
 }
 
 #[inline(always)]
-fn g8(r: &mut &[u8]) -> Result<u8, Bad> {
-    Ok(take::<1>(r)?[0])
-}
-#[inline(always)]
 fn gbool(r: &mut &[u8]) -> Result<bool, Bad> {
     Ok(g8(r)? != 0)
-}
-#[inline(always)]
-fn g16(r: &mut &[u8]) -> Result<u16, Bad> {
-    Ok(u16::from_be_bytes(*take(r)?))
 }
 #[inline(always)]
 fn gi16(r: &mut &[u8]) -> Result<i16, Bad> {
     Ok(i16::from_be_bytes(*take(r)?))
 }
 #[inline(always)]
-fn g32(r: &mut &[u8]) -> Result<u32, Bad> {
-    Ok(u32::from_be_bytes(*take(r)?))
-}
-#[inline(always)]
 fn gi32(r: &mut &[u8]) -> Result<i32, Bad> {
     Ok(i32::from_be_bytes(*take(r)?))
-}
-#[inline(always)]
-fn g64(r: &mut &[u8]) -> Result<u64, Bad> {
-    Ok(u64::from_be_bytes(*take(r)?))
 }
 #[inline(always)]
 fn gi64(r: &mut &[u8]) -> Result<i64, Bad> {
