@@ -226,13 +226,11 @@ impl InputSource {
         let Inner::Mapped { map, base } = &self.inner else {
             return;
         };
-        let at = |k: u64| {
-            usize::try_from(self.pos + k * stride)
-                .ok()
-                .and_then(|a| a.checked_add(*base))
-                .and_then(|a| map.bytes().get(a))
-        };
-        if let Some(b) = at(STRIDES) {
+        let ahead = usize::try_from(self.pos + STRIDES * stride)
+            .ok()
+            .and_then(|a| a.checked_add(*base))
+            .and_then(|a| map.bytes().get(a));
+        if let Some(b) = ahead {
             prefetch(b);
         }
     }
