@@ -308,10 +308,21 @@ pub fn save_run(
     }
     let (n, ok) = (run_ident(index, "N"), run_ident(index, "OK"));
     let encode = encode(p, index, fields, pieces);
-    // Short runs are encoded on the stack (the zero fill folds away:
-    // every byte is written) and appended with one length check; longer
-    // ones straight into the grown `Vec` (a copy would cost more than the
-    // zero fill of `grow`).
+    save_in_memory(p, quote!(#ok), &quote!(#n), &encode, quote!(#(#slow)*))
+}
+
+/// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8]`) when
+/// `ok` and the sink is memory, else runs `slow`. Short runs are encoded
+/// on the stack (the zero fill folds away: every byte is written) and
+/// appended with one length check; longer ones straight into the grown
+/// `Vec` (a copy would cost more than the zero fill of `grow`).
+fn save_in_memory(
+    p: &TokenStream,
+    ok: TokenStream,
+    n: &TokenStream,
+    fill: &TokenStream,
+    slow: TokenStream,
+) -> TokenStream {
     quote! {
         let __done = #ok
             && #n <= #p::SAVE_RUN_MAX
@@ -319,21 +330,21 @@ pub fn save_run(
                 let mut __a = [0u8; #n];
                 {
                     let __b: &mut [u8] = &mut __a;
-                    #encode
+                    #fill
                 }
                 __w.put_in_memory(&__a)
             } else {
                 match #p::grow_run::<__W, #n>(__w) {
                     #p::Some(__b) => {
                         let __b: &mut [u8] = __b;
-                        #encode
+                        #fill
                         true
                     }
                     #p::None => false,
                 }
             };
         if !__done {
-            #(#slow)*
+            #slow
         }
     }
 }
@@ -359,30 +370,7 @@ pub fn save_subsection(
             __b.get_mut(6 + #name.len()..).unwrap_or_default(),
         );
     };
-    quote! {
-        let __done = #size > 0
-            && #n <= #p::SAVE_RUN_MAX
-            && if #n <= #p::STACK_RUN_MAX {
-                let mut __a = [0u8; #n];
-                {
-                    let __b: &mut [u8] = &mut __a;
-                    #fill
-                }
-                __w.put_in_memory(&__a)
-            } else {
-                match #p::grow_run::<__W, #n>(__w) {
-                    #p::Some(__b) => {
-                        let __b: &mut [u8] = __b;
-                        #fill
-                        true
-                    }
-                    #p::None => false,
-                }
-            };
-        if !__done {
-            #slow
-        }
-    }
+    save_in_memory(p, quote!(#size > 0), &n, &fill, slow)
 }
 
 /// For a struct that is one ungated run and nothing else (no subsections,
