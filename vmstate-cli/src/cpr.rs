@@ -5,7 +5,7 @@ use std::io::Write;
 
 use vmstate_core::stream::Source;
 use vmstate_migration::cpr::{is_cpr_state, CprListing};
-use vmstate_migration::{StreamError, StreamErrorKind};
+use vmstate_migration::StreamError;
 
 use crate::{io_err, stream_err, CliError, Input};
 
@@ -22,17 +22,16 @@ pub fn listing(input: &mut Input) -> Result<Option<CprListing>, CliError> {
     if !is_cpr_state(head) {
         return Ok(None);
     }
-    if !input.src.drain(MAX_LEN).map_err(io_err(&name))? {
-        return Err(stream_err(&name)(StreamError::new(
-            StreamErrorKind::TooLarge {
-                what: "CPR state",
-                found: MAX_LEN + 1,
-                max: MAX_LEN,
-            },
+    // A pipe is read into memory up to the cap; a mapped file is already
+    // there whole. Either way, more than the cap is not a CPR state.
+    let drained = input.src.drain(MAX_LEN).map_err(io_err(&name))?;
+    let bytes = input.src.rest().unwrap_or_default();
+    if !drained || bytes.len() as u64 > MAX_LEN {
+        return Err(stream_err(&name)(StreamError::invalid(
+            format!("a CPR state of more than {MAX_LEN} bytes"),
             0,
         )));
     }
-    let bytes = input.src.rest().unwrap_or_default();
     CprListing::parse(bytes)
         .map(Some)
         .map_err(|e| stream_err(&name)(e.into()))

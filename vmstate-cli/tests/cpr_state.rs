@@ -98,3 +98,38 @@ fn a_cpr_state_from_a_pipe_shows_as_from_the_file() {
         assert!(piped.stderr.is_empty(), "{cmd}");
     }
 }
+
+/// A file that starts like a CPR state but is larger than any is refused
+/// (a mapped file is not read whole into a listing), from a file and from
+/// a pipe.
+#[test]
+fn an_oversized_cpr_state_is_bad_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("vmstate-cpr-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.bin");
+    let mut bytes = std::fs::read(capture()).unwrap()[..8].to_vec();
+    bytes.resize((16 << 20) + 100, 0);
+    std::fs::write(&big, &bytes).unwrap();
+    let (code, out, err) = run(&["sections", big.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("CPR state of more than"), "{err}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vmstate"))
+        .args(["analyze", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let piped = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(piped.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&piped.stderr).contains("CPR state of more than"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
