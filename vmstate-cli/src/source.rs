@@ -115,7 +115,7 @@ impl InputSource {
     pub fn len(&self) -> Option<u64> {
         match &self.inner {
             Inner::File { len, .. } => Some(*len),
-            Inner::Mapped { map, base } => Some((map.bytes().len() - base) as u64),
+            Inner::Mapped { map, base } => Some(map.len().saturating_sub(*base) as u64),
             _ => None,
         }
     }
@@ -191,6 +191,7 @@ impl InputSource {
     }
 
     /// The mapped bytes not read yet (empty when not mapped).
+    #[inline]
     fn mapped_rest(&self) -> &[u8] {
         match &self.inner {
             Inner::Mapped { map, base } => usize::try_from(self.pos)
@@ -203,7 +204,8 @@ impl InputSource {
     }
 
     /// Moves past `n` mapped bytes (the mapping gives back what it passed).
-    fn advance(&mut self, n: usize) {
+    #[inline]
+    fn advance_mapped(&mut self, n: usize) {
         self.pos += n as u64;
         if let Some(b) = &self.bar {
             b.set_position(self.pos);
@@ -235,6 +237,93 @@ impl InputSource {
         }
     }
 
+    /// [`Source::read_exact`] of a file read or a pipe, through the buffer.
+    fn read_exact_buffered(&mut self, out: &mut [u8]) -> Result<(), ReadError> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.start == self.end {
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let n = (out.len() - done).min(self.buffered());
+            if let (Some(d), Some(s)) = (
+                out.get_mut(done..done + n),
+                self.buf.get(self.start..self.start + n),
+            ) {
+                d.copy_from_slice(s);
+            }
+            self.start += n;
+            done += n;
+        }
+        self.pos += out.len() as u64;
+        Ok(())
+    }
+
+    /// [`Source::skip`] of a file read or a pipe: through the buffer, or
+    /// by a seek when the skip is long.
+    fn skip_buffered(&mut self, n: u64) -> Result<(), ReadError> {
+        let have = self.buffered() as u64;
+        if n <= have {
+            self.start += n as usize;
+            self.pos += n;
+            return Ok(());
+        }
+        if let Inner::File { file, base, len } = &mut self.inner {
+            if n - have >= SEEK_MIN {
+                let target = self.pos.saturating_add(n);
+                if target > *len {
+                    return Err(ReadError::Eof {
+                        got: len.saturating_sub(self.pos),
+                    });
+                }
+                file.seek(SeekFrom::Start(*base + target))
+                    .map_err(ReadError::Io)?;
+                if let Some(b) = &self.bar {
+                    b.inc(n - have);
+                }
+                self.start = 0;
+                self.end = 0;
+                self.pos = target;
+                self.small = true;
+                return Ok(());
+            }
+        }
+        let mut left = n;
+        while left > 0 {
+            if self.start == self.end {
+                match self.fill_once() {
+                    Ok(0) => return Err(ReadError::Eof { got: n - left }),
+                    Ok(_) => {}
+                    Err(e) => return Err(ReadError::Io(e)),
+                }
+            }
+            let k = (self.buffered() as u64).min(left) as usize;
+            self.start += k;
+            left -= k as u64;
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    /// The error at the end of the mapped bytes, `got` bytes into a read:
+    /// the end of the stream, or a window the mapping lost.
+    #[cold]
+    fn mapped_end(&self, got: u64) -> ReadError {
+        match &self.inner {
+            Inner::Mapped { map, .. } => match map.lost() {
+                Some(e) => {
+                    ReadError::Io(io::Error::new(e.kind(), format!("mapping the input: {e}")))
+                }
+                None => ReadError::Eof { got },
+            },
+            _ => ReadError::Eof { got },
+        }
+    }
+
+    #[inline]
     fn is_mapped(&self) -> bool {
         matches!(self.inner, Inner::Mapped { .. })
     }
@@ -292,39 +381,18 @@ impl InputSource {
 }
 
 impl Source for InputSource {
+    #[inline]
     fn read_exact(&mut self, out: &mut [u8]) -> Result<(), ReadError> {
         if self.is_mapped() {
             let rest = self.mapped_rest();
             let Some(src) = rest.get(..out.len()) else {
-                return Err(ReadError::Eof {
-                    got: rest.len() as u64,
-                });
+                return Err(self.mapped_end(rest.len() as u64));
             };
             out.copy_from_slice(src);
-            self.advance(out.len());
+            self.advance_mapped(out.len());
             return Ok(());
         }
-        let mut done = 0;
-        while done < out.len() {
-            if self.start == self.end {
-                match self.fill_once() {
-                    Ok(0) => return Err(ReadError::Eof { got: done as u64 }),
-                    Ok(_) => {}
-                    Err(e) => return Err(ReadError::Io(e)),
-                }
-            }
-            let n = (out.len() - done).min(self.buffered());
-            if let (Some(d), Some(s)) = (
-                out.get_mut(done..done + n),
-                self.buf.get(self.start..self.start + n),
-            ) {
-                d.copy_from_slice(s);
-            }
-            self.start += n;
-            done += n;
-        }
-        self.pos += out.len() as u64;
-        Ok(())
+        self.read_exact_buffered(out)
     }
 
     fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
@@ -350,61 +418,44 @@ impl Source for InputSource {
             .unwrap_or_default())
     }
 
+    #[inline]
     fn skip(&mut self, n: u64) -> Result<(), ReadError> {
         if self.is_mapped() {
             let left = self.mapped_rest().len() as u64;
             if n > left {
-                return Err(ReadError::Eof { got: left });
+                return Err(self.mapped_end(left));
             }
-            self.advance(n as usize);
+            self.advance_mapped(n as usize);
             self.prefetch_stride();
             return Ok(());
         }
-        let have = self.buffered() as u64;
-        if n <= have {
-            self.start += n as usize;
-            self.pos += n;
-            return Ok(());
-        }
-        if let Inner::File { file, base, len } = &mut self.inner {
-            if n - have >= SEEK_MIN {
-                let target = self.pos.saturating_add(n);
-                if target > *len {
-                    return Err(ReadError::Eof {
-                        got: len.saturating_sub(self.pos),
-                    });
-                }
-                file.seek(SeekFrom::Start(*base + target))
-                    .map_err(ReadError::Io)?;
-                if let Some(b) = &self.bar {
-                    b.inc(n - have);
-                }
-                self.start = 0;
-                self.end = 0;
-                self.pos = target;
-                self.small = true;
-                return Ok(());
-            }
-        }
-        let mut left = n;
-        while left > 0 {
-            if self.start == self.end {
-                match self.fill_once() {
-                    Ok(0) => return Err(ReadError::Eof { got: n - left }),
-                    Ok(_) => {}
-                    Err(e) => return Err(ReadError::Io(e)),
-                }
-            }
-            let k = (self.buffered() as u64).min(left) as usize;
-            self.start += k;
-            left -= k as u64;
-        }
-        self.pos += n;
-        Ok(())
+        self.skip_buffered(n)
     }
 
     fn offset(&self) -> u64 {
         self.pos
+    }
+
+    #[inline]
+    fn in_memory(&self) -> (&[u8], bool) {
+        match &self.inner {
+            Inner::Mapped { .. } => (self.mapped_rest(), true),
+            inner => (
+                self.buf.get(self.start..self.end).unwrap_or_default(),
+                matches!(inner, Inner::Drained),
+            ),
+        }
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        if self.is_mapped() {
+            self.advance_mapped(n.min(self.mapped_rest().len()));
+        } else {
+            let n = n.min(self.buffered());
+            self.start += n;
+            self.pos += n as u64;
+        }
     }
 
     fn take(&mut self, n: usize) -> Option<&[u8]> {
@@ -412,7 +463,7 @@ impl Source for InputSource {
             if self.mapped_rest().len() < n {
                 return None;
             }
-            self.advance(n);
+            self.advance_mapped(n);
             let rest = self.mapped_rest();
             // The `n` bytes just passed end where `rest` starts.
             let Inner::Mapped { map, .. } = &self.inner else {

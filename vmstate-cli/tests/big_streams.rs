@@ -329,3 +329,42 @@ fn two_hundred_thousand_sections_in_seconds() {
     // Seconds, even on a loaded 2-core machine (about 2 s when idle).
     assert!(big < 20.0, "{big:.1}s");
 }
+
+/// A regular file is mapped and read in windows mapped ahead of the reader
+/// and given back behind it: across many windows, `analyze` and `sections`
+/// of a file of full RAM pages print what they print of the same bytes read
+/// and seeked, and read from a pipe.
+#[test]
+fn a_mapped_file_reads_as_a_pipe_across_windows() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // 24 MiB: several windows, pages on both sides of each boundary.
+    let pages = 6000;
+    let path = std::env::temp_dir().join(format!("vmstate-mapped-{}.mig", std::process::id()));
+    let mut f = std::fs::File::create(&path).unwrap();
+    std::io::copy(&mut gen::full_pages(pages), &mut f).unwrap();
+    drop(f);
+    type Cmd = fn(Input, &mut dyn std::io::Write) -> Result<(), vmstate_cli::CliError>;
+    let analyze: Cmd = |i, out| vmstate_cli::analyze_to(i, false, out);
+    let sections: Cmd = vmstate_cli::sections_from;
+    // What shows that the device section after the pages was reached.
+    let last = [
+        ("analyze", analyze, "\"x\": \"0x07\""),
+        ("sections", sections, "FULL      2  d "),
+    ];
+    for (what, cmd, end) in last {
+        let run = |input: Input| {
+            let mut out = Vec::new();
+            cmd(input, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let mapped = run(Input::open(&path).unwrap());
+        assert_eq!(
+            mapped,
+            run(file(gen::full_pages(pages))),
+            "{what}: file read and seeked"
+        );
+        assert_eq!(mapped, run(pipe(gen::full_pages(pages))), "{what}: pipe");
+        assert!(mapped.contains(end), "{what}: {mapped}");
+    }
+    std::fs::remove_file(&path).unwrap();
+}

@@ -119,6 +119,16 @@ pub const HEADER: [u8; 8] = [b'Q', b'E', b'V', b'M', 0, 0, 0, 3];
 /// A stream whose RAM section is `zero_pages` zero-page records (9 bytes
 /// each) before its EOS, then one device section `d` (a `uint8` field `x`).
 pub fn zero_pages(zero_pages: u64) -> GenStream {
+    pages(zero_pages, false)
+}
+
+/// [`zero_pages`] with full pages instead (4104 bytes each, contents a
+/// pattern of their offset), as a stream of non-zero guest RAM has.
+pub fn full_pages(full_pages: u64) -> GenStream {
+    pages(full_pages, true)
+}
+
+fn pages(n: u64, full: bool) -> GenStream {
     let mut head = HEADER.to_vec();
     // RAM START: block list with one block, then the first zero page.
     head.push(0x01);
@@ -136,12 +146,17 @@ pub fn zero_pages(zero_pages: u64) -> GenStream {
     head.push(6);
     head.extend_from_slice(b"pc.ram");
     head.push(0);
-    let fill: Fill = Box::new(|at, out: &mut [u8]| {
+    let (size, flags) = if full { (4104, 0x28) } else { (9, 0x22) };
+    let fill: Fill = Box::new(move |at, out: &mut [u8]| {
         for (i, b) in out.iter_mut().enumerate() {
             let o = at + i as u64;
-            let (rec, k) = (o / 9, (o % 9) as usize);
-            let header = (((rec + 1) * 4096) % (1 << 44)) | 0x22;
-            *b = if k < 8 { header.to_be_bytes()[k] } else { 0 };
+            let (rec, k) = (o / size, (o % size) as usize);
+            let header = (((rec + 1) * 4096) % (1 << 44)) | flags;
+            *b = match k {
+                0..8 => header.to_be_bytes()[k],
+                _ if full => (o % 251) as u8 | 1,
+                _ => 0,
+            };
         }
     });
     let mut tail = 0x10u64.to_be_bytes().to_vec();
@@ -157,7 +172,7 @@ pub fn zero_pages(zero_pages: u64) -> GenStream {
     GenStream::new(vec![
         Segment::Bytes(head),
         Segment::Gen {
-            len: zero_pages * 9,
+            len: n * size,
             fill,
         },
         Segment::Bytes(tail),
