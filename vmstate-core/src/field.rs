@@ -105,6 +105,21 @@ pub trait VmField: Sized {
     #[doc(hidden)]
     const HAS_BOOL: bool = false;
 
+    /// Whether a subsection named `name` right after a value would be
+    /// claimed by one of the subsection peeks that end the value's load (a
+    /// nested struct's, and its last fields'): QEMU's rule is a name
+    /// longer than the struct's own that starts with it. A
+    /// [`FIXED`](VmField::FIXED) struct has no subsections, so a claimed
+    /// name fails the load, and the fast path leaves it to the ordinary
+    /// code; any other name is the enclosing level's, and the fast path
+    /// stands.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn tail_claims(name: &[u8]) -> bool {
+        let _ = name;
+        false
+    }
+
     /// Decodes a [`FIXED`](VmField::FIXED) value from `b`
     /// ([`FIXED_SIZE`](VmField::FIXED_SIZE) bytes). `false` when the
     /// ordinary load must run instead (a subsection marker after a nested
@@ -566,7 +581,7 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         if T::FIXED && T::TAIL_PEEK && !(T::HAS_BOOL && ctx.strict_bool) {
             let n = Self::FIXED_SIZE;
-            if let Some(b) = crate::fixed::run_slice(r, n, true) {
+            if let Some(b) = crate::fixed::run_slice(r, n, true, T::tail_claims) {
                 if T::decode_fixed_slice(self, b) {
                     r.advance(n);
                     return Ok(());
@@ -600,6 +615,11 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     const FIXED_SIZE: usize = N * T::FIXED_SIZE;
     const TAIL_PEEK: bool = T::TAIL_PEEK && N > 0;
     const HAS_BOOL: bool = T::HAS_BOOL;
+
+    #[inline(always)]
+    fn tail_claims(name: &[u8]) -> bool {
+        N > 0 && T::tail_claims(name)
+    }
 
     #[inline]
     fn decode_fixed(&mut self, b: &[u8]) -> bool {

@@ -28,37 +28,67 @@ pub const STACK_RUN_MAX: usize = 64;
 
 /// The `N` bytes of a run at the reader, not consumed, when they are in
 /// memory; with `tail` (the run ends with a nested struct, whose load
-/// ends with a subsection peek) also only when the byte after them is
-/// known and is not a subsection marker, or the input ends there.
+/// ends with a subsection peek) also only when what follows lets that
+/// peek pass ([`tail_clear`], with `claims` the struct's
+/// [`VmField::tail_claims`](crate::VmField::tail_claims)).
 #[inline(always)]
-pub fn run_bytes<S: Source, const N: usize>(r: &Reader<S>, tail: bool) -> Option<&[u8; N]> {
+pub fn run_bytes<S: Source, const N: usize>(
+    r: &Reader<S>,
+    tail: bool,
+    claims: impl Fn(&[u8]) -> bool,
+) -> Option<&[u8; N]> {
     let (mem, all) = r.in_memory();
     let run = mem.first_chunk::<N>()?;
-    if tail {
-        match mem.get(N) {
-            Some(&SUBSECTION) => return None,
-            Some(_) => {}
-            None if all => {}
-            None => return None,
-        }
+    if tail && !tail_clear(mem.get(N..).unwrap_or_default(), all, claims) {
+        return None;
     }
     Some(run)
 }
 
 /// [`run_bytes`] for a length known at run time.
 #[inline(always)]
-pub(crate) fn run_slice<S: Source>(r: &Reader<S>, n: usize, tail: bool) -> Option<&[u8]> {
+pub(crate) fn run_slice<S: Source>(
+    r: &Reader<S>,
+    n: usize,
+    tail: bool,
+    claims: impl Fn(&[u8]) -> bool,
+) -> Option<&[u8]> {
     let (mem, all) = r.in_memory();
     let run = mem.get(..n)?;
-    if tail {
-        match mem.get(n) {
-            Some(&SUBSECTION) => return None,
-            Some(_) => {}
-            None if all => {}
-            None => return None,
-        }
+    if tail && !tail_clear(mem.get(n..).unwrap_or_default(), all, claims) {
+        return None;
     }
     Some(run)
+}
+
+/// Whether the bytes `after` a run that ends with nested structs (`all`:
+/// they are the whole rest of the input) let the structs' subsection peeks
+/// pass as the ordinary code would: anything but a subsection marker; the
+/// end of the input; or a subsection header none of them `claims` (the
+/// enclosing level's next subsection, as after the last field of a struct
+/// with subsections). Not known yet (the header runs past the bytes in
+/// memory of an io reader): `false`, and the ordinary code decides.
+#[inline(always)]
+pub fn tail_clear(after: &[u8], all: bool, claims: impl Fn(&[u8]) -> bool) -> bool {
+    match after {
+        [] => all,
+        [SUBSECTION, rest @ ..] => match rest.split_first() {
+            // A header cut by the end of the input is nobody's.
+            None => all,
+            Some((&len, rest)) => match rest.get(..usize::from(len)) {
+                Some(name) => !claims(name),
+                None => all,
+            },
+        },
+        _ => true,
+    }
+}
+
+/// Whether a subsection `name` belongs to the struct called `own`: QEMU's
+/// prefix rule, a longer name that starts with it.
+#[inline(always)]
+pub fn name_claims(own: &str, name: &[u8]) -> bool {
+    name.len() > own.len() && name.starts_with(own.as_bytes())
 }
 
 /// `N` more bytes of a memory sink to encode a run into (zeroed), as an
@@ -108,20 +138,51 @@ mod tests {
 
     #[test]
     fn run_bytes_needs_the_bytes_and_a_known_next_byte() {
+        let none = |_: &[u8]| false;
         let data = [1u8, 2, 3, SUBSECTION];
         let r = Reader::from_slice(&data);
-        assert_eq!(run_bytes::<_, 3>(&r, false), Some(&[1, 2, 3]));
-        assert_eq!(run_bytes::<_, 3>(&r, true), None, "marker after the run");
-        assert_eq!(run_bytes::<_, 4>(&r, true), Some(&data), "end of input");
-        assert_eq!(run_bytes::<_, 5>(&r, false), None, "short");
+        assert_eq!(run_bytes::<_, 3>(&r, false, none), Some(&[1, 2, 3]));
+        assert_eq!(
+            run_bytes::<_, 4>(&r, true, none),
+            Some(&data),
+            "end of input"
+        );
+        assert_eq!(run_bytes::<_, 5>(&r, false, none), None, "short");
         // An io reader does not know what follows its buffer.
         let mut io = Reader::new(&data[..3]);
-        assert_eq!(run_bytes::<_, 3>(&io, false), None, "nothing buffered yet");
+        assert_eq!(
+            run_bytes::<_, 3>(&io, false, none),
+            None,
+            "nothing buffered yet"
+        );
         io.peek(3).unwrap();
-        assert_eq!(run_bytes::<_, 3>(&io, false), Some(&[1, 2, 3]));
-        assert_eq!(run_bytes::<_, 3>(&io, true), None);
+        assert_eq!(run_bytes::<_, 3>(&io, false, none), Some(&[1, 2, 3]));
+        assert_eq!(run_bytes::<_, 3>(&io, true, none), None);
         io.advance(2);
         assert_eq!(io.offset(), 2);
         assert!(no_marker_at(&data, 2) && !no_marker_at(&data, 3) && no_marker_at(&data, 4));
+    }
+
+    #[test]
+    fn a_subsection_after_a_run_is_looked_at_by_name() {
+        let claims = |n: &[u8]| name_claims("seg", n);
+        let run = |after: &[u8]| {
+            let mut data = vec![7u8; 3];
+            data.extend_from_slice(after);
+            run_bytes::<_, 3>(&Reader::from_slice(&data), true, claims).is_some()
+        };
+        // The enclosing level's subsection: the peek passes it by.
+        assert!(run(b"\x05\x07cpu/abc\0\0\0\x01"));
+        // One whose name starts with the struct's: it would fail the load.
+        assert!(!run(b"\x05\x05seg/x\0\0\0\x01"));
+        // The struct's name alone is not longer than it: not its own.
+        assert!(run(b"\x05\x03seg"));
+        // A header cut by the end of the input belongs to nobody.
+        assert!(run(b"\x05"));
+        assert!(run(b"\x05\x05seg/"));
+        // In an io reader's buffer, a cut header is not known yet.
+        assert!(!tail_clear(b"\x05\x05seg/", false, claims));
+        assert!(!tail_clear(b"", false, claims));
+        assert!(tail_clear(b"\x00", false, claims));
     }
 }

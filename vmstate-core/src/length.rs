@@ -223,7 +223,7 @@ fn load_vec_in_memory<T: VmField + Default, S: Source>(
     let Some(total) = n.checked_mul(T::FIXED_SIZE) else {
         return Ok(false);
     };
-    let Some(bytes) = crate::fixed::run_slice(r, total, false) else {
+    let Some(bytes) = crate::fixed::run_slice(r, total, false, |_| false) else {
         return Ok(false);
     };
     v.extend(bytes.chunks_exact(T::FIXED_SIZE).map(|c| {

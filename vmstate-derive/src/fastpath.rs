@@ -197,7 +197,13 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
         );
         let last = offset(index, pieces.len());
         let oks = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
-        let tail_expr = pieces[pieces.len() - 1].is(p, quote!(TAIL_PEEK), false);
+        // Every value that ends where the run ends peeks at what follows.
+        let tails = pieces.iter().enumerate().map(|(i, x)| {
+            let end = offset(index, i + 1);
+            let peeks = x.is(p, quote!(TAIL_PEEK), false);
+            quote!((#end == #last && #peeks))
+        });
+        let tail_expr = quote!(false #(|| #tails)*);
         let bools = pieces.iter().map(|x| x.is(p, quote!(HAS_BOOL), false));
         out.push(quote! {
             const #n: usize = #last;
@@ -212,6 +218,20 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
             #out
         )*
     }
+}
+
+/// Whether one of the values that end run `index` claims a subsection
+/// named `__name: &[u8]` right after it (`VmField::tail_claims`).
+fn claims(p: &TokenStream, index: usize, pieces: &[Piece]) -> TokenStream {
+    let last = offset(index, pieces.len());
+    let each = pieces.iter().enumerate().filter_map(|(i, x)| match x {
+        Piece::Value(ty) => {
+            let end = offset(index, i + 1);
+            Some(quote!((#end == #last && <#ty as #p::VmField>::tail_claims(__name))))
+        }
+        _ => None,
+    });
+    quote!(false #(|| #each)*)
 }
 
 /// The fields of run `index` with their pieces and the consts of their
@@ -277,10 +297,11 @@ pub fn load_run(
         run_ident(index, "BOOL"),
     );
     let decode = decode(p, index, fields, pieces);
+    let claims = claims(p, index, pieces);
     quote! {
         let __done = #ok
             && !(#bool_ && __ctx.strict_bool)
-            && match #p::run_bytes::<__S, #n>(__r, #tail) {
+            && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
                 #p::Some(__b) => {
                     let __b: &[u8] = __b;
                     #decode
@@ -399,11 +420,19 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
     let (n, ok, bool_) = (run_ident(0, "N"), run_ident(0, "OK"), run_ident(0, "BOOL"));
     let decode = decode(p, 0, fields, pieces);
     let encode = encode(p, 0, fields, pieces);
+    let claims = claims(p, 0, pieces);
     Some(quote! {
         const FIXED: bool = #ok && #n > 0;
         const FIXED_SIZE: usize = #n;
         const TAIL_PEEK: bool = true;
         const HAS_BOOL: bool = #bool_;
+
+        #[inline(always)]
+        fn tail_claims(__name: &[u8]) -> bool {
+            // Its own peek and its last fields' see the same byte; any
+            // of them claiming the name fails the load.
+            #claims || #p::name_claims(<Self as #p::VmState>::NAME, __name)
+        }
 
         #[inline]
         fn decode_fixed(&mut self, __b: &[u8]) -> bool {

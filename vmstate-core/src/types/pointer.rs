@@ -42,6 +42,11 @@ impl<T: VmField> VmField for Box<T> {
     const TAIL_PEEK: bool = T::TAIL_PEEK;
     const HAS_BOOL: bool = T::HAS_BOOL;
 
+    #[inline(always)]
+    fn tail_claims(name: &[u8]) -> bool {
+        T::tail_claims(name)
+    }
+
     #[inline]
     fn decode_fixed(&mut self, b: &[u8]) -> bool {
         (**self).decode_fixed(b)
