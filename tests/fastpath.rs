@@ -87,7 +87,12 @@ struct Dev {
     g1: u32,
     #[vmstate(version = 2)]
     g2: [bool; 2],
+    /// A run with a value of variable size inside: two stretches of
+    /// fixed-size fields around it, the second ending with a nested struct.
+    pre: [u8; 2],
     opt: WithSub,
+    o2: u32,
+    o3: Pair,
     #[vmstate(version = 3)]
     last: Leaf,
     #[vmstate(subsection, needed = Self::ext_needed)]
@@ -136,9 +141,15 @@ impl Dev {
             f: 1.5,
             g1: 0xdead_beef,
             g2: [true, false],
+            pre: [5, 1],
             opt: WithSub {
                 v: 0x0505,
                 sub: OptSub { w: 9 },
+            },
+            o2: 0x0500_0005,
+            o3: Pair {
+                x: 5,
+                leaf: leaf(6),
             },
             last: leaf(3),
             ext: Ext {

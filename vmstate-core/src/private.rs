@@ -10,7 +10,7 @@ pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::{save_elems_recorded, VmField};
 pub use crate::fixed::{
     copy_run_bytes, grow_run, name_claims, no_marker_at, put_subsection_header, run_bytes,
-    SAVE_RUN_MAX, STACK_RUN_MAX,
+    tail_clear, SAVE_RUN_MAX, STACK_RUN_MAX,
 };
 pub use crate::length::{
     bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,
@@ -89,6 +89,38 @@ pub const fn prefix_sum(sizes: &[usize], n: usize) -> usize {
         i += 1;
     }
     sum
+}
+
+/// Whether field `i` of a run starts a stretch of fixed-size fields
+/// (`fixed[i]`, and the field before it is not), usable in constants.
+pub const fn sub_start(fixed: &[bool], i: usize) -> bool {
+    fixed[i] && (i == 0 || !fixed[i - 1])
+}
+
+/// Whether field `i` of a run ends a stretch of fixed-size fields.
+pub const fn sub_end(fixed: &[bool], i: usize) -> bool {
+    fixed[i] && (i + 1 == fixed.len() || !fixed[i + 1])
+}
+
+/// The offset of field `i` in its stretch of fixed-size fields.
+pub const fn sub_offset(fixed: &[bool], sizes: &[usize], i: usize) -> usize {
+    let (mut j, mut off) = (i, 0);
+    while j > 0 && fixed[j - 1] {
+        j -= 1;
+        off += sizes[j];
+    }
+    off
+}
+
+/// The size of the stretch of fixed-size fields that holds field `i`.
+pub const fn sub_len(fixed: &[bool], sizes: &[usize], i: usize) -> usize {
+    let mut j = i;
+    let mut len = sub_offset(fixed, sizes, i);
+    while j < fixed.len() && fixed[j] {
+        len += sizes[j];
+        j += 1;
+    }
+    len
 }
 
 /// `prefix` test usable in constants (subsection names).

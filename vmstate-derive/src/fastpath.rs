@@ -162,6 +162,11 @@ fn run_ident(index: usize, what: &str) -> syn::Ident {
     format_ident!("__RUN{}_{}", index, what, span = Span::mixed_site())
 }
 
+/// A const of field `i` of run `index` (`__RUN{index}_{what}{i}`).
+fn piece_ident(index: usize, i: usize, what: &str) -> syn::Ident {
+    format_ident!("__RUN{}_{}{}", index, what, i, span = Span::mixed_site())
+}
+
 /// Offsets of the fields of run `index` (`__RUN{index}_O{i}`; the last is
 /// the run's size).
 fn offset(index: usize, i: usize) -> syn::Ident {
@@ -205,6 +210,20 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
         });
         let tail_expr = quote!(false #(|| #tails)*);
         let bools = pieces.iter().map(|x| x.is(p, quote!(HAS_BOOL), false));
+        // For a run not all of fixed size: its stretches of fixed fields.
+        let fx_id = run_ident(index, "FX");
+        let fxs = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
+        out.push(quote!(const #fx_id: [bool; #k] = [#(#fxs),*];));
+        for i in 0..k {
+            let [st, en, so, sl] =
+                ["START", "END", "SUBOFF", "SUBLEN"].map(|w| piece_ident(index, i, w));
+            out.push(quote! {
+                const #st: bool = #p::sub_start(&#fx_id, #i);
+                const #en: bool = #p::sub_end(&#fx_id, #i);
+                const #so: usize = #p::sub_offset(&#fx_id, &#sizes_id, #i);
+                const #sl: usize = #p::sub_len(&#fx_id, &#sizes_id, #i);
+            });
+        }
         out.push(quote! {
             const #n: usize = #last;
             const #ok: bool = true #(&& #oks)*;
@@ -298,21 +317,100 @@ pub fn load_run(
     );
     let decode = decode(p, index, fields, pieces);
     let claims = claims(p, index, pieces);
+    let pieces = piece_by_piece(p, index, fields, pieces);
     quote! {
-        let __done = #ok
-            && !(#bool_ && __ctx.strict_bool)
-            && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
-                #p::Some(__b) => {
-                    let __b: &[u8] = __b;
-                    #decode
-                }
-                #p::None => false,
-            };
-        if __done {
-            __r.advance(#n);
+        if #ok {
+            let __done = !(#bool_ && __ctx.strict_bool)
+                && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
+                    #p::Some(__b) => {
+                        let __b: &[u8] = __b;
+                        #decode
+                    }
+                    #p::None => false,
+                };
+            if __done {
+                __r.advance(#n);
+            } else {
+                #(#slow)*
+            }
         } else {
-            #(#slow)*
+            #pieces
         }
+    }
+}
+
+/// The load of a run that holds a value of variable size (a nested struct
+/// with subsections or hooks, which only the compiler knows): each stretch
+/// of fixed-size fields between such values takes one length check, its
+/// fields decode from the bytes in memory, and the reader moves past the
+/// stretch at its end. Where a fixed decode cannot stand for the ordinary
+/// load (a subsection name a nested struct claims, a bool under
+/// `strict_bool`), the reader catches up to that field, which loads as
+/// usual with the rest of its stretch; the variable-size values load as
+/// usual.
+fn piece_by_piece(
+    p: &TokenStream,
+    index: usize,
+    fields: &[&Field],
+    pieces: &[Piece],
+) -> TokenStream {
+    let steps = fields
+        .iter()
+        .zip(pieces)
+        .enumerate()
+        .map(|(i, (f, piece))| {
+            let slow = fields::stmt(p, f, fields::Dir::Load);
+            let [st, en, so, sl] =
+                ["START", "END", "SUBOFF", "SUBLEN"].map(|w| piece_ident(index, i, w));
+            let size = piece.size(p);
+            let fixed = piece.is(p, quote!(FIXED), true);
+            let bool_ = piece.is(p, quote!(HAS_BOOL), false);
+            let tail = piece.is(p, quote!(TAIL_PEEK), false);
+            let claims = match piece {
+                Piece::Value(ty) => quote!(|__n: &[u8]| <#ty as #p::VmField>::tail_claims(__n)),
+                _ => quote!(|_: &[u8]| false),
+            };
+            let decode = piece.decode(p, f.member, quote!(__b));
+            quote! {
+                if #fixed {
+                    if #st {
+                        __ok = __r.in_memory().0.len() >= #sl;
+                    }
+                    let __fast = __ok
+                        && !(#bool_ && __ctx.strict_bool)
+                        && {
+                            let (__m, __all) = __r.in_memory();
+                            match __m.get(#so..#so + #size) {
+                                #p::Some(__b) => {
+                                    #decode
+                                        && (!#tail
+                                            || #p::tail_clear(
+                                                __m.get(#so + #size..).unwrap_or_default(),
+                                                __all,
+                                                #claims,
+                                            ))
+                                }
+                                #p::None => false,
+                            }
+                        };
+                    if !__fast {
+                        if __ok {
+                            __r.advance(#so);
+                            __ok = false;
+                        }
+                        #slow
+                    }
+                    if #en && __ok {
+                        __r.advance(#sl);
+                    }
+                } else {
+                    #slow
+                }
+            }
+        });
+    quote! {
+        let mut __ok = false;
+        #(#steps)*
     }
 }
 
