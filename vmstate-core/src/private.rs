@@ -248,11 +248,35 @@ pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -
 /// description's name is an error (an unknown subsection); anything else
 /// stays in the stream for the enclosing level. The common case, no
 /// subsection marker, is one inlined byte test.
+/// `parent_name` is `VmState::NAME`, for [`marker_after_fields`].
 #[inline(always)]
 pub fn reject_unknown_subsection<S: Source>(
     r: &mut Reader<S>,
     parent: &'static Vmsd,
+    parent_name: &'static str,
 ) -> Result<()> {
+    let (mem, all) = r.in_memory();
+    match mem.first() {
+        Some(&b) if b != SUBSECTION => Ok(()),
+        None if all => Ok(()),
+        _ => marker_after_fields(r, parent, parent_name),
+    }
+}
+
+/// [`reject_unknown_subsection`] at a subsection marker, or where the
+/// next byte is not in memory yet. A whole header in memory is tested
+/// against `parent_name`: the enclosing level's next subsection, as after
+/// the last subsection of a parent, passes without reading the header.
+#[inline]
+fn marker_after_fields<S: Source>(
+    r: &mut Reader<S>,
+    parent: &'static Vmsd,
+    parent_name: &'static str,
+) -> Result<()> {
+    let (mem, all) = r.in_memory();
+    if !mem.is_empty() && crate::fixed::tail_clear(mem, all, |n| name_claims(parent_name, n)) {
+        return Ok(());
+    }
     match r.peek(1)? {
         [SUBSECTION] => match next_subsection_named(r, parent)? {
             // A table without subsections cannot match; a hand-written one

@@ -130,7 +130,11 @@ pub fn load(p: &TokenStream, subsections: &[(&Field, &Subsection)]) -> TokenStre
     if subsections.is_empty() {
         // Still peek: a name with our prefix that we do not know is an error.
         return quote! {
-            #p::reject_unknown_subsection(__r, <Self as #p::VmState>::VMSD)?;
+            #p::reject_unknown_subsection(
+                __r,
+                <Self as #p::VmState>::VMSD,
+                <Self as #p::VmState>::NAME,
+            )?;
         };
     }
     let n = subsections.len();
