@@ -353,9 +353,17 @@ impl<const N: usize> Codec<PciConfig> for PciConfigSpace<N> {
         if v.config.len() != N {
             return Err(wrong_size(v.config.len(), start));
         }
-        let mut incoming = vec![0u8; N];
-        r.get_bytes(&mut incoming)?;
-        if let Err(bad) = v.check(&incoming) {
+        // Checked where it lies when the source holds it in memory; else
+        // read onto the stack first. No allocation either way.
+        let mut buf = [0u8; N];
+        let incoming: &[u8] = match r.take(N) {
+            Some(b) => b,
+            None => {
+                r.get_bytes(&mut buf)?;
+                &buf
+            }
+        };
+        if let Err(bad) = v.check(incoming) {
             let at = start + bad.offset as u64;
             return Err(Error::new(
                 ErrorKind::Invalid {
@@ -365,7 +373,7 @@ impl<const N: usize> Codec<PciConfig> for PciConfigSpace<N> {
             )
             .with_source(bad));
         }
-        v.config.copy_from_slice(&incoming);
+        v.config.copy_from_slice(incoming);
         Ok(())
     }
 }
