@@ -80,6 +80,10 @@ struct Dev {
     /// Alone (its own gate): the array's own fast path.
     #[vmstate(exists = Self::has_more)]
     more: [Leaf; 2],
+    /// Sized by a field: the fast path for a count of fixed-size structs.
+    n_cnt: u8,
+    #[vmstate(count = n_cnt)]
+    cnt: [Pair; 3],
     leaf: Leaf,
     /// A run that ends with a nested struct: the byte after is peeked.
     f: f64,
@@ -137,6 +141,18 @@ impl Dev {
                 },
             ],
             more: [leaf(4), leaf(5)],
+            n_cnt: 2,
+            cnt: [
+                Pair {
+                    x: 5,
+                    leaf: leaf(7),
+                },
+                Pair {
+                    x: 5,
+                    leaf: leaf(8),
+                },
+                Pair::default(),
+            ],
             leaf: leaf(2),
             f: 1.5,
             g1: 0xdead_beef,
@@ -309,6 +325,17 @@ fn unknown_subsection_after_a_nested_struct_in_a_run_is_an_error() {
         tail: [u8; 16],
     }
 
+    /// A count of nested structs: each element's peek sees the byte after
+    /// it, the last one's the byte after the array.
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "fp/five", version = 1)]
+    struct Five {
+        n: u8,
+        #[vmstate(count = n)]
+        leaves: [Leaf; 4],
+        tail: [u8; 16],
+    }
+
     fn fails_alike<T: VmState + Clone + Default>(wire: &[u8], version: u32, at: u64) {
         let ctx = Context::new();
         let e = T::default()
@@ -336,6 +363,18 @@ fn unknown_subsection_after_a_nested_struct_in_a_run_is_an_error() {
         four.tail[..11].copy_from_slice(name);
         fails_alike::<Four>(&four.to_bytes(&Context::new()).unwrap(), 2, 8);
     }
+    let mut five = Five {
+        n: 2,
+        ..Five::default()
+    };
+    five.tail[..11].copy_from_slice(b"\x05\x09fp/leaf/x");
+    fails_alike::<Five>(&five.to_bytes(&Context::new()).unwrap(), 1, 15);
+    // Between elements: the second of three starts with the header.
+    let mut wire = vec![3u8; 1];
+    wire.extend([0; 7]);
+    wire.extend(b"\x05\x09fp/leaf/x\0\0\0");
+    wire.extend([0; 16]);
+    fails_alike::<Five>(&wire, 1, 8);
     // A name neither claims is the parent's: an unknown subsection of
     // `fp/four` would be an error too, so an accepted one is the test.
     let mut four = Four::default();

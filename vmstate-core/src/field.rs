@@ -579,14 +579,8 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()> {
-        if T::FIXED && T::TAIL_PEEK && !(T::HAS_BOOL && ctx.strict_bool) {
-            let n = Self::FIXED_SIZE;
-            if let Some(b) = crate::fixed::run_slice(r, n, true, T::tail_claims) {
-                if T::decode_fixed_slice(self, b) {
-                    r.advance(n);
-                    return Ok(());
-                }
-            }
+        if crate::fixed::load_structs(self, r, ctx) {
+            return Ok(());
         }
         T::load_slice(self, r, ctx)
     }

@@ -61,6 +61,35 @@ pub(crate) fn run_slice<S: Source>(
     Some(run)
 }
 
+/// Loads `items`, fixed-size structs, from one run of bytes in memory
+/// when the fast path can stand for their element-by-element loads (every
+/// element's subsection peek sees a byte it passes: checked by
+/// [`VmField::decode_fixed_slice`] between elements and by [`tail_clear`]
+/// after the last). `false`, with nothing consumed, when the ordinary
+/// load must run; `items` may then be partly written.
+///
+/// [`VmField::decode_fixed_slice`]: crate::VmField::decode_fixed_slice
+#[inline(always)]
+pub(crate) fn load_structs<T: crate::VmField, S: Source>(
+    items: &mut [T],
+    r: &mut Reader<S>,
+    ctx: &crate::Context,
+) -> bool {
+    if !(T::FIXED && T::TAIL_PEEK) || (T::HAS_BOOL && ctx.strict_bool) {
+        return false;
+    }
+    let Some(n) = items.len().checked_mul(T::FIXED_SIZE) else {
+        return false;
+    };
+    match run_slice(r, n, !items.is_empty(), T::tail_claims) {
+        Some(b) if T::decode_fixed_slice(items, b) => {
+            r.advance(n);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Whether the bytes `after` a run that ends with nested structs (`all`:
 /// they are the whole rest of the input) let the structs' subsection peeks
 /// pass as the ordinary code would: anything but a subsection marker; the

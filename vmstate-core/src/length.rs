@@ -118,7 +118,12 @@ pub fn load_prefix<T: VmField, S: Source>(
 ) -> Result<()> {
     check_input_holds::<T, S>(n, r)?;
     match items.get_mut(..n) {
-        Some(head) => T::load_slice(head, r, ctx),
+        Some(head) => {
+            if crate::fixed::load_structs(head, r, ctx) {
+                return Ok(());
+            }
+            T::load_slice(head, r, ctx)
+        }
         None => Err(internal_len(r.offset())),
     }
 }
