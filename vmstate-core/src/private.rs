@@ -475,7 +475,9 @@ pub const fn own_version<T: VmState>() -> u32 {
     T::VMSD.version_id
 }
 
-/// Saves a `VmTmp` temporary built from the parent.
+/// Saves a `VmTmp` temporary built from the parent. Inlined, like
+/// [`load_tmp`]: a temporary is most often a few integers.
+#[inline]
 pub fn save_tmp<T: VmTmp<P>, P, W: Sink>(
     parent: &P,
     w: &mut Writer<W>,
@@ -494,6 +496,9 @@ pub fn save_tmp<T: VmTmp<P>, P, W: Sink>(
 }
 
 /// Loads a `VmTmp` temporary at `version` and applies it to the parent.
+/// Inlined: a temporary is most often a few integers that load as one
+/// run, and the conversion a few moves.
+#[inline]
 pub fn load_tmp<T: VmTmp<P>, P, S: Source>(
     parent: &mut P,
     r: &mut Reader<S>,
