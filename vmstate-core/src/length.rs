@@ -139,6 +139,7 @@ fn internal_len(offset: u64) -> Error {
 }
 
 /// Saves a `Vec` whose length must equal the count field's.
+#[inline]
 pub fn save_vec<T: VmField, W: Sink>(
     v: &mut [T],
     n: usize,
@@ -170,6 +171,7 @@ const STEP_BYTES: usize = 64 * 1024;
 
 /// Loads `n` elements into a `Vec`, replacing its contents. Memory grows
 /// with the bytes actually read, one step at a time.
+#[inline]
 pub fn load_vec<T: VmField + Default, S: Source>(
     v: &mut Vec<T>,
     n: usize,
@@ -178,9 +180,20 @@ pub fn load_vec<T: VmField + Default, S: Source>(
 ) -> Result<()> {
     check_input_holds::<T, S>(n, r)?;
     v.clear();
-    if load_vec_in_memory(v, n, r)? {
+    if load_vec_in_memory(v, n, r) {
         return Ok(());
     }
+    load_vec_steps(v, n, r, ctx)
+}
+
+/// [`load_vec`] element by element, in steps.
+#[inline(never)]
+fn load_vec_steps<T: VmField + Default, S: Source>(
+    v: &mut Vec<T>,
+    n: usize,
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
     // The larger of the wire and the memory size: structs have no fixed
     // wire size, and a small wire form may stand for a large value.
     let elem = (T::ELEM_SIZE * T::COUNT).max(size_of::<T>()).max(1);
@@ -219,25 +232,25 @@ fn load_vec_in_memory<T: VmField + Default, S: Source>(
     v: &mut Vec<T>,
     n: usize,
     r: &mut Reader<S>,
-) -> Result<bool> {
+) -> bool {
     // Not for bools (a strict context checks each byte) nor structs (each
     // element ends with a subsection peek).
     if !T::FIXED || T::FIXED_SIZE == 0 || T::HAS_BOOL || T::TAIL_PEEK {
-        return Ok(false);
+        return false;
     }
     let Some(total) = n.checked_mul(T::FIXED_SIZE) else {
-        return Ok(false);
+        return false;
     };
     let Some(bytes) = crate::fixed::run_slice(r, total, false, |_| false) else {
-        return Ok(false);
+        return false;
     };
     v.extend(bytes.chunks_exact(T::FIXED_SIZE).map(|c| {
         let mut x = T::default();
         x.decode_fixed(c);
         x
     }));
-    r.skip(total as u64)?;
-    Ok(true)
+    r.advance(total);
+    true
 }
 
 /// Bitmap words for `bits` bits: ceil(bits / 64) (QEMU's `BITS_TO_LONGS`

@@ -352,6 +352,17 @@ pub fn next_known_subsection<S: Source, const N: usize>(
     parent_name: &'static str,
     names: [&'static str; N],
 ) -> Result<Option<(usize, u32)>> {
+    // A known header whole in memory is read from there.
+    let (mem, all) = r.in_memory();
+    match mem {
+        [b, ..] if *b != SUBSECTION => return Ok(None),
+        [] if all => return Ok(None),
+        _ => {}
+    }
+    if let Some((idx, version, n)) = known_header(mem, &names) {
+        r.advance(n);
+        return Ok(Some((idx, version)));
+    }
     // One byte first: after the last section of a stream without footers
     // only the EOF byte may have been sent.
     if r.peek(1)? != [SUBSECTION] {
@@ -383,6 +394,21 @@ pub fn next_known_subsection<S: Source, const N: usize>(
     r.skip(2 + len as u64)?;
     let version = r.get_u32()?;
     Ok(Some((idx, u32::from(version as u8))))
+}
+
+/// The subsection header at the start of `mem` when it is whole there
+/// and its name one of `names`: the name's index, the version (low byte,
+/// as QEMU keeps it) and the header's length.
+#[inline(always)]
+fn known_header<const N: usize>(mem: &[u8], names: &[&str; N]) -> Option<(usize, u32, usize)> {
+    let [SUBSECTION, len, rest @ ..] = mem else {
+        return None;
+    };
+    let len = usize::from(*len);
+    let (name, rest) = rest.split_at_checked(len)?;
+    let version = rest.first_chunk::<4>()?;
+    let idx = names.iter().position(|known| known.as_bytes() == name)?;
+    Some((idx, u32::from(version[3]), 2 + len + 4))
 }
 
 /// Whether the next byte is a subsection marker (the loop of a
