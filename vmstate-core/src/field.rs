@@ -164,6 +164,25 @@ pub trait VmField: Sized {
         let _ = b;
     }
 
+    /// Appends the values [`decode_fixed`](VmField::decode_fixed) gives
+    /// for `b`, consecutive [`FIXED`](VmField::FIXED) elements (a counted
+    /// `Vec` whose bytes are in memory).
+    #[doc(hidden)]
+    #[inline]
+    fn extend_decoded(v: &mut Vec<Self>, b: &[u8])
+    where
+        Self: Default,
+    {
+        if Self::FIXED_SIZE == 0 {
+            return;
+        }
+        v.extend(b.chunks_exact(Self::FIXED_SIZE).map(|c| {
+            let mut x = Self::default();
+            x.decode_fixed(c);
+            x
+        }));
+    }
+
     /// [`encode_fixed`](VmField::encode_fixed) of consecutive elements.
     #[doc(hidden)]
     #[inline]
@@ -458,6 +477,11 @@ impl VmField for u8 {
         if b.len() == items.len() {
             b.copy_from_slice(items);
         }
+    }
+
+    #[inline]
+    fn extend_decoded(v: &mut Vec<Self>, b: &[u8]) {
+        v.extend_from_slice(b);
     }
 }
 

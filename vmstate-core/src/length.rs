@@ -244,11 +244,7 @@ fn load_vec_in_memory<T: VmField + Default, S: Source>(
     let Some(bytes) = crate::fixed::run_slice(r, total, false, |_| false) else {
         return false;
     };
-    v.extend(bytes.chunks_exact(T::FIXED_SIZE).map(|c| {
-        let mut x = T::default();
-        x.decode_fixed(c);
-        x
-    }));
+    T::extend_decoded(v, bytes);
     r.advance(total);
     true
 }
