@@ -407,8 +407,14 @@ fn known_header<const N: usize>(mem: &[u8], names: &[&str; N]) -> Option<(usize,
     let len = usize::from(*len);
     let (name, rest) = rest.split_at_checked(len)?;
     let version = rest.first_chunk::<4>()?;
-    let idx = names.iter().position(|known| known.as_bytes() == name)?;
-    Some((idx, u32::from(version[3]), 2 + len + 4))
+    // A loop the compiler unrolls over the constant names (`position`
+    // stays a call for long tables).
+    for (idx, known) in names.iter().enumerate() {
+        if known.as_bytes() == name {
+            return Some((idx, u32::from(version[3]), 2 + len + 4));
+        }
+    }
+    None
 }
 
 /// Whether the next byte is a subsection marker (the loop of a
