@@ -6,6 +6,7 @@ the best hand-written code"), from criterion's saved estimates.
     python3 vmstate-bench/targets.py --append LOG    # also append them to LOG
     python3 vmstate-bench/targets.py --summary LOG   # medians and ranges of the runs in LOG
     python3 vmstate-bench/targets.py --median LOG ID...  # one criterion id over the runs
+    python3 vmstate-bench/targets.py --sections LOG  # the pc.mig rows as one table
 
 Each ratio is derived median / baseline median of one criterion run; the
 summary gives, per row, the median of those ratios over the runs in LOG and
@@ -93,6 +94,34 @@ def main():
                   f"| {statistics.median(b for _, b in got):.1f} ns "
                   f"| **{med:.2f}x** ({ratios[0]:.2f}x to {ratios[-1]:.2f}x), {len(got)} "
                   f"| {'met' if med <= goal else 'over'} ({goal:.2f}x) |")
+        return
+    if args[:1] == ["--sections"]:
+        runs = [json.loads(line) for line in open(args[1]) if line.strip()]
+        ops = [("load in place", 1.10), ("load transactional", 1.10),
+               ("save into Vec", 1.00), ("save vs [u8; N]", 1.25)]
+        print("| section | " + " | ".join(f"{op} ({goal:.2f}x)" for op, goal in ops) + " |")
+        print("|---" * (len(ops) + 1) + "|")
+        over = {op: [] for op, _ in ops}
+        for sec, _static in PC_SECTIONS:
+            cells = []
+            for op, goal in ops:
+                got = [r[f"{sec}: {op}"] for r in runs if f"{sec}: {op}" in r]
+                if not got:
+                    cells.append("-")
+                    continue
+                ratios = sorted(d / b for d, b in got)
+                med = statistics.median(ratios)
+                d = statistics.median(x for x, _ in got)
+                b = statistics.median(y for _, y in got)
+                cell = f"{d:.1f} / {b:.1f} ns = {med:.2f}x ({ratios[0]:.2f} to {ratios[-1]:.2f})"
+                if med > goal:
+                    cell = f"**{cell}**"
+                    over[op].append(sec)
+                cells.append(cell)
+            print(f"| {sec} | " + " | ".join(cells) + " |")
+        print()
+        for op, goal in ops:
+            print(f"- over {goal:.2f}x, {op} ({len(over[op])}): {', '.join(over[op]) or 'none'}")
         return
     if args[:1] == ["--median"]:
         runs = [json.loads(line) for line in open(args[1]) if line.strip()]
