@@ -248,7 +248,7 @@ pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -
 /// description's name is an error (an unknown subsection); anything else
 /// stays in the stream for the enclosing level. The common case, no
 /// subsection marker, is one inlined byte test.
-/// `parent_name` is `VmState::NAME`, for [`marker_after_fields`].
+/// `parent_name` is `VmState::NAME`: a header whose name it claims is the error.
 #[inline(always)]
 pub fn reject_unknown_subsection<S: Source>(
     r: &mut Reader<S>,
