@@ -5,7 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vmstate_fuzz::context;
+use vmstate_core::ErrorKind;
+use vmstate_fuzz::{context, subsection_lookalike};
 use vmstate_qemu::registry::ENTRIES;
 
 /// Mirrors whose saved form settles after two load-save rounds, not one,
@@ -28,8 +29,21 @@ fuzz_target!(|data: &[u8]| {
         // The reload lifts the `Vec` limit: a mirror's `Default` may hold
         // more than a small fuzzed limit (finding F3 in FUZZING.md).
         let reload_ctx = ctx.with_max_vec_len(u64::MAX);
-        let again = (entry.roundtrip)(&rt.resaved, entry.vmsd.version_id, &reload_ctx)
-            .unwrap_or_else(|e| panic!("{}: re-saved bytes do not load: {e}", entry.name));
+        let again = match (entry.roundtrip)(&rt.resaved, entry.vmsd.version_id, &reload_ctx) {
+            Ok(again) => again,
+            // Data saved right after a nested description that spells a
+            // subsection header with its name as prefix: QEMU's peek reads
+            // it as one and fails the same way (findings F1 and F7). A
+            // mirror writes only the subsections of its tables, so an
+            // unknown name here is data.
+            Err(e)
+                if matches!(e.kind(), ErrorKind::UnknownSubsection { .. })
+                    && subsection_lookalike(entry.vmsd, &rt.resaved) =>
+            {
+                return;
+            }
+            Err(e) => panic!("{}: re-saved bytes do not load: {e}", entry.name),
+        };
         assert_eq!(again.consumed, rt.resaved.len(), "{}", entry.name);
         if TWO_ROUNDS.contains(&entry.name) && again.resaved != rt.resaved {
             // The hooks of these devices move state between fields, so
