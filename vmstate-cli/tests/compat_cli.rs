@@ -2,11 +2,13 @@
 //! exit 0 / 1 / 2, quiet on a closed stdout.
 
 mod compat_support;
+#[path = "support/pipe.rs"]
+mod pipe;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use compat_support::*;
+use pipe::run_piped;
 
 fn vmstate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vmstate"))
@@ -42,16 +44,10 @@ fn check_reads_stdin_and_exits_0_1_2() {
         &filtered(&qemu_dump("10.0"), &compat_support::ours("x")),
     );
     let run = |args: &[&str], stdin: &[u8]| {
-        let mut child = vmstate()
-            .arg("check")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let args: Vec<&str> = std::iter::once("check")
+            .chain(args.iter().copied())
+            .collect();
+        let out = run_piped(&args, stdin);
         (
             out.status.code().unwrap(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+#[path = "support/pipe.rs"]
+mod pipe;
+use pipe::run_piped;
+
 fn capture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/qemu-10.0/cpr-state.bin")
 }
@@ -78,20 +82,10 @@ fn a_truncated_cpr_state_is_bad_input() {
 /// taken from the file name or a seek).
 #[test]
 fn a_cpr_state_from_a_pipe_shows_as_from_the_file() {
-    use std::io::Write;
-    use std::process::Stdio;
     let bytes = std::fs::read(capture()).unwrap();
     let path = capture();
     for cmd in ["analyze", "sections"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vmstate"))
-            .args([cmd, "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&bytes).unwrap();
-        let piped = child.wait_with_output().unwrap();
+        let piped = run_piped(&[cmd, "-"], &bytes);
         let (code, out, err) = run(&[cmd, path.to_str().unwrap()]);
         assert_eq!((code, piped.status.code()), (0, Some(0)), "{cmd}: {err}");
         assert_eq!(String::from_utf8(piped.stdout).unwrap(), out, "{cmd}");
@@ -104,8 +98,6 @@ fn a_cpr_state_from_a_pipe_shows_as_from_the_file() {
 /// a pipe.
 #[test]
 fn an_oversized_cpr_state_is_bad_input() {
-    use std::io::Write;
-    use std::process::Stdio;
     let dir = std::env::temp_dir().join(format!("vmstate-cpr-big-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.bin");
@@ -116,19 +108,7 @@ fn an_oversized_cpr_state_is_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert!(err.contains("CPR state of more than"), "{err}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vmstate"))
-        .args(["analyze", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&bytes);
-    });
-    let piped = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let piped = run_piped(&["analyze", "-"], &bytes);
     assert_eq!(piped.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&piped.stderr).contains("CPR state of more than"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -6,6 +6,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/pipe.rs"]
+mod pipe;
+use pipe::run_piped;
+
 const FIXTURES: [&str; 5] = ["none", "none-8k", "pc", "pc-nofooter", "pc-devices"];
 
 fn exe() -> &'static str {
@@ -38,26 +42,6 @@ fn run(args: &[&str], file: Option<&Path>) -> Output {
 /// The status and stderr of a run (its stdout may be megabytes).
 fn brief(o: &Output) -> String {
     format!("{:?}: {}", o.status, String::from_utf8_lossy(&o.stderr))
-}
-
-/// Runs with `stdin` fed from `bytes` (through a pipe, not a file).
-fn run_piped(args: &[&str], bytes: &[u8]) -> Output {
-    let mut child = Command::new(exe())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let bytes = bytes.to_vec();
-    let feeder = std::thread::spawn(move || {
-        // The child may stop reading early (an error); that is its answer.
-        let _ = stdin.write_all(&bytes);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
 }
 
 #[test]
