@@ -8,9 +8,11 @@
 //! leaves to the ordinary code. Saves into a `Vec` (fast) and through an
 //! io sink (field by field) give the same bytes.
 
-use std::io::{self, Read};
-
 use vmstate_core::{Context, Reader, VmState, Writer};
+
+#[path = "support/trickle.rs"]
+mod trickle;
+use trickle::Trickle;
 
 /// Nested, fixed-size: a parent's run takes it whole; the byte after it is
 /// what its subsection peek sees.
@@ -173,22 +175,6 @@ impl Dev {
                 flag: true,
                 data: [5, 0, 5],
             },
-        }
-    }
-}
-
-/// One byte per `read`.
-struct Trickle<'a>(&'a [u8]);
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match (self.0.split_first(), buf.first_mut()) {
-            (Some((b, rest)), Some(slot)) => {
-                *slot = *b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
         }
     }
 }

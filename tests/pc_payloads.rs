@@ -33,6 +33,10 @@ const PC_MIG: &[u8] = include_bytes!("fixtures/qemu-7.2/pc.mig");
 mod pc_mirrors;
 use pc_mirrors::*;
 
+#[path = "support/trickle.rs"]
+mod trickle;
+use trickle::Trickle;
+
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
@@ -834,23 +838,6 @@ fn pckbd_subsection_cut_inside_its_name_stays_in_the_stream() {
     let consumed = cut.len() - r.remaining().len();
     assert_eq!(consumed, 4);
     assert!(s.check_footer(consumed).is_err());
-}
-
-/// A `Read` that hands out one byte per call, to exercise the buffered
-/// reader's peeks across refills.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), buf.first_mut()) {
-            (Some((b, rest)), Some(dst)) => {
-                *dst = *b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
 }
 
 #[test]

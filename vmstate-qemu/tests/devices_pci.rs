@@ -17,6 +17,10 @@ use vmstate_qemu::*;
 mod devices_common;
 use devices_common::*;
 
+#[path = "../../tests/support/trickle.rs"]
+mod trickle;
+use trickle::Trickle;
+
 #[test]
 fn pci_config_and_irq_state_codecs() {
     use pci::*;
@@ -691,20 +695,4 @@ fn pci_bytes(w: W, d: &pci::PciDevice) -> W {
     let mut w = w.i32(d.version_id);
     w.0.extend(&d.config.config);
     (0..4).fold(w, |w, pin| w.u32((d.irq_state >> pin) & 1))
-}
-
-/// One byte per `read`: a source that never holds a whole field.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), buf.first_mut()) {
-            (Some((b, rest)), Some(slot)) => {
-                *slot = *b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
 }
