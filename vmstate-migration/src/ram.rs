@@ -143,7 +143,7 @@ impl RamPayload {
         let mut records = Vec::new();
         loop {
             let at = r.offset();
-            let header = u64::from_be_bytes(get_in_place(r)?);
+            let header = r.get_u64()?;
             let flags = header & (ps - 1);
             let addr = header & !(ps - 1);
             let (block, body) = match flags & !FLAG_CONTINUE {
@@ -152,7 +152,7 @@ impl RamPayload {
                 }
                 FLAG_ZERO => {
                     let block = read_block_name(r, flags)?;
-                    (block, RamBody::Zero(get_in_place::<1, _>(r)?[0]))
+                    (block, RamBody::Zero(r.get_u8()?))
                 }
                 FLAG_PAGE => {
                     let block = read_block_name(r, flags)?;
@@ -298,18 +298,6 @@ fn read_name<S: Source>(r: &mut Reader<S>) -> StreamResult<String> {
     r.get_bytes(dst)?;
     String::from_utf8(dst.to_vec())
         .map_err(|_| StreamError::invalid("RAM block name is not UTF-8", at))
-}
-
-/// The next `N` bytes, read in place when the source holds them in memory
-/// (a mapped file skips page after page, header to header).
-#[inline(always)]
-fn get_in_place<const N: usize, S: Source>(r: &mut Reader<S>) -> StreamResult<[u8; N]> {
-    if let Some(b) = r.in_memory().0.first_chunk::<N>() {
-        let b = *b;
-        r.advance(N);
-        return Ok(b);
-    }
-    Ok(r.get_array()?)
 }
 
 fn read_block_name<S: Source>(r: &mut Reader<S>, flags: u64) -> StreamResult<Option<String>> {

@@ -99,9 +99,15 @@ impl<S: Source> Reader<S> {
         }
     }
 
-    /// Reads `N` bytes.
+    /// Reads `N` bytes: in place when the source holds them in memory (a
+    /// slice, an io reader's buffer, a mapped file), else through
+    /// [`get_bytes`](Reader::get_bytes).
     #[inline]
     pub fn get_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        if let Some(&b) = self.src.in_memory().0.first_chunk::<N>() {
+            self.src.advance(N);
+            return Ok(b);
+        }
         let mut b = [0u8; N];
         self.get_bytes(&mut b)?;
         Ok(b)
