@@ -20,9 +20,9 @@ use std::io;
 use std::os::fd::AsRawFd;
 
 /// The pages the reader has passed are given back every this many bytes.
-const RELEASE: u64 = 4 << 20;
+pub const RELEASE: u64 = 4 << 20;
 /// The pages ahead of the reader are mapped this many bytes at a time.
-const POPULATE: u64 = 4 << 20;
+pub const POPULATE: u64 = 4 << 20;
 
 /// A read-only private mapping of a whole regular file.
 ///
@@ -84,6 +84,11 @@ impl Map {
     /// The file's length.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Never: an empty file is not mapped ([`Map::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Why the bytes after [`Map::bytes`] cannot be read, when the mapping
