@@ -53,6 +53,18 @@ struct OptSub {
     w: u32,
 }
 
+/// One run and nothing else: a payload of static size, which
+/// `save_to_slice` encodes without a writer.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/gapped", version = 1)]
+struct Gapped {
+    a: u16,
+    #[vmstate(unused = 3)]
+    gap: (),
+    b: [u32; 2],
+    pair: Pair,
+}
+
 #[derive(VmState, Clone, Debug, Default, PartialEq)]
 #[vmstate(name = "fp/ext", version = 2)]
 struct Ext {
@@ -240,6 +252,86 @@ fn fast_and_field_by_field_saves_agree() {
     // A subsection header, then the nested subsection's own header.
     assert!(fast.windows(12).any(|w| w == b"\x05\x0afp/opt/sub"));
     assert!(fast.windows(8).any(|w| w == b"\x05\x06fp/ext"));
+}
+
+/// A caller's buffer takes runs straight (no stack buffer, no zero fill):
+/// every byte must still be written, whatever the buffer held, and a
+/// buffer that is too short fails where a field-by-field save into it
+/// fails, with the same path, having written the same bytes.
+#[test]
+fn saves_into_a_callers_buffer_write_every_byte_and_stop_at_its_end() {
+    use vmstate_core::stream::SliceSink;
+    let ctx = Context::new();
+    let mut dev = Dev::sample();
+    let want = dev.to_bytes(&ctx).unwrap();
+    for fill in [0x00, 0xaa, 0x05] {
+        let mut buf = vec![fill; want.len() + 3];
+        let n = dev.save_to_slice(&mut buf, &ctx).unwrap();
+        assert_eq!((n, &buf[..n]), (want.len(), &want[..]), "fill {fill:#x}");
+        assert_eq!(buf[n..], [fill; 3], "nothing past the payload");
+    }
+    for len in 0..want.len() {
+        let mut buf = vec![0xaa; len];
+        let mut w = Writer::new(SliceSink::new(&mut buf));
+        let err = dev.save(&mut w, &ctx).unwrap_err();
+        let written = w.get_ref().written();
+        assert_eq!(buf[..written], want[..written], "cut at {len}");
+
+        let mut io_buf = vec![0xaa; len];
+        let io_err = dev
+            .save(&mut Writer::from_write(&mut io_buf[..]), &ctx)
+            .unwrap_err();
+        assert_eq!(
+            (err.path(), err.offset(), format!("{:?}", err.kind())),
+            (
+                io_err.path(),
+                io_err.offset(),
+                format!("{:?}", io_err.kind())
+            ),
+            "cut at {len}"
+        );
+        assert_eq!(err.offset(), written as u64, "cut at {len}");
+        assert!(err.to_string().contains("buffer is full"), "{err}");
+    }
+}
+
+/// `save_to_slice` of a payload of static size skips the writer: the same
+/// bytes, every one written, and a short buffer takes the writer's way to
+/// the same error.
+#[test]
+fn static_payloads_save_into_a_callers_buffer_as_through_a_writer() {
+    use vmstate_core::stream::SliceSink;
+    let ctx = Context::new();
+    let mut g = Gapped {
+        a: 0x0102,
+        gap: (),
+        b: [0x0304_0506, 0x0708_090a],
+        pair: Pair {
+            x: 0x0b,
+            leaf: Leaf {
+                a: 0x0c0d_0e0f,
+                on: true,
+                b: -2,
+            },
+        },
+    };
+    assert_eq!(<Gapped as VmState>::FIXED_PAYLOAD, 2 + 3 + 8 + 8, "one run");
+    let want = g.to_bytes(&ctx).unwrap();
+    let mut buf = [0xaa; 32];
+    let n = g.save_to_slice(&mut buf, &ctx).unwrap();
+    assert_eq!(&buf[..n], &want[..]);
+    assert_eq!(buf[n..], [0xaa; 32 - 21]);
+    for len in 0..want.len() {
+        let err = g.save_to_slice(&mut vec![0xaa; len], &ctx).unwrap_err();
+        let mut io_buf = vec![0xaa; len];
+        let via_writer = g
+            .save(&mut Writer::new(SliceSink::new(&mut io_buf)), &ctx)
+            .unwrap_err();
+        assert_eq!(
+            (err.path(), err.offset()),
+            (via_writer.path(), via_writer.offset())
+        );
+    }
 }
 
 #[test]

@@ -29,6 +29,7 @@ OPS = [
     "pch_load_transactional",
     "pch_load_tight_into_clone",
     "pch_save_derived",
+    "pch_save_derived_array",
     "pch_save_tight_vec",
     "pch_save_tight_array",
 ]
@@ -38,7 +39,7 @@ RATIOS = [
     ("load in place", "pch_load_derived", "pch_load_tight", 1.10),
     ("load transactional", "pch_load_transactional", "pch_load_tight_into_clone", 1.10),
     ("save into Vec", "pch_save_derived", "pch_save_tight_vec", 1.00),
-    ("save vs [u8; N]", "pch_save_derived", "pch_save_tight_array", 1.25),
+    ("save vs [u8; N]", "pch_save_derived_array", "pch_save_tight_array", 1.25),
 ]
 
 
@@ -79,7 +80,7 @@ def main():
     for label, kind in sections:
         per = {}
         for op in OPS:
-            if op == "pch_save_tight_array" and kind != "static":
+            if op.endswith("_array") and kind != "static":
                 continue
             full = instructions(exe, args.core, label, op, args.n)
             none = instructions(exe, args.core, label, op, 0)

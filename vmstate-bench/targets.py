@@ -27,7 +27,7 @@ for dev in ["device_mix", "device356"]:
         (f"{dev}: load transactional", f"{dev}/load/derived_transactional",
          f"{dev}/load/tight_into_clone", 1.10),
         (f"{dev}: save into Vec", f"{dev}/save/derived", f"{dev}/save/tight_vec", 1.00),
-        (f"{dev}: save vs [u8; N]", f"{dev}/save/derived", f"{dev}/save/tight_array", 1.25),
+        (f"{dev}: save vs [u8; N]", f"{dev}/save/derived_array", f"{dev}/save/tight_array", 1.25),
     ]
 # Every FULL section of pc.mig (`benches/pc_hand.rs`, `common/pc_tight/`),
 # with whether its save has a static size (a `[u8; N]` row).
@@ -49,7 +49,7 @@ for sec, static in PC_SECTIONS:
         (f"{sec}: save into Vec", f"{g}/save_derived", f"{g}/save_tight_vec", 1.00),
     ]
     if static:
-        ROWS.append((f"{sec}: save vs [u8; N]", f"{g}/save_derived", f"{g}/save_tight_array", 1.25))
+        ROWS.append((f"{sec}: save vs [u8; N]", f"{g}/save_derived_array", f"{g}/save_tight_array", 1.25))
 
 def load(root):
     out = {}

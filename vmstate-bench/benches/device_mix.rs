@@ -1,8 +1,9 @@
 //! Benchmark 1: the device mix (308 bytes), saved into a `Vec<u8>` and
 //! loaded from a `&[u8]`, four ways on identical bytes:
 //!
-//! * `derived`: `#[derive(VmState)]` (save; load in place and the
-//!   transactional `load`, which clones the struct first);
+//! * `derived`: `#[derive(VmState)]` (save into the `Vec`, and into a
+//!   `[u8; N]` with `save_to_slice` as `derived_array`; load in place and
+//!   the transactional `load`, which clones the struct first);
 //! * `tight`: the best hand-written code (`common/tight.rs`): a slice
 //!   loader taking fixed-size arrays, one bounds check per field, in place
 //!   (and into a clone, like `load`); `to_be_bytes` into a `Vec`; and the
@@ -69,6 +70,12 @@ fn device_mix(c: &mut Criterion) {
         })
     });
     let mut arr = [0u8; PAYLOAD_LEN];
+    g.bench_function("derived_array", |b| {
+        b.iter(|| {
+            black_box(&mut dev).save_to_slice(&mut arr, &ctx).unwrap();
+            black_box(&arr);
+        })
+    });
     g.bench_function("tight_array", |b| {
         b.iter(|| {
             tight::save_mix_array(black_box(&dev), &mut arr);
@@ -157,6 +164,12 @@ fn device356(c: &mut Criterion) {
         })
     });
     let mut arr = [0u8; device356::PAYLOAD_LEN];
+    g.bench_function("derived_array", |b| {
+        b.iter(|| {
+            black_box(&mut dev).save_to_slice(&mut arr, &ctx).unwrap();
+            black_box(&arr);
+        })
+    });
     g.bench_function("tight_array", |b| {
         b.iter(|| {
             tight::save_356_array(black_box(&dev), &mut arr);

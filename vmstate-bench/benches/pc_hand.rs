@@ -2,7 +2,8 @@
 //! `common/pc_tight/`: the derived in-place and transactional loads of the
 //! catalog mirror, the hand loader in place and into a clone, the derived
 //! save into a `Vec`, the hand save into a `Vec`, and for the sections
-//! whose save has a static size the hand save into a `[u8; N]`. Values
+//! whose save has a static size the derived `save_to_slice` and the hand
+//! save into a `[u8; N]`. Values
 //! and bytes are checked equal before timing (`pc_tight::checked`).
 //!
 //! `cargo bench -p vmstate-bench --bench pc_hand` (`-- SECTION` for one,
@@ -79,6 +80,14 @@ impl Visit for Rows<'_> {
         });
         if T::STATIC {
             let mut arr = T::arr();
+            g.bench_function("save_derived_array", |b| {
+                b.iter(|| {
+                    black_box(&mut derived)
+                        .save_to_slice(arr.as_mut(), &ctx)
+                        .unwrap();
+                    black_box(&arr);
+                })
+            });
             g.bench_function("save_tight_array", |b| {
                 b.iter(|| {
                     black_box(&hand).tight_save_array(&mut arr);

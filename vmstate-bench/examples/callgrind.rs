@@ -65,6 +65,12 @@ fn mix_save_derived(e: &mut Env) {
 }
 
 #[inline(never)]
+fn mix_save_derived_array(e: &mut Env) {
+    e.dev.save_to_slice(&mut e.arr, &e.ctx).unwrap();
+    black_box(&e.arr);
+}
+
+#[inline(never)]
 fn mix_save_byteorder(e: &mut Env) {
     e.out.clear();
     hand_save(&e.dev, &mut e.out).unwrap();
@@ -196,6 +202,12 @@ fn d356_save_derived(e: &mut Env) {
 }
 
 #[inline(never)]
+fn d356_save_derived_array(e: &mut Env) {
+    e.d356.save_to_slice(&mut e.arr356, &e.ctx).unwrap();
+    black_box(&e.arr356);
+}
+
+#[inline(never)]
 fn d356_save_tight_vec(e: &mut Env) {
     e.out.clear();
     tight::save_356_vec(&e.d356, &mut e.out);
@@ -280,6 +292,7 @@ type Op = fn(&mut Env);
 
 const OPS: &[(&str, Op)] = &[
     ("mix_save_derived", mix_save_derived),
+    ("mix_save_derived_array", mix_save_derived_array),
     ("mix_save_byteorder", mix_save_byteorder),
     ("mix_save_binrw", mix_save_binrw),
     ("pc_load", pc_load),
@@ -289,6 +302,7 @@ const OPS: &[(&str, Op)] = &[
     ("mix_load_tight", mix_load_tight),
     ("mix_load_tight_into_clone", mix_load_tight_into_clone),
     ("d356_save_derived", d356_save_derived),
+    ("d356_save_derived_array", d356_save_derived_array),
     ("d356_save_tight_vec", d356_save_tight_vec),
     ("d356_save_tight_array", d356_save_tight_array),
     ("d356_load_derived", d356_load_derived),
@@ -355,6 +369,11 @@ fn pch_save_derived<T: Hand>(t: &mut T, out: &mut Vec<u8>, ctx: &Context) {
 }
 
 #[inline(never)]
+fn pch_save_derived_array<T: Hand>(t: &mut T, arr: &mut T::Arr, ctx: &Context) {
+    t.save_to_slice(arr.as_mut(), ctx).unwrap();
+}
+
+#[inline(never)]
 fn pch_save_tight_vec<T: Hand>(t: &T, out: &mut Vec<u8>) {
     out.clear();
     t.tight_save_vec(out);
@@ -372,6 +391,7 @@ const PCH_OPS: &[&str] = &[
     "pch_load_transactional",
     "pch_load_tight_into_clone",
     "pch_save_derived",
+    "pch_save_derived_array",
     "pch_save_tight_vec",
     "pch_save_tight_array",
 ];
@@ -390,7 +410,7 @@ impl Visit for Pch {
             if self.op != op && self.op != "pch_all" {
                 continue;
             }
-            if op == "pch_save_tight_array" && !T::STATIC {
+            if op.ends_with("_array") && !T::STATIC {
                 continue;
             }
             // One loop per op: the per-call overhead is the loop's.
@@ -410,6 +430,9 @@ impl Visit for Pch {
                 }
                 "pch_save_derived" => {
                     (0..n).for_each(|_| pch_save_derived(black_box(&mut *t), &mut out, &ctx))
+                }
+                "pch_save_derived_array" => {
+                    (0..n).for_each(|_| pch_save_derived_array(black_box(&mut *t), &mut arr, &ctx))
                 }
                 "pch_save_tight_vec" => {
                     (0..n).for_each(|_| pch_save_tight_vec(black_box(&*t), &mut out))

@@ -120,7 +120,7 @@ pub fn name_claims(own: &str, name: &[u8]) -> bool {
     name.len() > own.len() && name.starts_with(own.as_bytes())
 }
 
-/// `N` more bytes of a memory sink to encode a run into (zeroed), as an
+/// `N` more bytes of a memory sink to encode a run into (every byte), as an
 /// array: its length is then known to the code that fills it, and the
 /// constant-offset writes need no checks. `None` for an io sink.
 #[inline(always)]

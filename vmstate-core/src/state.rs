@@ -136,6 +136,42 @@ pub trait VmState: Sized {
         Ok(out)
     }
 
+    /// Saves the payload into the start of `buf` (a `[u8; N]`, a slice of
+    /// a larger buffer) and returns its length: the fastest save, through a
+    /// [`SliceSink`](crate::stream::SliceSink). A payload that does not fit
+    /// is an error at the offset of the first field that does not (an io
+    /// error of kind `WriteZero`), with the bytes before it written.
+    ///
+    /// ```
+    /// use vmstate_core::{Context, VmState};
+    ///
+    /// #[derive(VmState)]
+    /// #[vmstate(name = "port92", version = 1)]
+    /// struct Port92 {
+    ///     outport: u8,
+    /// }
+    ///
+    /// let mut buf = [0u8; 16];
+    /// let n = Port92 { outport: 2 }.save_to_slice(&mut buf, &Context::new()).unwrap();
+    /// assert_eq!(&buf[..n], [2]);
+    /// ```
+    #[inline]
+    fn save_to_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize> {
+        // A payload of static size (one run of fixed-size fields: no hooks,
+        // gates, subsections or CPR fields) is its encoding and nothing
+        // else; one that does not fit takes the ordinary way to its error.
+        let n = Self::FIXED_PAYLOAD;
+        if n > 0 && Self::CPR_FIELDS.is_empty() {
+            if let Some(b) = buf.get_mut(..n) {
+                self.encode_fixed_payload(b);
+                return Ok(n);
+            }
+        }
+        let mut w = Writer::new(crate::stream::SliceSink::new(buf));
+        self.save(&mut w, ctx)?;
+        Ok(w.get_ref().written())
+    }
+
     /// Loads a payload from memory at the description's current version.
     /// Returns the number of bytes consumed.
     fn load_from_slice(&mut self, bytes: &[u8], ctx: &Context) -> Result<usize>
@@ -205,7 +241,8 @@ pub(crate) fn save_own_version<T: VmState, W: Sink>(
     w: &mut Writer<W>,
     ctx: &Context,
 ) -> Result<()> {
-    let version = T::VMSD.version_id;
+    // A constant, so that the generated code's version gates fold away.
+    let version = const { T::VMSD.version_id };
     if w.is_recording() {
         v.save_state_v_recorded(w, version, ctx)
     } else {

@@ -131,8 +131,8 @@ impl Piece {
     fn encode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
         match self {
             Piece::Value(ty) => quote!(<#ty as #p::VmField>::encode_fixed(&self.#m, #part);),
-            // The grown bytes are zeros already.
-            Piece::Unused(_) => quote!(),
+            // Grown bytes are not always zeros (a caller's buffer).
+            Piece::Unused(_) => quote!(#part.fill(0);),
             Piece::Buffer(start, end) => quote! {
                 #p::copy_run_bytes(
                     #part,
@@ -431,10 +431,11 @@ pub fn save_run(
 }
 
 /// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8]`) when
-/// `ok` and the sink is memory, else runs `slow`. Short runs are encoded
-/// on the stack (the zero fill folds away: every byte is written) and
-/// appended with one length check; longer ones straight into the grown
-/// `Vec` (a copy would cost more than the zero fill of `grow`).
+/// `ok` and the sink is memory, else runs `slow`. Into a `Vec`, short runs
+/// are encoded on the stack (the zero fill folds away: every byte is
+/// written) and appended with one length check, longer ones straight into
+/// the grown `Vec` (a copy would cost more than the zero fill of `grow`);
+/// into a caller's buffer, whose `grow` is a bounds check, all straight.
 fn save_in_memory(
     p: &TokenStream,
     ok: TokenStream,
@@ -445,7 +446,7 @@ fn save_in_memory(
     quote! {
         let __done = #ok
             && #n <= #p::SAVE_RUN_MAX
-            && if #n <= #p::STACK_RUN_MAX {
+            && if #n <= #p::STACK_RUN_MAX && !<__W as #p::Sink>::GROW_IN_PLACE {
                 let mut __a = [0u8; #n];
                 {
                     let __b: &mut [u8] = &mut __a;

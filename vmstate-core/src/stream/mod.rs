@@ -12,6 +12,6 @@ mod writer;
 #[cfg(unix)]
 pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use reader::Reader;
-pub use sink::{IoSink, Sink};
+pub use sink::{IoSink, Sink, SliceSink};
 pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
 pub use writer::Writer;

@@ -73,6 +73,8 @@ impl<S: Sink> Sink for Placeholders<S> {
         self.inner.grow(n)
     }
 
+    const GROW_IN_PLACE: bool = S::GROW_IN_PLACE;
+
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }

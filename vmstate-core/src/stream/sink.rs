@@ -10,12 +10,14 @@ use crate::cpr::FdPassing;
 /// A sink knows how many bytes it has taken, so the writer needs no
 /// counter of its own: a `Vec<u8>` (or `&mut Vec<u8>`) answers with its
 /// length, and each element costs what a hand-written `extend_from_slice`
-/// costs. Any other `std::io::Write` goes through [`IoSink`], which counts
+/// costs. A caller's buffer (`[u8; N]`, `&mut [u8]`) goes through
+/// [`SliceSink`], the fastest: no capacity to grow, no bytes to zero. Any
+/// other `std::io::Write` goes through [`IoSink`], which counts
 /// ([`Writer::from_write`](super::Writer::from_write) wraps it).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a vmstate `Sink`",
     label = "not a `Sink`",
-    note = "write into a `Vec<u8>` or `&mut Vec<u8>`, or wrap any `std::io::Write` with `Writer::from_write(..)` (an `IoSink`)"
+    note = "write into a `Vec<u8>` or `&mut Vec<u8>`, into a buffer with `SliceSink::new(&mut buf)`, or wrap any `std::io::Write` with `Writer::from_write(..)` (an `IoSink`)"
 )]
 pub trait Sink {
     /// Appends `bytes`.
@@ -25,15 +27,24 @@ pub trait Sink {
     /// uses differences).
     fn position(&self) -> u64;
 
-    /// Appends `n` zero bytes and returns them to be filled in place, when
-    /// the sink is memory; `None` when the bytes must be passed to
-    /// [`put`](Sink::put) instead. Bulk conversions use it to write
-    /// straight into the target.
+    /// Appends `n` bytes and returns them to be filled in place, when the
+    /// sink is memory and has room; `None`, with nothing appended, when the
+    /// bytes must be passed to [`put`](Sink::put) instead. Bulk conversions
+    /// use it to write straight into the target, and write every byte:
+    /// what the returned bytes hold before is unspecified (a `Vec`'s are
+    /// zeros, a [`SliceSink`]'s whatever the buffer held).
     #[inline]
     fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
         let _ = n;
         None
     }
+
+    /// Whether [`grow`](Sink::grow) costs no more than a bounds check (it
+    /// hands out memory that is there already, without filling it):
+    /// generated code then encodes short runs straight into it instead of
+    /// on the stack and appending them.
+    #[doc(hidden)]
+    const GROW_IN_PLACE: bool = false;
 
     /// Flushes buffered bytes to their destination.
     #[inline]
@@ -123,10 +134,118 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
 
     const FD_PASSING: FdPassing = S::FD_PASSING;
+    const GROW_IN_PLACE: bool = S::GROW_IN_PLACE;
 
     #[cfg(unix)]
     fn put_fd(&mut self, fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
         (**self).put_fd(fd)
+    }
+}
+
+/// A [`Sink`] over a caller's buffer (a `[u8; N]`, a `&mut [u8]`): the
+/// fastest save target, for a payload whose size is known or bounded.
+///
+/// Bytes go in from the start of the buffer. When one does not fit, the
+/// save fails with an io error of kind `WriteZero` at the offset of the
+/// field that did not fit (the bytes before it are written); nothing is
+/// ever written past the end. [`VmState::save_to_slice`] is the short
+/// form.
+///
+/// ```
+/// use vmstate_core::stream::SliceSink;
+/// use vmstate_core::{Context, VmState, Writer};
+///
+/// #[derive(VmState)]
+/// #[vmstate(name = "timer", version = 1)]
+/// struct Timer {
+///     count: u32,
+///     mode: u8,
+/// }
+///
+/// let mut t = Timer { count: 0x0102_0304, mode: 5 };
+/// let mut buf = [0u8; 5];
+/// let mut w = Writer::new(SliceSink::new(&mut buf));
+/// t.save(&mut w, &Context::new()).unwrap();
+/// assert_eq!(w.get_ref().written(), 5);
+/// assert_eq!(buf, [1, 2, 3, 4, 5]);
+///
+/// let err = t.save_to_slice(&mut [0u8; 4], &Context::new()).unwrap_err();
+/// assert_eq!((err.path().as_str(), err.offset()), ("timer/mode", 4));
+/// ```
+///
+/// [`VmState::save_to_slice`]: crate::VmState::save_to_slice
+#[derive(Debug)]
+pub struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    /// A sink that fills `buf` from its start.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        SliceSink { buf, pos: 0 }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes written so far.
+    pub fn filled(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or_default()
+    }
+
+    /// The written part of the buffer, for as long as the buffer lives.
+    pub fn into_filled(self) -> &'a mut [u8] {
+        self.buf.get_mut(..self.pos).unwrap_or_default()
+    }
+}
+
+/// Out of line, so that a put into a [`SliceSink`] inlines to a bounds
+/// check and a copy.
+#[cold]
+#[inline(never)]
+fn buffer_full(len: usize, left: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WriteZero,
+        format!("the buffer is full: {len} bytes do not fit in the {left} left"),
+    )
+}
+
+impl Sink for SliceSink<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.put_in_memory(bytes) {
+            return Ok(());
+        }
+        Err(buffer_full(bytes.len(), self.buf.len() - self.pos))
+    }
+
+    #[inline]
+    fn position(&self) -> u64 {
+        self.pos as u64
+    }
+
+    #[inline]
+    fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let dst = self.buf.get_mut(self.pos..end)?;
+        self.pos = end;
+        Some(dst)
+    }
+
+    const GROW_IN_PLACE: bool = true;
+
+    #[inline]
+    fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
+        match self.grow(bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -203,6 +322,25 @@ mod tests {
         dst.copy_from_slice(&[3, 4, 5]);
         assert_eq!(v, [9, 1, 2, 3, 4, 5]);
         assert_eq!(Sink::position(&v), 6);
+    }
+
+    #[test]
+    fn slice_sink_fills_its_buffer_and_never_past_it() {
+        let mut buf = [7u8; 6];
+        let mut s = SliceSink::new(&mut buf);
+        s.put(&[1, 2]).unwrap();
+        // Grown bytes are handed out as they are, not zeroed.
+        assert_eq!(s.grow(2).unwrap(), [7, 7]);
+        assert_eq!((s.position(), s.filled()), (4, &[1, 2, 7, 7][..]));
+        assert!(s.grow(3).is_none(), "one byte too many");
+        assert!(s.grow(usize::MAX).is_none());
+        assert!(!s.put_in_memory(&[0; 3]));
+        let err = s.put(&[9, 9, 9]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WriteZero);
+        assert_eq!(s.written(), 4, "a failed put writes nothing");
+        s.put(&[5, 6]).unwrap();
+        assert_eq!(s.into_filled(), [1, 2, 7, 7, 5, 6]);
+        assert_eq!(buf, [1, 2, 7, 7, 5, 6]);
     }
 
     #[test]

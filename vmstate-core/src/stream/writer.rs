@@ -174,9 +174,10 @@ impl<W: Sink> Writer<W> {
         }
     }
 
-    /// Appends `n` zero bytes and returns them to be filled in place, when
-    /// the target is memory ([`Sink::grow`]); `None` when it is not, and
-    /// nothing was written.
+    /// Appends `n` bytes and returns them to be filled in place (every
+    /// byte: what they hold before is unspecified), when the target is
+    /// memory with room ([`Sink::grow`]); `None`, with nothing written,
+    /// otherwise.
     #[inline]
     pub fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
         self.inner.grow(n)
