@@ -288,6 +288,10 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
     hand_save(dev, &mut hand).unwrap();
     assert_eq!(hand, derived, "byteorder bytes == derived bytes");
 
+    let mut arr = [0xa5u8; PAYLOAD_LEN];
+    assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), PAYLOAD_LEN);
+    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
+
     let br = BrMix::from(&*dev);
     let mut bw = Vec::new();
     br.write(&mut Cursor::new(&mut bw)).unwrap();
@@ -318,6 +322,9 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
     let mut arr = [0u8; PAYLOAD_LEN];
     tight::save_mix_array(dev, &mut arr);
     assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
+    let mut arr = [0xa5u8; device356::PAYLOAD_LEN];
+    assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), arr.len());
+    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
 
     let mut cur = Cursor::new(&derived[..]);
     let back = BrMix::read_args(&mut cur, (VERSION,)).unwrap();
@@ -345,6 +352,9 @@ pub fn same_bytes_356(dev: &mut Device356, ctx: &Context) -> Vec<u8> {
     let mut arr = [0u8; device356::PAYLOAD_LEN];
     tight::save_356_array(dev, &mut arr);
     assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
+    let mut arr = [0xa5u8; device356::PAYLOAD_LEN];
+    assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), arr.len());
+    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
 
     for in_place in [true, false] {
         let mut back = Device356::default();

@@ -77,6 +77,9 @@ pub fn checked<T: Hand>(label: &str, idstr: &str, instance: u32) -> (u32, Vec<u8
     if T::STATIC {
         hand.tight_save_array(&mut arr);
         assert_eq!(arr.as_ref(), &bytes[..], "{label}: [u8; N] save");
+        arr.as_mut().fill(0xa5);
+        let n = derived.clone().save_to_slice(arr.as_mut(), &ctx).unwrap();
+        assert_eq!(&arr.as_ref()[..n], &bytes[..], "{label}: derived [u8; N] save");
     }
     (version, bytes, hand)
 }
