@@ -322,9 +322,6 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
     let mut arr = [0u8; PAYLOAD_LEN];
     tight::save_mix_array(dev, &mut arr);
     assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
-    let mut arr = [0xa5u8; device356::PAYLOAD_LEN];
-    assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), arr.len());
-    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
 
     let mut cur = Cursor::new(&derived[..]);
     let back = BrMix::read_args(&mut cur, (VERSION,)).unwrap();
