@@ -290,7 +290,11 @@ pub fn same_bytes_everywhere(dev: &mut DeviceMix, ctx: &Context) -> Vec<u8> {
 
     let mut arr = [0xa5u8; PAYLOAD_LEN];
     assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), PAYLOAD_LEN);
-    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
+    assert_eq!(
+        &arr[..],
+        &derived[..],
+        "derived array bytes == derived bytes"
+    );
 
     let br = BrMix::from(&*dev);
     let mut bw = Vec::new();
@@ -351,7 +355,11 @@ pub fn same_bytes_356(dev: &mut Device356, ctx: &Context) -> Vec<u8> {
     assert_eq!(&arr[..], &derived[..], "tight array bytes == derived bytes");
     let mut arr = [0xa5u8; device356::PAYLOAD_LEN];
     assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), arr.len());
-    assert_eq!(&arr[..], &derived[..], "derived array bytes == derived bytes");
+    assert_eq!(
+        &arr[..],
+        &derived[..],
+        "derived array bytes == derived bytes"
+    );
 
     for in_place in [true, false] {
         let mut back = Device356::default();

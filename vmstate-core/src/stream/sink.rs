@@ -176,29 +176,29 @@ impl<S: Sink + ?Sized> Sink for &mut S {
 /// [`VmState::save_to_slice`]: crate::VmState::save_to_slice
 #[derive(Debug)]
 pub struct SliceSink<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
+    /// The part of the buffer not written yet.
+    rest: &'a mut [u8],
+    /// The whole buffer's length.
+    len: usize,
 }
 
 impl<'a> SliceSink<'a> {
     /// A sink that fills `buf` from its start.
     pub fn new(buf: &'a mut [u8]) -> Self {
-        SliceSink { buf, pos: 0 }
+        SliceSink {
+            len: buf.len(),
+            rest: buf,
+        }
     }
 
-    /// Bytes written so far.
+    /// Bytes written so far (the buffer's first bytes).
     pub fn written(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
-    /// The bytes written so far.
-    pub fn filled(&self) -> &[u8] {
-        self.buf.get(..self.pos).unwrap_or_default()
-    }
-
-    /// The written part of the buffer, for as long as the buffer lives.
-    pub fn into_filled(self) -> &'a mut [u8] {
-        self.buf.get_mut(..self.pos).unwrap_or_default()
+    /// Bytes still free.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
     }
 }
 
@@ -219,19 +219,22 @@ impl Sink for SliceSink<'_> {
         if self.put_in_memory(bytes) {
             return Ok(());
         }
-        Err(buffer_full(bytes.len(), self.buf.len() - self.pos))
+        Err(buffer_full(bytes.len(), self.rest.len()))
     }
 
     #[inline]
     fn position(&self) -> u64 {
-        self.pos as u64
+        self.written() as u64
     }
 
     #[inline]
     fn grow(&mut self, n: usize) -> Option<&mut [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let dst = self.buf.get_mut(self.pos..end)?;
-        self.pos = end;
+        // One compare: what is left is a slice of its own.
+        if n > self.rest.len() {
+            return None;
+        }
+        let (dst, rest) = std::mem::take(&mut self.rest).split_at_mut(n);
+        self.rest = rest;
         Some(dst)
     }
 
@@ -331,7 +334,7 @@ mod tests {
         s.put(&[1, 2]).unwrap();
         // Grown bytes are handed out as they are, not zeroed.
         assert_eq!(s.grow(2).unwrap(), [7, 7]);
-        assert_eq!((s.position(), s.filled()), (4, &[1, 2, 7, 7][..]));
+        assert_eq!((s.position(), s.remaining()), (4, 2));
         assert!(s.grow(3).is_none(), "one byte too many");
         assert!(s.grow(usize::MAX).is_none());
         assert!(!s.put_in_memory(&[0; 3]));
@@ -339,7 +342,7 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::WriteZero);
         assert_eq!(s.written(), 4, "a failed put writes nothing");
         s.put(&[5, 6]).unwrap();
-        assert_eq!(s.into_filled(), [1, 2, 7, 7, 5, 6]);
+        assert_eq!(s.written(), 6);
         assert_eq!(buf, [1, 2, 7, 7, 5, 6]);
     }
 

@@ -79,7 +79,11 @@ pub fn checked<T: Hand>(label: &str, idstr: &str, instance: u32) -> (u32, Vec<u8
         assert_eq!(arr.as_ref(), &bytes[..], "{label}: [u8; N] save");
         arr.as_mut().fill(0xa5);
         let n = derived.clone().save_to_slice(arr.as_mut(), &ctx).unwrap();
-        assert_eq!(&arr.as_ref()[..n], &bytes[..], "{label}: derived [u8; N] save");
+        assert_eq!(
+            &arr.as_ref()[..n],
+            &bytes[..],
+            "{label}: derived [u8; N] save"
+        );
     }
     (version, bytes, hand)
 }
