@@ -85,6 +85,10 @@ pub trait Mirror {
     }
     /// Appends the mirror's payload to `out`.
     fn save_into(&mut self, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error>;
+    /// Saves the mirror's payload into the start of `buf` and returns its
+    /// length ([`VmState::save_to_slice`]); a payload that does not fit is
+    /// an error at the field that does not.
+    fn save_into_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize, Error>;
 }
 
 impl<T: VmState + Clone + 'static> Mirror for T {
@@ -94,6 +98,10 @@ impl<T: VmState + Clone + 'static> Mirror for T {
 
     fn save_into(&mut self, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
         self.save(&mut Writer::new(out), ctx)
+    }
+
+    fn save_into_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize, Error> {
+        VmState::save_to_slice(self, buf, ctx)
     }
 }
 

@@ -90,6 +90,9 @@ fn roundtrip_stream(name: &str, stream: &[u8], vmdesc: bool) -> (Vec<String>, us
                 "{what}: the loaded mirror says the section is not needed"
             ));
         }
+        if let Some(d) = slice_save_differs(entry, machine, &s, &ctx) {
+            failures.push(format!("{what}: {d}"));
+        }
         // The vmdesc entry, exactly as QEMU wrote it.
         if !vmdesc || NO_DESCRIPTION_IN_QEMU.contains(&s.idstr.as_str()) {
             continue;
@@ -108,6 +111,37 @@ fn roundtrip_stream(name: &str, stream: &[u8], vmdesc: bool) -> (Vec<String>, us
         }
     }
     (failures, checked)
+}
+
+/// The save into a caller's buffer (`save_into_slice`, the `SliceSink`
+/// path, no zero fill) against the save into a `Vec`: the same bytes from
+/// a buffer full of another byte, and a buffer one byte short fails.
+fn slice_save_differs(
+    entry: &registry::Entry,
+    machine: Machine,
+    s: &common::Sec<'_>,
+    ctx: &Context,
+) -> Option<String> {
+    // A failed load is reported by the round trip already.
+    let mut m = (entry.new_mirror_on)(machine);
+    m.as_target().load_section(s.payload, s.version, ctx).ok()?;
+    let want = m.save_payload(ctx).ok()?;
+    let mut buf = vec![0xa5; want.len() + 8];
+    match m.save_into_slice(&mut buf, ctx) {
+        Ok(n) if buf[..n] == want[..] && buf[n..] == [0xa5; 8] => {}
+        Ok(n) => {
+            return Some(format!(
+                "save_into_slice wrote other bytes ({n} of {})",
+                want.len()
+            ))
+        }
+        Err(e) => return Some(format!("save_into_slice failed: {e}")),
+    }
+    let short = want.len().checked_sub(1)?;
+    match m.save_into_slice(&mut vec![0xa5; short], ctx) {
+        Err(e) if e.offset() <= short as u64 => None,
+        other => Some(format!("save_into_slice into {short} bytes: {other:?}")),
+    }
 }
 
 fn assert_fixture(name: &str, expect_checked: usize) {
