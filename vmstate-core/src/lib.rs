@@ -24,7 +24,10 @@
 //! pattern, in [`hostile`].
 //!
 //! # Modules
-//! * [`stream`]: the big-endian [`Reader`] and [`Writer`];
+//! * [`stream`]: the big-endian [`Reader`] and [`Writer`], and the sinks
+//!   a writer fills: a `Vec<u8>`, a caller's buffer
+//!   ([`stream::SliceSink`], or [`VmState::save_to_slice`]), any
+//!   `std::io::Write` ([`stream::IoSink`]);
 //! * [`desc`]: the static description tables ([`Vmsd`], [`Field`]);
 //! * [`field`]: [`VmField`], the per-type codecs (QEMU's `VMStateInfo`);
 //! * [`VmState`]: the trait the derive implements;
