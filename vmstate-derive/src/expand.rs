@@ -380,6 +380,15 @@ fn recorded_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
 /// The field statements of the plain save or the load, runs of
 /// fixed-size fields through the fast path.
 fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> {
+    let run = |r: &fastpath::Run| {
+        let slow = fastpath::slow_stmts(p, &r.fields, dir);
+        let code = if dir == Dir::Load {
+            fastpath::load_run(p, r, slow)
+        } else {
+            fastpath::save_run(p, r, slow)
+        };
+        gate(exists_test(r.fields[0]), code)
+    };
     let mut body = Vec::new();
     for seg in fastpath::segments(p, cont) {
         match seg {
@@ -388,18 +397,18 @@ fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> 
                     body.push(gate(exists_test(f), stmt));
                 }
             }
-            fastpath::Segment::Run {
-                index,
-                fields,
-                pieces,
+            fastpath::Segment::Run(r) => body.push(run(&r)),
+            fastpath::Segment::Merged {
+                whole,
+                version,
+                parts,
             } => {
-                let slow = fastpath::slow_stmts(p, &fields, dir);
-                let run = if dir == Dir::Load {
-                    fastpath::load_run(p, index, &fields, &pieces, slow)
+                let parts = parts.iter().map(run).collect();
+                body.push(if dir == Dir::Load {
+                    fastpath::load_merged(p, &whole, version, parts)
                 } else {
-                    fastpath::save_run(p, index, &fields, &pieces, slow)
-                };
-                body.push(gate(exists_test(fields[0]), run));
+                    fastpath::save_merged(p, &whole, version, parts)
+                });
             }
         }
     }

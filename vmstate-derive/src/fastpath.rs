@@ -18,33 +18,76 @@ use crate::fields;
 pub enum Segment<'c, 'a> {
     /// Ordinary code.
     Single(&'c Field<'a>),
-    /// A run (consts `__RUN{index}_*`), its fields in order, with what
-    /// each is in the run.
-    Run {
-        index: usize,
-        fields: Vec<&'c Field<'a>>,
-        pieces: Vec<Piece>,
+    /// A run of fields under one version gate.
+    Run(Run<'c, 'a>),
+    /// Runs under different version gates with nothing between them:
+    /// `whole` (all their fields as one run) when the version passes the
+    /// highest gate, `version` (a save at the current version, a load of
+    /// a stream at it), else the runs one by one.
+    Merged {
+        whole: Run<'c, 'a>,
+        version: u32,
+        parts: Vec<Run<'c, 'a>>,
     },
+}
+
+/// Fields of fixed wire size, their code under consts `__RUN{index}_*`.
+pub struct Run<'c, 'a> {
+    pub index: usize,
+    pub fields: Vec<&'c Field<'a>>,
+    pub pieces: Vec<Piece>,
 }
 
 /// The fields of a struct in wire order, runs grouped. A run is a maximal
 /// sequence of eligible fields with the same version gate (skipped fields
-/// do not break it).
+/// do not break it); consecutive runs make a `Merged`.
 pub fn segments<'c, 'a>(p: &TokenStream, cont: &'c Container<'a>) -> Vec<Segment<'c, 'a>> {
     let mut out = Vec::new();
     let mut run: Vec<(&Field, Piece)> = Vec::new();
-    let mut runs = 0;
+    let mut group: Vec<Run> = Vec::new();
+    let mut next = 0;
+    let mut index = || {
+        next += 1;
+        next - 1
+    };
     let flush = |run: &mut Vec<(&'c Field<'a>, Piece)>,
-                 out: &mut Vec<Segment<'c, 'a>>,
-                 runs: &mut usize| {
+                 group: &mut Vec<Run<'c, 'a>>,
+                 index: &mut dyn FnMut() -> usize| {
         if !run.is_empty() {
             let (fields, pieces) = std::mem::take(run).into_iter().unzip();
-            out.push(Segment::Run {
-                index: *runs,
+            group.push(Run {
+                index: index(),
                 fields,
                 pieces,
             });
-            *runs += 1;
+        }
+    };
+    let close = |group: &mut Vec<Run<'c, 'a>>,
+                 out: &mut Vec<Segment<'c, 'a>>,
+                 index: &mut dyn FnMut() -> usize| {
+        let parts = std::mem::take(group);
+        match parts.len() {
+            0 => {}
+            1 => out.extend(parts.into_iter().map(Segment::Run)),
+            _ => out.push(Segment::Merged {
+                whole: Run {
+                    index: index(),
+                    fields: parts
+                        .iter()
+                        .flat_map(|r| r.fields.iter().copied())
+                        .collect(),
+                    pieces: parts
+                        .iter()
+                        .flat_map(|r| r.pieces.iter().cloned())
+                        .collect(),
+                },
+                version: parts
+                    .iter()
+                    .map(|r| r.fields[0].version())
+                    .max()
+                    .unwrap_or(0),
+                parts,
+            }),
         }
     };
     for f in &cont.fields {
@@ -56,17 +99,19 @@ pub fn segments<'c, 'a>(p: &TokenStream, cont: &'c Container<'a>) -> Vec<Segment
         match role.piece(p, f).filter(|_| !f.attrs.exists.is_set()) {
             Some(piece) => {
                 if run.first().is_some_and(|(r, _)| r.version() != f.version()) {
-                    flush(&mut run, &mut out, &mut runs);
+                    flush(&mut run, &mut group, &mut index);
                 }
                 run.push((f, piece));
             }
             None => {
-                flush(&mut run, &mut out, &mut runs);
+                flush(&mut run, &mut group, &mut index);
+                close(&mut group, &mut out, &mut index);
                 out.push(Segment::Single(f));
             }
         }
     }
-    flush(&mut run, &mut out, &mut runs);
+    flush(&mut run, &mut group, &mut index);
+    close(&mut group, &mut out, &mut index);
     out
 }
 
@@ -89,6 +134,7 @@ fn worth_it(fields: &[&Field]) -> bool {
 }
 
 /// What a field of a run is, for its size and its code.
+#[derive(Clone)]
 pub enum Piece {
     /// A `VmField` value.
     Value(Box<Type>),
@@ -178,10 +224,12 @@ fn offset(index: usize, i: usize) -> syn::Ident {
 /// holds a bool (`BOOL`).
 pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     let mut out = Vec::new();
-    for seg in segs {
-        let Segment::Run { index, pieces, .. } = seg else {
-            continue;
-        };
+    let runs = segs.iter().flat_map(|seg| match seg {
+        Segment::Single(_) => Vec::new(),
+        Segment::Run(r) => vec![r],
+        Segment::Merged { whole, parts, .. } => parts.iter().chain([whole]).collect(),
+    });
+    for Run { index, pieces, .. } in runs {
         let index = *index;
         // Each offset is a prefix sum over one array of sizes, not the
         // previous offset plus a size: a chain of constants as long as the
@@ -299,35 +347,16 @@ fn encode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
 
 /// The load of a run: the fast path when it applies, else `slow` (the
 /// ordinary statements of its fields).
-pub fn load_run(
-    p: &TokenStream,
-    index: usize,
-    fields: &[&Field],
-    pieces: &[Piece],
-    slow: Vec<TokenStream>,
-) -> TokenStream {
-    if !worth_it(fields) {
+pub fn load_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStream {
+    if !worth_it(&run.fields) {
         return quote!(#(#slow)*);
     }
-    let (n, ok, tail, bool_) = (
-        run_ident(index, "N"),
-        run_ident(index, "OK"),
-        run_ident(index, "TAIL"),
-        run_ident(index, "BOOL"),
-    );
-    let decode = decode(p, index, fields, pieces);
-    let claims = claims(p, index, pieces);
-    let pieces = piece_by_piece(p, index, fields, pieces);
+    let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
+    let fast = fast_load(p, run);
+    let pieces = piece_by_piece(p, run.index, &run.fields, &run.pieces);
     quote! {
         if #ok {
-            let __done = !(#bool_ && __ctx.strict_bool)
-                && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
-                    #p::Some(__b) => {
-                        let __b: &[u8] = __b;
-                        #decode
-                    }
-                    #p::None => false,
-                };
+            let __done = #fast;
             if __done {
                 __r.advance(#n);
             } else {
@@ -336,6 +365,51 @@ pub fn load_run(
         } else {
             #pieces
         }
+    }
+}
+
+/// The load of merged runs: `whole` in one piece when the stream's
+/// version passes every gate, else `parts` (the runs' own loads).
+pub fn load_merged(
+    p: &TokenStream,
+    whole: &Run,
+    version: u32,
+    parts: Vec<TokenStream>,
+) -> TokenStream {
+    let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
+    let fast = fast_load(p, whole);
+    quote! {
+        let __done = #ok && __version >= #version && #fast;
+        if __done {
+            __r.advance(#n);
+        } else {
+            #(#parts)*
+        }
+    }
+}
+
+/// Decodes a run of fixed-size fields from the bytes in memory, as a
+/// `bool` expression: false when the ordinary load must run (input not
+/// in memory or short, a bool under `strict_bool`, a subsection name a
+/// nested struct claims, a value its decode refuses).
+fn fast_load(p: &TokenStream, run: &Run) -> TokenStream {
+    let index = run.index;
+    let (n, tail, bool_) = (
+        run_ident(index, "N"),
+        run_ident(index, "TAIL"),
+        run_ident(index, "BOOL"),
+    );
+    let decode = decode(p, index, &run.fields, &run.pieces);
+    let claims = claims(p, index, &run.pieces);
+    quote! {
+        !(#bool_ && __ctx.strict_bool)
+            && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
+                #p::Some(__b) => {
+                    let __b: &[u8] = __b;
+                    #decode
+                }
+                #p::None => false,
+            }
     }
 }
 
@@ -415,19 +489,28 @@ fn piece_by_piece(
 }
 
 /// The plain save of a run: into a `Vec` grown once, else `slow`.
-pub fn save_run(
-    p: &TokenStream,
-    index: usize,
-    fields: &[&Field],
-    pieces: &[Piece],
-    slow: Vec<TokenStream>,
-) -> TokenStream {
-    if !worth_it(fields) {
+pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStream {
+    if !worth_it(&run.fields) {
         return quote!(#(#slow)*);
     }
-    let (n, ok) = (run_ident(index, "N"), run_ident(index, "OK"));
-    let encode = encode(p, index, fields, pieces);
+    let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
+    let encode = encode(p, run.index, &run.fields, &run.pieces);
     save_in_memory(p, quote!(#ok), &quote!(#n), &encode, quote!(#(#slow)*))
+}
+
+/// The plain save of merged runs: `whole` grown once when the save's
+/// version passes every gate (a constant at the current version), else
+/// `parts` (the runs' own saves).
+pub fn save_merged(
+    p: &TokenStream,
+    whole: &Run,
+    version: u32,
+    parts: Vec<TokenStream>,
+) -> TokenStream {
+    let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
+    let encode = encode(p, whole.index, &whole.fields, &whole.pieces);
+    let ok = quote!(#ok && __version >= #version);
+    save_in_memory(p, ok, &quote!(#n), &encode, quote!(#(#parts)*))
 }
 
 /// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8]`) when
@@ -493,17 +576,18 @@ pub fn save_subsection(
     save_in_memory(p, quote!(#size > 0), &n, &fill, slow)
 }
 
-/// For a struct that is one ungated run and nothing else (no subsections,
-/// hooks or other fields): the `VmField` items that let a parent's run
-/// take it whole.
+/// For a struct that is one run and nothing else (no subsections, hooks
+/// or other fields): the `VmField` items that let a parent's run take it
+/// whole. Nested, it is saved and loaded at its current version, where
+/// every version gate passes.
 pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Option<TokenStream> {
-    let [Segment::Run {
-        index: 0,
+    let (Run {
+        index,
         fields,
         pieces,
-    }] = segs
-    else {
-        return None;
+    },) = match segs {
+        [Segment::Run(r)] | [Segment::Merged { whole: r, .. }] => (r,),
+        _ => return None,
     };
     let a = &cont.attrs;
     let has_subsections = cont.fields.iter().any(|f| f.role.subsection().is_some());
@@ -512,14 +596,18 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
         || a.post_save.is_set()
         || a.pre_load.is_set()
         || a.post_load.is_set()
-        || fields.iter().any(|f| f.version() > 0)
     {
         return None;
     }
-    let (n, ok, bool_) = (run_ident(0, "N"), run_ident(0, "OK"), run_ident(0, "BOOL"));
-    let decode = decode(p, 0, fields, pieces);
-    let encode = encode(p, 0, fields, pieces);
-    let claims = claims(p, 0, pieces);
+    let index = *index;
+    let (n, ok, bool_) = (
+        run_ident(index, "N"),
+        run_ident(index, "OK"),
+        run_ident(index, "BOOL"),
+    );
+    let decode = decode(p, index, fields, pieces);
+    let encode = encode(p, index, fields, pieces);
+    let claims = claims(p, index, pieces);
     Some(quote! {
         const FIXED: bool = #ok && #n > 0;
         const FIXED_SIZE: usize = #n;
