@@ -406,7 +406,7 @@ fn runs_under_different_gates_save_and_load_at_every_version() {
         d: -2,
         e: leaf(0x0f10, 0x1112_1314, true),
     };
-    assert!(<GatedLeaf as vmstate_core::VmField>::FIXED);
+    const { assert!(<GatedLeaf as vmstate_core::VmField>::FIXED) };
     assert_eq!(
         <Layers as VmState>::FIXED_PAYLOAD,
         4 + 2 * 7 + 3 + 3 + 8 + 7

@@ -34,7 +34,7 @@ pub trait VmState: Sized {
     const CPR_FIELDS: CprFields = CprFields::NONE;
     /// Wire bytes of the payload when it has a static size (the derive
     /// sets it for a struct that is one run of fixed-size fields, with no
-    /// hooks or subsections); 0 otherwise. A parent saves such a
+    /// hooks or subsections, at its current version); 0 otherwise. A parent saves such a
     /// subsection with its header in one append.
     #[doc(hidden)]
     const FIXED_PAYLOAD: usize = 0;
@@ -157,9 +157,10 @@ pub trait VmState: Sized {
     /// ```
     #[inline]
     fn save_to_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize> {
-        // A payload of static size (one run of fixed-size fields: no hooks,
-        // gates, subsections or CPR fields) is its encoding and nothing
-        // else; one that does not fit takes the ordinary way to its error.
+        // A payload of static size (one run of fixed-size fields at the
+        // current version: no hooks, subsections or CPR fields) is its
+        // encoding and nothing else; one that does not fit takes the
+        // ordinary way to its error.
         let n = Self::FIXED_PAYLOAD;
         if n > 0 && Self::CPR_FIELDS.is_empty() {
             if let Some(b) = buf.get_mut(..n) {
