@@ -592,3 +592,102 @@ fn unknown_subsection_after_a_nested_struct_in_a_run_is_an_error() {
         .unwrap();
     assert_eq!(back, four);
 }
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/bounded/one", version = 3)]
+struct BoundedOne {
+    x: u16,
+    leaf: Leaf,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/bounded/two", version = 1)]
+struct BoundedTwo {
+    y: [u8; 3],
+}
+
+/// Fixed-size fields and subsections of static size: the payload's size
+/// has a bound, the one with every subsection sent.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/bounded", version = 2)]
+struct Bounded {
+    a: u32,
+    #[vmstate(version = 2)]
+    b: GatedLeaf,
+    #[vmstate(subsection, needed = Self::one_needed)]
+    one: BoundedOne,
+    #[vmstate(subsection)]
+    two: BoundedTwo,
+}
+
+impl Bounded {
+    fn one_needed(&self) -> bool {
+        self.one.x != 0
+    }
+}
+
+/// A buffer that holds the bound takes the payload with one length check,
+/// whichever subsections are sent; a shorter one takes the writer's way,
+/// to the same bytes or the same error.
+#[test]
+fn payloads_of_bounded_size_save_into_a_callers_buffer_in_one_piece() {
+    use vmstate_core::stream::SliceSink;
+    let ctx = Context::new();
+    let max = 4 + 7 + (2 + 14 + 4 + 2 + 7) + (2 + 14 + 4 + 3);
+    for x in [0, 0x0102] {
+        let mut dev = Bounded {
+            a: 0x0304_0506,
+            b: GatedLeaf {
+                a: 0x0708,
+                b: 0x090a_0b0c,
+                on: true,
+            },
+            one: BoundedOne {
+                x,
+                leaf: Leaf {
+                    a: 0x0d0e_0f10,
+                    on: false,
+                    b: -3,
+                },
+            },
+            two: BoundedTwo { y: [0x11, 5, 0x12] },
+        };
+        // QEMU's encoding: the fields, then each subsection sent: 05, the
+        // name's length and name, the be32 version, its fields.
+        let mut want = vec![3, 4, 5, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 1];
+        if x != 0 {
+            want.extend(b"\x05\x0efp/bounded/one\0\0\0\x03\x01\x02");
+            want.extend([0x0d, 0x0e, 0x0f, 0x10, 0, 0xff, 0xfd]);
+        }
+        want.extend(b"\x05\x0efp/bounded/two\0\0\0\x01\x11\x05\x12");
+        assert_eq!(dev.to_bytes(&ctx).unwrap(), want);
+
+        let mut short = vec![0xaa; max - 1];
+        assert_eq!(dev.encode_bounded(&mut short), None, "below the bound");
+        for len in [max + 3, max] {
+            let mut buf = vec![0xaa; len];
+            assert_eq!(dev.encode_bounded(&mut buf), Some(want.len()));
+            assert_eq!(buf[..want.len()], want);
+            let mut buf = vec![0xaa; len];
+            let n = dev.save_to_slice(&mut buf, &ctx).unwrap();
+            assert_eq!(buf[..n], want, "x {x:#x}, buffer of {len}");
+            assert!(buf[n..].iter().all(|&b| b == 0xaa), "nothing past it");
+        }
+        for len in 0..max {
+            let mut buf = vec![0xaa; len];
+            let got = dev.save_to_slice(&mut buf, &ctx);
+            let mut io_buf = vec![0xaa; len];
+            let mut w = Writer::new(SliceSink::new(&mut io_buf));
+            let via_writer = dev.save(&mut w, &ctx).map(|()| w.get_ref().written());
+            match (got, via_writer) {
+                (Ok(n), Ok(m)) => assert_eq!((n, &buf[..n]), (m, &want[..])),
+                (Err(e), Err(f)) => assert_eq!(
+                    (e.path(), e.offset()),
+                    (f.path(), f.offset()),
+                    "buffer of {len}"
+                ),
+                (got, via) => panic!("buffer of {len}: {got:?} against {via:?}"),
+            }
+        }
+    }
+}

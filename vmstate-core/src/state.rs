@@ -33,9 +33,9 @@ pub trait VmState: Sized {
     /// [`cpr`](crate::cpr)).
     const CPR_FIELDS: CprFields = CprFields::NONE;
     /// Wire bytes of the payload when it has a static size (the derive
-    /// sets it for a struct that is one run of fixed-size fields, with no
-    /// hooks or subsections, at its current version); 0 otherwise. A parent saves such a
-    /// subsection with its header in one append.
+    /// sets it for a struct that is one run of fixed-size fields at its
+    /// current version, with no hooks or subsections); 0 otherwise. A
+    /// parent saves such a subsection with its header in one append.
     #[doc(hidden)]
     const FIXED_PAYLOAD: usize = 0;
 
@@ -45,6 +45,19 @@ pub trait VmState: Sized {
     #[inline]
     fn encode_fixed_payload(&self, b: &mut [u8]) {
         let _ = b;
+    }
+
+    /// Encodes the payload at the current version into `b` when its size
+    /// has a static bound that `b` holds, and returns its length; `None`
+    /// otherwise. The derive generates it for a struct of fixed-size
+    /// fields and subsections of static size, with no save hooks: one
+    /// length check for the whole payload, whichever subsections are
+    /// needed.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_bounded(&self, b: &mut [u8]) -> Option<usize> {
+        let _ = b;
+        None
     }
 
     /// Saves the payload at description version `version` (QEMU's
@@ -165,6 +178,13 @@ pub trait VmState: Sized {
         if n > 0 && Self::CPR_FIELDS.is_empty() {
             if let Some(b) = buf.get_mut(..n) {
                 self.encode_fixed_payload(b);
+                return Ok(n);
+            }
+        }
+        // Likewise a payload whose size has a static bound, in a buffer
+        // that holds the bound.
+        if Self::CPR_FIELDS.is_empty() {
+            if let Some(n) = self.encode_bounded(buf) {
                 return Ok(n);
             }
         }

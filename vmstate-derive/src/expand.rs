@@ -127,6 +127,7 @@ fn expand(cont: &Container) -> TokenStream {
     let fixed_state_items = fixed_items
         .as_ref()
         .map(|_| fastpath::fixed_state_items(&p));
+    let bounded_items = fastpath::bounded_items(&p, cont, &segs, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
     let cpr_fields = cont
@@ -209,6 +210,8 @@ fn expand(cont: &Container) -> TokenStream {
             #section_needed
 
             #fixed_state_items
+
+            #bounded_items
         }
 
         /// Nested as a field: QEMU's `VMSTATE_STRUCT`, saved and loaded at

@@ -13,6 +13,7 @@ use syn::Type;
 
 use crate::ast::{Container, Field};
 use crate::fields;
+use crate::roles::Subsection;
 
 /// A field as the body sees it: alone, or the `k`-th field of a run.
 pub enum Segment<'c, 'a> {
@@ -638,6 +639,79 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
             };
             let __b: &mut [u8] = __b;
             #encode
+        }
+    })
+}
+
+/// For a struct of runs and subsections, with no save hooks: the
+/// `VmState` item that encodes its payload at the current version into a
+/// buffer that holds the largest one (every subsection sent), with one
+/// length check: the fields at constant offsets, then each needed
+/// subsection, header and fields, when every one has a static size.
+pub fn bounded_items(
+    p: &TokenStream,
+    cont: &Container,
+    segs: &[Segment],
+    subs: &[(&Field, &Subsection)],
+) -> Option<TokenStream> {
+    let a = &cont.attrs;
+    if subs.is_empty()
+        || a.pre_save.is_set()
+        || a.post_save.is_set()
+        || subs.iter().any(|(f, _)| mentions_self(f.ty))
+    {
+        return None;
+    }
+    // At the current version every run is there; merged runs as one.
+    let runs = segs
+        .iter()
+        .map(|seg| match seg {
+            Segment::Single(_) => None,
+            Segment::Run(r) | Segment::Merged { whole: r, .. } => Some(r),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let oks = runs.iter().map(|r| run_ident(r.index, "OK"));
+    let ns: Vec<_> = runs.iter().map(|r| run_ident(r.index, "N")).collect();
+    let fields = runs.iter().enumerate().map(|(i, r)| {
+        let (n, prev) = (&ns[i], &ns[..i]);
+        let encode = encode(p, r.index, &r.fields, &r.pieces);
+        quote! {{
+            const __AT: usize = 0 #(+ #prev)*;
+            let __b: &mut [u8] = __all.get_mut(__AT..__AT + #n).unwrap_or_default();
+            #encode
+        }}
+    });
+    let tys: Vec<&Type> = subs.iter().map(|(f, _)| f.ty).collect();
+    let sub_size = |ty: &Type| quote!((6 + <#ty as #p::VmState>::NAME.len() + <#ty as #p::VmState>::FIXED_PAYLOAD));
+    let sizes: Vec<_> = tys.iter().map(|ty| sub_size(ty)).collect();
+    let sub_saves = subs.iter().zip(&sizes).map(|((f, s), size)| {
+        let (ty, member) = (f.ty, f.member);
+        let save = quote! {
+            if let #p::Some(__s) = __all.get_mut(__at..__at + #size) {
+                let __name = <#ty as #p::VmState>::NAME;
+                #p::put_subsection_header(__s, __name, <#ty as #p::VmState>::VMSD.version_id);
+                <#ty as #p::VmState>::encode_fixed_payload(
+                    &self.#member,
+                    __s.get_mut(6 + __name.len()..).unwrap_or_default(),
+                );
+            }
+            __at += #size;
+        };
+        crate::fields::gate(s.needed_test(), save)
+    });
+    Some(quote! {
+        #[inline]
+        fn encode_bounded(&self, __b: &mut [u8]) -> #p::Option<usize> {
+            const __OK: bool = true #(&& #oks)* #(&& <#tys as #p::VmState>::FIXED_PAYLOAD > 0)*;
+            const __MAX: usize = 0 #(+ #ns)* #(+ #sizes)*;
+            if !__OK {
+                return #p::None;
+            }
+            let __all: &mut [u8; __MAX] = __b.first_chunk_mut::<__MAX>()?;
+            #(#fields)*
+            let mut __at: usize = 0 #(+ #ns)*;
+            #(#sub_saves)*
+            #p::Some(__at)
         }
     })
 }

@@ -55,11 +55,16 @@ impl Subsection {
         if !recorded {
             stmt = fastpath::save_subsection(p, ty, member, stmt);
         }
-        let needed = self.needed.as_ref().map(|path| {
+        gate(self.needed_test(), stmt)
+    }
+
+    /// The `needed` call on `self`, if any (else the subsection is always
+    /// sent).
+    pub fn needed_test(&self) -> Option<TokenStream> {
+        self.needed.as_ref().map(|path| {
             let call = user_fn(path, UserFn::Needed);
             quote!(#call(&*self))
-        });
-        gate(needed, stmt)
+        })
     }
 
     /// The line of the layout docs' subsection list.
