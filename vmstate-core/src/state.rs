@@ -155,6 +155,11 @@ pub trait VmState: Sized {
     /// is an error at the offset of the first field that does not (an io
     /// error of kind `WriteZero`), with the bytes before it written.
     ///
+    /// A struct of fixed-size fields whose subsections are of static size
+    /// too, without save hooks, has a largest payload (every subsection
+    /// sent); a buffer that holds it takes the payload with one length
+    /// check in all.
+    ///
     /// ```
     /// use vmstate_core::{Context, VmState};
     ///
