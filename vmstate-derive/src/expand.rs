@@ -407,11 +407,7 @@ fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> 
                 parts,
             } => {
                 let parts = parts.iter().map(run).collect();
-                body.push(if dir == Dir::Load {
-                    fastpath::load_merged(p, &whole, version, parts)
-                } else {
-                    fastpath::save_merged(p, &whole, version, parts)
-                });
+                body.push(fastpath::merged(p, dir, &whole, version, parts));
             }
         }
     }

@@ -369,15 +369,22 @@ pub fn load_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStre
     }
 }
 
-/// The load of merged runs: `whole` in one piece when the stream's
-/// version passes every gate, else `parts` (the runs' own loads).
-pub fn load_merged(
+/// Merged runs: `whole` in one piece when the version (the stream's on
+/// load, the save's, a constant at the current version, on save) passes
+/// every gate, else `parts` (the runs' own code).
+pub fn merged(
     p: &TokenStream,
+    dir: fields::Dir,
     whole: &Run,
     version: u32,
     parts: Vec<TokenStream>,
 ) -> TokenStream {
     let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
+    if dir != fields::Dir::Load {
+        let encode = encode(p, whole.index, &whole.fields, &whole.pieces);
+        let ok = quote!(#ok && __version >= #version);
+        return save_in_memory(p, ok, &quote!(#n), &encode, quote!(#(#parts)*));
+    }
     let fast = fast_load(p, whole);
     quote! {
         let __done = #ok && __version >= #version && #fast;
@@ -497,21 +504,6 @@ pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStre
     let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
     let encode = encode(p, run.index, &run.fields, &run.pieces);
     save_in_memory(p, quote!(#ok), &quote!(#n), &encode, quote!(#(#slow)*))
-}
-
-/// The plain save of merged runs: `whole` grown once when the save's
-/// version passes every gate (a constant at the current version), else
-/// `parts` (the runs' own saves).
-pub fn save_merged(
-    p: &TokenStream,
-    whole: &Run,
-    version: u32,
-    parts: Vec<TokenStream>,
-) -> TokenStream {
-    let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
-    let encode = encode(p, whole.index, &whole.fields, &whole.pieces);
-    let ok = quote!(#ok && __version >= #version);
-    save_in_memory(p, ok, &quote!(#n), &encode, quote!(#(#parts)*))
 }
 
 /// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8]`) when
