@@ -634,6 +634,12 @@ fn payloads_of_bounded_size_save_into_a_callers_buffer_in_one_piece() {
     use vmstate_core::stream::SliceSink;
     let ctx = Context::new();
     let max = 4 + 7 + (2 + 14 + 4 + 2 + 7) + (2 + 14 + 4 + 3);
+    assert_eq!(Bounded::MAX_PAYLOAD, max);
+    // One run: its size; fields of variable size or an `exists` test:
+    // no bound.
+    assert_eq!(Gapped::MAX_PAYLOAD, Gapped::FIXED_PAYLOAD);
+    assert_eq!(Layers::MAX_PAYLOAD, 4 + 2 * 7 + 3 + 3 + 8 + 7);
+    assert_eq!(Dev::MAX_PAYLOAD, 0);
     for x in [0, 0x0102] {
         let mut dev = Bounded {
             a: 0x0304_0506,

@@ -47,6 +47,46 @@ pub trait VmState: Sized {
         let _ = b;
     }
 
+    /// The size in bytes of the largest payload a save at the current
+    /// version writes, when the derive can bound it statically: fields of
+    /// fixed wire size, subsections made of such fields, no save hooks,
+    /// no CPR-only fields. 0 when it cannot. A buffer of this size always
+    /// holds the payload, and [`save_to_slice`](VmState::save_to_slice)
+    /// into it checks the length once for the whole payload.
+    ///
+    /// ```
+    /// use vmstate_core::{Context, VmState};
+    ///
+    /// #[derive(VmState, Default)]
+    /// #[vmstate(name = "kbd", version = 3)]
+    /// struct Kbd {
+    ///     status: u8,
+    ///     mode: u8,
+    ///     #[vmstate(subsection, needed = Self::outport_needed)]
+    ///     outport: KbdOutport,
+    /// }
+    ///
+    /// #[derive(VmState, Default)]
+    /// #[vmstate(name = "kbd/outport", version = 1)]
+    /// struct KbdOutport {
+    ///     outport: u8,
+    /// }
+    ///
+    /// impl Kbd {
+    ///     fn outport_needed(&self) -> bool {
+    ///         self.outport.outport != 0
+    ///     }
+    /// }
+    ///
+    /// // Two bytes, then at most the subsection: 05, the name's length,
+    /// // "kbd/outport", its be32 version and its byte.
+    /// assert_eq!(Kbd::MAX_PAYLOAD, 2 + (2 + 11 + 4 + 1));
+    /// let mut buf = [0u8; Kbd::MAX_PAYLOAD];
+    /// let n = Kbd::default().save_to_slice(&mut buf, &Context::new()).unwrap();
+    /// assert_eq!(n, 2);
+    /// ```
+    const MAX_PAYLOAD: usize = 0;
+
     /// Encodes the payload at the current version into `b` when its size
     /// has a static bound that `b` holds, and returns its length; `None`
     /// otherwise. The derive generates it for a struct of fixed-size
@@ -155,10 +195,9 @@ pub trait VmState: Sized {
     /// is an error at the offset of the first field that does not (an io
     /// error of kind `WriteZero`), with the bytes before it written.
     ///
-    /// A struct of fixed-size fields whose subsections are of static size
-    /// too, without save hooks, has a largest payload (every subsection
-    /// sent); a buffer that holds it takes the payload with one length
-    /// check in all.
+    /// A buffer of at least [`MAX_PAYLOAD`](VmState::MAX_PAYLOAD) bytes,
+    /// when that is not 0, takes the payload with one length check in
+    /// all.
     ///
     /// ```
     /// use vmstate_core::{Context, VmState};

@@ -674,8 +674,13 @@ pub fn bounded_items(
         }}
     });
     let tys: Vec<&Type> = subs.iter().map(|(f, _)| f.ty).collect();
-    let sub_size = |ty: &Type| quote!((6 + <#ty as #p::VmState>::NAME.len() + <#ty as #p::VmState>::FIXED_PAYLOAD));
-    let sizes: Vec<_> = tys.iter().map(|ty| sub_size(ty)).collect();
+    let sizes: Vec<_> = tys
+        .iter()
+        .map(|ty| {
+            let state = quote!(<#ty as #p::VmState>);
+            quote!((6 + #state::NAME.len() + #state::FIXED_PAYLOAD))
+        })
+        .collect();
     let sub_saves = subs.iter().zip(&sizes).map(|((f, s), size)| {
         let (ty, member) = (f.ty, f.member);
         let save = quote! {
@@ -691,11 +696,19 @@ pub fn bounded_items(
         };
         crate::fields::gate(s.needed_test(), save)
     });
+    let ok = quote!(true #(&& #oks)* #(&& <#tys as #p::VmState>::FIXED_PAYLOAD > 0)*);
+    let max = quote!(0 #(+ #ns)* #(+ #sizes)*);
     Some(quote! {
+        const MAX_PAYLOAD: usize = if #ok && <Self as #p::VmState>::CPR_FIELDS.is_empty() {
+            #max
+        } else {
+            0
+        };
+
         #[inline]
         fn encode_bounded(&self, __b: &mut [u8]) -> #p::Option<usize> {
-            const __OK: bool = true #(&& #oks)* #(&& <#tys as #p::VmState>::FIXED_PAYLOAD > 0)*;
-            const __MAX: usize = 0 #(+ #ns)* #(+ #sizes)*;
+            const __OK: bool = #ok;
+            const __MAX: usize = #max;
             if !__OK {
                 return #p::None;
             }
@@ -713,6 +726,12 @@ pub fn fixed_state_items(p: &TokenStream) -> TokenStream {
     quote! {
         const FIXED_PAYLOAD: usize = if <Self as #p::VmField>::FIXED {
             <Self as #p::VmField>::FIXED_SIZE
+        } else {
+            0
+        };
+
+        const MAX_PAYLOAD: usize = if <Self as #p::VmState>::CPR_FIELDS.is_empty() {
+            <Self as #p::VmState>::FIXED_PAYLOAD
         } else {
             0
         };

@@ -89,6 +89,9 @@ pub trait Mirror {
     /// length ([`VmState::save_to_slice`]); a payload that does not fit is
     /// an error at the field that does not.
     fn save_into_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize, Error>;
+    /// The largest payload the mirror saves, when its size has a static
+    /// bound ([`VmState::MAX_PAYLOAD`]); 0 otherwise.
+    fn max_payload(&self) -> usize;
 }
 
 impl<T: VmState + Clone + 'static> Mirror for T {
@@ -102,6 +105,10 @@ impl<T: VmState + Clone + 'static> Mirror for T {
 
     fn save_into_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize, Error> {
         VmState::save_to_slice(self, buf, ctx)
+    }
+
+    fn max_payload(&self) -> usize {
+        T::MAX_PAYLOAD
     }
 }
 

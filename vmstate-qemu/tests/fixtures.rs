@@ -115,8 +115,9 @@ fn roundtrip_stream(name: &str, stream: &[u8], vmdesc: bool) -> (Vec<String>, us
 
 /// The save into a caller's buffer (`save_into_slice`, the `SliceSink`
 /// path, no zero fill) against the round trip's save into a `Vec`
-/// (`want`): the same bytes from a buffer full of another byte, tight or
-/// roomy, and a buffer one byte short fails.
+/// (`want`): the same bytes from a buffer full of another byte, tight,
+/// roomy or of the mirror's `MAX_PAYLOAD` (which must hold them), and a
+/// buffer one byte short fails.
 fn slice_save_differs(
     entry: &registry::Entry,
     machine: Machine,
@@ -127,10 +128,19 @@ fn slice_save_differs(
     // A failed load is reported by the round trip already.
     let mut m = (entry.new_mirror_on)(machine);
     m.as_target().load_section(s.payload, s.version, ctx).ok()?;
-    // A roomy buffer holds every bound (`encode_bounded`: the payload
-    // with all its subsections); a tight one may not.
-    for extra in [8, 1 << 20] {
-        let mut buf = vec![0xa5; want.len() + extra];
+    // A buffer of the static bound, where there is one, holds what QEMU
+    // saved; a roomy buffer holds every bound; a tight one may not.
+    let max = m.max_payload();
+    if max > 0 && want.len() > max {
+        return Some(format!("{} bytes, over MAX_PAYLOAD {max}", want.len()));
+    }
+    let sizes = [
+        Some(want.len() + 8),
+        Some(want.len() + (1 << 20)),
+        (max > 0).then_some(max),
+    ];
+    for len in sizes.into_iter().flatten() {
+        let mut buf = vec![0xa5; len];
         match m.save_into_slice(&mut buf, ctx) {
             Ok(n) if buf[..n] == want[..] && buf[n..].iter().all(|&b| b == 0xa5) => {}
             Ok(n) => {
