@@ -214,19 +214,9 @@ pub trait VmState: Sized {
     /// ```
     #[inline]
     fn save_to_slice(&mut self, buf: &mut [u8], ctx: &Context) -> Result<usize> {
-        // A payload of static size (one run of fixed-size fields at the
-        // current version: no hooks, subsections or CPR fields) is its
-        // encoding and nothing else; one that does not fit takes the
-        // ordinary way to its error.
-        let n = Self::FIXED_PAYLOAD;
-        if n > 0 && Self::CPR_FIELDS.is_empty() {
-            if let Some(b) = buf.get_mut(..n) {
-                self.encode_fixed_payload(b);
-                return Ok(n);
-            }
-        }
-        // Likewise a payload whose size has a static bound, in a buffer
-        // that holds the bound.
+        // A payload whose size has a static bound, in a buffer that holds
+        // the bound, is its encoding and nothing else; otherwise, or with
+        // CPR fields to guard, the writer's way (to its error, if any).
         if Self::CPR_FIELDS.is_empty() {
             if let Some(n) = self.encode_bounded(buf) {
                 return Ok(n);

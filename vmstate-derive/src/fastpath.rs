@@ -46,33 +46,31 @@ pub fn segments<'c, 'a>(p: &TokenStream, cont: &'c Container<'a>) -> Vec<Segment
     let mut out = Vec::new();
     let mut run: Vec<(&Field, Piece)> = Vec::new();
     let mut group: Vec<Run> = Vec::new();
+    // Run indexes, in the order the runs are made.
     let mut next = 0;
-    let mut index = || {
-        next += 1;
-        next - 1
+    let take = |next: &mut usize| {
+        *next += 1;
+        *next - 1
     };
-    let flush = |run: &mut Vec<(&'c Field<'a>, Piece)>,
-                 group: &mut Vec<Run<'c, 'a>>,
-                 index: &mut dyn FnMut() -> usize| {
-        if !run.is_empty() {
-            let (fields, pieces) = std::mem::take(run).into_iter().unzip();
-            group.push(Run {
-                index: index(),
-                fields,
-                pieces,
-            });
-        }
-    };
-    let close = |group: &mut Vec<Run<'c, 'a>>,
-                 out: &mut Vec<Segment<'c, 'a>>,
-                 index: &mut dyn FnMut() -> usize| {
+    let flush =
+        |run: &mut Vec<(&'c Field<'a>, Piece)>, group: &mut Vec<Run<'c, 'a>>, next: &mut usize| {
+            if !run.is_empty() {
+                let (fields, pieces) = std::mem::take(run).into_iter().unzip();
+                group.push(Run {
+                    index: take(next),
+                    fields,
+                    pieces,
+                });
+            }
+        };
+    let close = |group: &mut Vec<Run<'c, 'a>>, out: &mut Vec<Segment<'c, 'a>>, next: &mut usize| {
         let parts = std::mem::take(group);
         match parts.len() {
             0 => {}
             1 => out.extend(parts.into_iter().map(Segment::Run)),
             _ => out.push(Segment::Merged {
                 whole: Run {
-                    index: index(),
+                    index: take(next),
                     fields: parts
                         .iter()
                         .flat_map(|r| r.fields.iter().copied())
@@ -100,19 +98,19 @@ pub fn segments<'c, 'a>(p: &TokenStream, cont: &'c Container<'a>) -> Vec<Segment
         match role.piece(p, f).filter(|_| !f.attrs.exists.is_set()) {
             Some(piece) => {
                 if run.first().is_some_and(|(r, _)| r.version() != f.version()) {
-                    flush(&mut run, &mut group, &mut index);
+                    flush(&mut run, &mut group, &mut next);
                 }
                 run.push((f, piece));
             }
             None => {
-                flush(&mut run, &mut group, &mut index);
-                close(&mut group, &mut out, &mut index);
+                flush(&mut run, &mut group, &mut next);
+                close(&mut group, &mut out, &mut next);
                 out.push(Segment::Single(f));
             }
         }
     }
-    flush(&mut run, &mut group, &mut index);
-    close(&mut group, &mut out, &mut index);
+    flush(&mut run, &mut group, &mut next);
+    close(&mut group, &mut out, &mut next);
     out
 }
 
@@ -574,14 +572,14 @@ pub fn save_subsection(
 /// whole. Nested, it is saved and loaded at its current version, where
 /// every version gate passes.
 pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Option<TokenStream> {
-    let (Run {
+    let [Segment::Run(run) | Segment::Merged { whole: run, .. }] = segs else {
+        return None;
+    };
+    let Run {
         index,
         fields,
         pieces,
-    },) = match segs {
-        [Segment::Run(r)] | [Segment::Merged { whole: r, .. }] => (r,),
-        _ => return None,
-    };
+    } = run;
     let a = &cont.attrs;
     let has_subsections = cont.fields.iter().any(|f| f.role.subsection().is_some());
     if has_subsections
@@ -635,11 +633,12 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
     })
 }
 
-/// For a struct of runs and subsections, with no save hooks: the
-/// `VmState` item that encodes its payload at the current version into a
-/// buffer that holds the largest one (every subsection sent), with one
-/// length check: the fields at constant offsets, then each needed
-/// subsection, header and fields, when every one has a static size.
+/// For a struct of runs and subsections (or a lone run), with no save
+/// hooks: the `VmState` items that bound its payload at the current
+/// version (`MAX_PAYLOAD`: every subsection sent) and encode it into a
+/// buffer that holds the bound, with one length check: the fields at
+/// constant offsets, then each needed subsection, header and fields,
+/// when every one has a static size.
 pub fn bounded_items(
     p: &TokenStream,
     cont: &Container,
@@ -647,10 +646,7 @@ pub fn bounded_items(
     subs: &[(&Field, &Subsection)],
 ) -> Option<TokenStream> {
     let a = &cont.attrs;
-    if subs.is_empty()
-        || a.pre_save.is_set()
-        || a.post_save.is_set()
-        || subs.iter().any(|(f, _)| mentions_self(f.ty))
+    if a.pre_save.is_set() || a.post_save.is_set() || subs.iter().any(|(f, _)| mentions_self(f.ty))
     {
         return None;
     }
@@ -726,12 +722,6 @@ pub fn fixed_state_items(p: &TokenStream) -> TokenStream {
     quote! {
         const FIXED_PAYLOAD: usize = if <Self as #p::VmField>::FIXED {
             <Self as #p::VmField>::FIXED_SIZE
-        } else {
-            0
-        };
-
-        const MAX_PAYLOAD: usize = if <Self as #p::VmState>::CPR_FIELDS.is_empty() {
-            <Self as #p::VmState>::FIXED_PAYLOAD
         } else {
             0
         };
