@@ -3,8 +3,8 @@
 //! catalog mirror, the hand loader in place and into a clone, the derived
 //! save into a `Vec`, the hand save into a `Vec`, and for the sections
 //! whose save has a static size the derived `save_to_slice` and the hand
-//! save into a `[u8; N]`. Values
-//! and bytes are checked equal before timing (`pc_tight::checked`).
+//! save into a `[u8; N]`. Values and bytes are checked equal before
+//! timing (`pc_tight::checked`).
 //!
 //! `cargo bench -p vmstate-bench --bench pc_hand` (`-- SECTION` for one,
 //! e.g. `-- pc_hand/cpu.0`).
