@@ -230,7 +230,7 @@ fn encode_ints<T: swap::Word>(items: &[T], b: &mut [u8]) {
 /// caller (a device's `[u32; 16]`): the out-of-line, CPU-specific kernels
 /// of [`swap`] cost a call and a feature check. Measured with AVX2, the
 /// kernels win from about 96 bytes on (128 bytes: 4 ns against 6.5).
-const SMALL: usize = 64;
+const SMALL: usize = crate::stream::HEAD;
 
 /// Bytes converted per step on the stack when the sink or source is not
 /// memory (an io sink; an io reader's buffer boundary; a short input).
@@ -268,9 +268,9 @@ fn short_element(e: Error, at: u64, first: usize, size: usize) -> Error {
 fn save_ints<T: swap::Word, W: Sink>(items: &[T], w: &mut Writer<W>) -> Result<()> {
     if items.len() <= SMALL / T::SIZE {
         let mut buf = [0u8; SMALL];
-        let bytes = &mut buf[..items.len() * T::SIZE];
-        swap::store_kernel(bytes, items);
-        return w.put_bytes(bytes);
+        let n = items.len() * T::SIZE;
+        swap::store_kernel(&mut buf[..n], items);
+        return w.put_head(&buf, n);
     }
     save_ints_bulk(items, w)
 }
@@ -321,7 +321,7 @@ fn load_ints<T: swap::Word, S: Source>(items: &mut [T], r: &mut Reader<S>) -> Re
             return Ok(());
         }
     }
-    load_ints_bulk(items, r)
+    r.detached(|r| load_ints_bulk(items, r))
 }
 
 /// Converts in place from the input when it is in memory; otherwise (an io

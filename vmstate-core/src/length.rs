@@ -45,6 +45,7 @@ count_field!(u8, u16, u32, i32);
 
 /// A length from field `name` holding `value`, times `multiply`, that must
 /// not exceed `cap` (the container's capacity, or the context's limit).
+#[inline]
 pub fn length<C: CountField>(
     value: C,
     multiply: u32,
@@ -52,25 +53,31 @@ pub fn length<C: CountField>(
     name: &'static str,
     offset: u64,
 ) -> Result<usize> {
-    let too_big = || {
-        Error::new(
-            ErrorKind::LengthOutOfRange {
-                field: name,
-                found: value.as_i128(),
-                multiply,
-                max: cap,
-            },
-            offset,
-        )
-    };
     let n = value
         .as_len()
         .and_then(|v| v.checked_mul(u64::from(multiply)))
-        .ok_or_else(too_big)?;
-    if n > cap {
-        return Err(too_big());
+        .filter(|&n| n <= cap)
+        .and_then(|n| usize::try_from(n).ok());
+    match n {
+        Some(n) => Ok(n),
+        None => Err(out_of_range(name, value.as_i128(), multiply, cap, offset)),
     }
-    usize::try_from(n).map_err(|_| too_big())
+}
+
+/// [`length`]'s error, out of line and from values: a closure over the
+/// arguments would be built on the happy path.
+#[cold]
+#[inline(never)]
+fn out_of_range(field: &'static str, found: i128, multiply: u32, max: u64, offset: u64) -> Error {
+    Error::new(
+        ErrorKind::LengthOutOfRange {
+            field,
+            found,
+            multiply,
+            max,
+        },
+        offset,
+    )
 }
 
 /// Saves the first `n` elements of a fixed array (`recorded`: for a
@@ -183,7 +190,7 @@ pub fn load_vec<T: VmField + Default, S: Source>(
     if load_vec_in_memory(v, n, r) {
         return Ok(());
     }
-    load_vec_steps(v, n, r, ctx)
+    r.detached(|r| load_vec_steps(v, n, r, ctx))
 }
 
 /// [`load_vec`] element by element, in steps.

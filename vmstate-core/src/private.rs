@@ -278,7 +278,7 @@ fn marker_after_fields<S: Source>(
         return Ok(());
     }
     match r.peek(1)? {
-        [SUBSECTION] => match next_subsection_named(r, parent)? {
+        [SUBSECTION] => match r.detached(|r| next_subsection_named(r, parent))? {
             // A table without subsections cannot match; a hand-written one
             // that does is not this function's caller.
             Some(_) => Err(bad_subsection_index(r.offset())),

@@ -193,7 +193,8 @@ pub trait VmState: Sized {
     /// a larger buffer) and returns its length: the fastest save, through a
     /// [`SliceSink`](crate::stream::SliceSink). A payload that does not fit
     /// is an error at the offset of the first field that does not (an io
-    /// error of kind `WriteZero`), with the bytes before it written.
+    /// error of kind `WriteZero`), with the bytes before it written. The
+    /// bytes of `buf` past the payload are never written.
     ///
     /// A buffer of at least [`MAX_PAYLOAD`](VmState::MAX_PAYLOAD) bytes,
     /// when that is not 0, takes the payload with one length check in

@@ -12,6 +12,8 @@ mod writer;
 #[cfg(unix)]
 pub use placeholder::{Placeholders, FD_PLACEHOLDER};
 pub use reader::Reader;
+#[doc(hidden)]
+pub use sink::HEAD;
 pub use sink::{IoSink, Sink, SliceSink};
 pub use source::{FdError, IoSource, ReadError, SliceSource, Source, MAX_PEEK};
 pub use writer::Writer;

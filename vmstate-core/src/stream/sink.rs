@@ -4,6 +4,10 @@ use std::os::fd::BorrowedFd;
 
 use crate::cpr::FdPassing;
 
+/// The size of the array [`Sink::put_head`] takes.
+#[doc(hidden)]
+pub const HEAD: usize = 64;
+
 /// Where a [`Writer`](super::Writer) puts bytes: the write-side twin of
 /// [`Source`](super::Source).
 ///
@@ -79,6 +83,17 @@ pub trait Sink {
         let _ = bytes;
         false
     }
+
+    /// Appends the first `len` bytes of `buf`. A `Vec` with spare capacity
+    /// for all of it copies the whole array, a copy of constant size that
+    /// compiles to a few moves, and keeps `len`: a short array converted
+    /// on the stack then costs no variable-length `memcpy` call. (Not a
+    /// [`SliceSink`]: a caller's buffer past the payload stays untouched.)
+    #[doc(hidden)]
+    #[inline]
+    fn put_head(&mut self, buf: &[u8; HEAD], len: usize) -> io::Result<()> {
+        self.put(&buf[..len.min(HEAD)])
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -105,6 +120,19 @@ impl Sink for Vec<u8> {
         self.extend_from_slice(bytes);
         true
     }
+
+    #[inline]
+    fn put_head(&mut self, buf: &[u8; HEAD], len: usize) -> io::Result<()> {
+        let start = self.len();
+        let len = len.min(HEAD);
+        if self.capacity() - start >= HEAD {
+            self.extend_from_slice(buf);
+            self.truncate(start + len);
+        } else {
+            self.extend_from_slice(&buf[..len]);
+        }
+        Ok(())
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -126,6 +154,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn put_in_memory(&mut self, bytes: &[u8]) -> bool {
         (**self).put_in_memory(bytes)
+    }
+
+    #[inline]
+    fn put_head(&mut self, buf: &[u8; HEAD], len: usize) -> io::Result<()> {
+        (**self).put_head(buf, len)
     }
 
     #[inline]
@@ -344,6 +377,32 @@ mod tests {
         s.put(&[5, 6]).unwrap();
         assert_eq!(s.written(), 6);
         assert_eq!(buf, [1, 2, 7, 7, 5, 6]);
+    }
+
+    #[test]
+    fn put_head_appends_only_its_length_with_or_without_spare_room() {
+        let mut buf = [0u8; HEAD];
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        for cap in [0, 5, HEAD, HEAD + 5, 4 * HEAD] {
+            for len in [0, 1, 17, HEAD - 1, HEAD] {
+                let mut v = Vec::with_capacity(cap);
+                v.extend_from_slice(&[0xee; 5]);
+                v.put_head(&buf, len).unwrap();
+                assert_eq!(v[..5], [0xee; 5]);
+                assert_eq!(v[5..], buf[..len], "capacity {cap}, length {len}");
+                // Through `&mut Vec`, as a writer holds it.
+                <&mut Vec<u8> as Sink>::put_head(&mut &mut v, &buf, 3).unwrap();
+                assert_eq!(v.len(), 5 + len + 3);
+            }
+        }
+        // The default: a `SliceSink` writes nothing past the length.
+        let mut out = [0xa5u8; 2 * HEAD];
+        let mut s = SliceSink::new(&mut out);
+        s.put_head(&buf, 3).unwrap();
+        assert_eq!(s.written(), 3);
+        assert_eq!(out[..4], [0, 1, 2, 0xa5]);
     }
 
     #[test]

@@ -88,6 +88,19 @@ pub trait Source {
     fn advance(&mut self, n: usize) {
         let _ = self.take(n);
     }
+
+    /// A copy of this source that costs nothing to make and to copy back
+    /// (a slice and its start: plain words), or `None`. Out-of-line code
+    /// then works on the copy, so that the caller's source never has its
+    /// address taken and stays in registers on the hot path.
+    #[doc(hidden)]
+    #[inline]
+    fn plain_copy(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// Why a source could not hand out an `fd` field's descriptor.
@@ -197,6 +210,11 @@ impl Source for SliceSource<'_> {
     #[inline]
     fn advance(&mut self, n: usize) {
         self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+
+    #[inline]
+    fn plain_copy(&self) -> Option<Self> {
+        Some(self.clone())
     }
 }
 

@@ -174,6 +174,16 @@ impl<W: Sink> Writer<W> {
         }
     }
 
+    /// Writes the first `len` bytes of `buf` ([`Sink::put_head`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn put_head(&mut self, buf: &[u8; super::HEAD], len: usize) -> Result<()> {
+        match self.inner.put_head(buf, len) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.io_error(e)),
+        }
+    }
+
     /// Appends `n` bytes and returns them to be filled in place (every
     /// byte: what they hold before is unspecified), when the target is
     /// memory with room ([`Sink::grow`]); `None`, with nothing written,
