@@ -233,6 +233,24 @@ pub fn load_void_ptr<P: VoidPtr, S: Source>(
     Ok(())
 }
 
+/// Writes the subsection header of `vmsd`, whose name is `name` (the
+/// subsection type's `VmState::NAME`): into memory with one grow of a
+/// size the inlining makes constant and stores at constant offsets, into
+/// any other sink (or a buffer too short) through
+/// [`save_subsection_header`].
+#[inline(always)]
+pub fn subsection_header<W: Sink>(
+    w: &mut Writer<W>,
+    name: &'static str,
+    vmsd: &'static Vmsd,
+) -> Result<()> {
+    if let Some(b) = w.grow(6 + name.len()) {
+        crate::fixed::put_subsection_header(b, name, vmsd.version_id);
+        return Ok(());
+    }
+    save_subsection_header(w, vmsd)
+}
+
 /// Writes the subsection header: `05`, u8 name length, name, be32 version.
 pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
     // The derive refuses names longer than 255 bytes.

@@ -208,6 +208,7 @@ impl GlobalState {
     }
 
     /// `global_state_pre_save`: the size with the NUL.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), GlobalStateError> {
         let len = self.name().len();
         if len >= RUNSTATE_LEN {

@@ -49,7 +49,7 @@ impl Subsection {
         };
         let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
         let mut stmt = quote! {
-            #p::save_subsection_header(__w, #sub) #err ?;
+            #p::subsection_header(__w, <#ty as #p::VmState>::NAME, #sub) #err ?;
             #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
         };
         if !recorded {
