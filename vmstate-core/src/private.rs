@@ -237,7 +237,7 @@ pub fn load_void_ptr<P: VoidPtr, S: Source>(
 /// subsection type's `VmState::NAME`): into memory with one grow of a
 /// size the inlining makes constant and stores at constant offsets, into
 /// any other sink (or a buffer too short) through
-/// [`save_subsection_header`].
+/// `save_subsection_header`.
 #[inline(always)]
 pub fn subsection_header<W: Sink>(
     w: &mut Writer<W>,
@@ -252,7 +252,7 @@ pub fn subsection_header<W: Sink>(
 }
 
 /// Writes the subsection header: `05`, u8 name length, name, be32 version.
-pub fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
+fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
     // The derive refuses names longer than 255 bytes.
     let name = vmsd.name.as_bytes();
     w.put_u8(SUBSECTION)?;
