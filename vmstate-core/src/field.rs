@@ -274,6 +274,9 @@ fn save_ints<T: swap::Word, W: Sink>(items: &[T], w: &mut Writer<W>) -> Result<(
         // Element by element: converted on the stack with scalar stores,
         // a later wide copy of them would wait on each (a failed store
         // forward), about 3x the time for a `Vec` of four `i32`s.
+        // Every `Word` is at most 8 bytes: checked at compile time, so the
+        // slice below cannot panic.
+        const { assert!(T::SIZE <= 8) };
         for &x in items {
             let mut b = [0u8; 8];
             let b = &mut b[..T::SIZE];
