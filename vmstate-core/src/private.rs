@@ -356,19 +356,21 @@ fn next_subsection_named<S: Source>(
     Ok(Some((idx, u32::from(version as u8))))
 }
 
-/// The subsection loop's peek for a description that has subsections: inlined
-/// whole, so that with the table a constant, the name comparisons become
-/// fixed-length compares against the known names (what a hand-written
-/// loader does), not calls. Unknown names go out of line.
+/// The subsection loop's peek for a description that has subsections:
+/// inlined whole, with `find` the derive's chain of
+/// [`is_name`] tests against the subsections' names (constants), so that
+/// the lookup is what a hand-written `match` on the name compiles to: a
+/// switch on the length and fixed-length compares, no loop over a table
+/// and no call. Unknown names go out of line.
 ///
-/// `parent_name` and `names` are the `VmState::NAME` constants of the
-/// description and of its subsections, in table order.
+/// `parent_name` is the description's `VmState::NAME`; `find` gives the
+/// index of a name in the description's subsection table.
 #[inline(always)]
-pub fn next_known_subsection<S: Source, const N: usize>(
+pub fn next_known_subsection<S: Source>(
     r: &mut Reader<S>,
     parent: &'static Vmsd,
     parent_name: &'static str,
-    names: [&'static str; N],
+    find: impl Fn(&[u8]) -> Option<usize>,
 ) -> Result<Option<(usize, u32)>> {
     // A known header whole in memory is read from there.
     let (mem, all) = r.in_memory();
@@ -377,7 +379,7 @@ pub fn next_known_subsection<S: Source, const N: usize>(
         [] if all => return Ok(None),
         _ => {}
     }
-    if let Some((idx, version, n)) = known_header(mem, &names) {
+    if let Some((idx, version, n)) = known_header(mem, &find) {
         r.advance(n);
         return Ok(Some((idx, version)));
     }
@@ -399,14 +401,7 @@ pub fn next_known_subsection<S: Source, const N: usize>(
     if name.len() != len {
         return Ok(None);
     }
-    let mut found = None;
-    for (i, known) in names.iter().enumerate() {
-        if known.as_bytes() == name {
-            found = Some(i);
-            break;
-        }
-    }
-    let Some(idx) = found else {
+    let Some(idx) = find(name) else {
         return next_subsection_named(r, parent);
     };
     r.skip(2 + len as u64)?;
@@ -415,24 +410,28 @@ pub fn next_known_subsection<S: Source, const N: usize>(
 }
 
 /// The subsection header at the start of `mem` when it is whole there
-/// and its name one of `names`: the name's index, the version (low byte,
+/// and `find` knows its name: the name's index, the version (low byte,
 /// as QEMU keeps it) and the header's length.
 #[inline(always)]
-fn known_header<const N: usize>(mem: &[u8], names: &[&str; N]) -> Option<(usize, u32, usize)> {
+fn known_header(mem: &[u8], find: &impl Fn(&[u8]) -> Option<usize>) -> Option<(usize, u32, usize)> {
     let [SUBSECTION, len, rest @ ..] = mem else {
         return None;
     };
     let len = usize::from(*len);
     let (name, rest) = rest.split_at_checked(len)?;
     let version = rest.first_chunk::<4>()?;
-    // A loop the compiler unrolls over the constant names (`position`
-    // stays a call for long tables).
-    for (idx, known) in names.iter().enumerate() {
-        if known.as_bytes() == name {
-            return Some((idx, u32::from(version[3]), 2 + len + 4));
-        }
-    }
-    None
+    let idx = find(name)?;
+    Some((idx, u32::from(version[3]), 2 + len + 4))
+}
+
+/// `name == known`, for the derive's subsection lookup, where `known` is
+/// a constant: the bytes are compared over `known`'s length, which the
+/// compiler expands into a few loads; over `name`'s length (the same
+/// value, but not a constant to the compiler) it stays a call to `memcmp`.
+#[inline(always)]
+pub fn is_name(known: &str, name: &[u8]) -> bool {
+    let known = known.as_bytes();
+    name.len() == known.len() && name.get(..known.len()) == Some(known)
 }
 
 /// Whether the next byte is a subsection marker (the loop of a

@@ -143,9 +143,16 @@ pub fn load(p: &TokenStream, subsections: &[(&Field, &Subsection)]) -> TokenStre
         };
     }
     let n = subsections.len();
-    let sub_names = subsections.iter().map(|(f, _)| {
+    // A chain of tests against constants, which the compiler turns into a
+    // switch on the length, as for a `match` on the name.
+    let tests = subsections.iter().enumerate().map(|(i, (f, _))| {
         let ty = f.ty;
-        quote_spanned!(ty.span()=> <#ty as #p::VmState>::NAME)
+        let name = quote_spanned!(ty.span()=> <#ty as #p::VmState>::NAME);
+        quote! {
+            if #p::is_name(#name, __name) {
+                return #p::Some(#i);
+            }
+        }
     });
     let arms = subsections.iter().enumerate().map(|(i, (f, _))| {
         let member = f.member;
@@ -171,7 +178,10 @@ pub fn load(p: &TokenStream, subsections: &[(&Field, &Subsection)]) -> TokenStre
                     __r,
                     <Self as #p::VmState>::VMSD,
                     <Self as #p::VmState>::NAME,
-                    [#(#sub_names),*],
+                    |__name: &[u8]| {
+                        #(#tests)*
+                        #p::None
+                    },
                 )?
                 else {
                     break;
