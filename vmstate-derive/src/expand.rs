@@ -226,7 +226,7 @@ fn expand(cont: &Container) -> TokenStream {
                 #p::Some(<Self as #p::VmState>::VMSD);
             const CPR_FIELDS: #p::CprFields = <Self as #p::VmState>::CPR_FIELDS;
 
-            #[inline]
+            #[inline(always)]
             fn save<__W: #p::Sink>(
                 &mut self,
                 __w: &mut #p::Writer<__W>,
@@ -256,7 +256,10 @@ fn expand(cont: &Container) -> TokenStream {
                 #p::save_elems_recorded(__items, __w, __ctx)
             }
 
-            #[inline]
+            // Inlined always, as the state's load and save are: with
+            // `#[inline]` LLVM kept some out of line in a parent's array
+            // loop (a call, and the reader by address, per element).
+            #[inline(always)]
             fn load<__S: #p::Source>(
                 &mut self,
                 __r: &mut #p::Reader<__S>,
