@@ -697,3 +697,70 @@ fn payloads_of_bounded_size_save_into_a_callers_buffer_in_one_piece() {
         }
     }
 }
+
+/// Two subsections whose names have the same length and differ in their
+/// last byte, for the lookup by name.
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/twin/aa", version = 1)]
+struct TwinA {
+    a: u8,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/twin/ab", version = 1)]
+struct TwinB {
+    b: u16,
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fp/twin", version = 1)]
+struct Twins {
+    x: u8,
+    #[vmstate(subsection)]
+    aa: TwinA,
+    #[vmstate(subsection)]
+    ab: TwinB,
+}
+
+/// A subsection goes to the field whose name matches byte for byte, not
+/// to the first name of its length: from a header in memory (slice) and
+/// through peeks (trickle) alike, in either order.
+#[test]
+fn subsections_with_names_of_one_length_are_told_apart() {
+    // QEMU's encoding: 05, name length, name, be32 version, fields.
+    let sub = |name: &[u8], fields: &[u8]| {
+        let mut v = vec![0x05, name.len() as u8];
+        v.extend_from_slice(name);
+        v.extend_from_slice(&[0, 0, 0, 1]);
+        v.extend_from_slice(fields);
+        v
+    };
+    let (ab, aa) = (
+        sub(b"fp/twin/ab", &[0x22, 0x33]),
+        sub(b"fp/twin/aa", &[0x44]),
+    );
+    let want = Twins {
+        x: 0x11,
+        aa: TwinA { a: 0x44 },
+        ab: TwinB { b: 0x2233 },
+    };
+    for wire in [
+        [&[0x11][..], &ab, &aa].concat(),
+        [&[0x11][..], &aa, &ab].concat(),
+    ] {
+        let mut dev = Twins::default();
+        let mut r = Reader::from_slice(&wire);
+        dev.load(&mut r, 1, &Context::new()).unwrap();
+        assert_eq!((&dev, r.offset()), (&want, wire.len() as u64), "slice");
+        let mut dev = Twins::default();
+        let mut r = Reader::new(Trickle(&wire));
+        dev.load(&mut r, 1, &Context::new()).unwrap();
+        assert_eq!((&dev, r.offset()), (&want, wire.len() as u64), "trickle");
+    }
+    // Only one of the two: the other keeps its value.
+    let wire = [&[0x11][..], &ab].concat();
+    let mut dev = Twins::default();
+    dev.load(&mut Reader::from_slice(&wire), 1, &Context::new())
+        .unwrap();
+    assert_eq!((dev.aa.a, dev.ab.b), (0, 0x2233));
+}
