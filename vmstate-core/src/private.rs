@@ -336,11 +336,7 @@ fn next_subsection_named<S: Source>(
     // The derive asserts that every subsection name extends the parent's,
     // so a known name needs no separate prefix test; only an unknown one
     // is tested, to tell "not ours" from "ours but unknown".
-    let found = parent
-        .subsections
-        .iter()
-        .position(|s| s.vmsd.name.as_bytes() == name);
-    let Some(idx) = found else {
+    let Some(idx) = parent.subsection_index(name) else {
         if name.starts_with(parent.name.as_bytes()) {
             return Err(Error::new(
                 ErrorKind::UnknownSubsection {
