@@ -45,6 +45,13 @@ pub fn run_bytes<S: Source, const N: usize>(
     Some(run)
 }
 
+/// A copy of the `K` bytes of a run at `at`, which the run's layout puts
+/// in bounds.
+#[inline(always)]
+pub fn byte_group<const K: usize>(run: &[u8], at: usize) -> Option<[u8; K]> {
+    run.get(at..)?.first_chunk::<K>().copied()
+}
+
 /// [`run_bytes`] for a length known at run time.
 #[inline(always)]
 pub(crate) fn run_slice<S: Source>(

@@ -189,16 +189,30 @@ impl Piece {
 }
 
 fn is_scalar(ty: &Type) -> bool {
+    scalar_name(ty).is_some_and(|i| {
+        [
+            "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "f64",
+        ]
+        .iter()
+        .any(|s| i == s)
+    })
+}
+
+/// The name of a type that is one identifier.
+fn scalar_name(ty: &Type) -> Option<&syn::Ident> {
     match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
-            [
-                "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "f64",
-            ]
-            .iter()
-            .any(|s| i == s)
-        }),
-        Type::Group(g) => is_scalar(&g.elem),
-        Type::Paren(p) => is_scalar(&p.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        Type::Group(g) => scalar_name(&g.elem),
+        Type::Paren(p) => scalar_name(&p.elem),
+        _ => None,
+    }
+}
+
+/// A one-byte scalar, by its name: the fields whose decodes
+/// [`decode`] groups.
+fn is_byte(piece: &Piece) -> bool {
+    match piece {
+        Piece::Value(ty) => scalar_name(ty).is_some_and(|i| i == "u8" || i == "i8" || i == "bool"),
         _ => false,
     }
 }
@@ -316,19 +330,52 @@ fn parts<'r, 'c: 'r, 'a: 'c>(
 
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
+///
+/// Consecutive one-byte fields decode from a local copy of their bytes.
+/// Inlined into a caller that holds the device by a plain reference, the
+/// compiler cannot tell the stores into the device from the input's bytes,
+/// so it keeps each byte's load and store in order: one store per byte,
+/// which bounds the speed of a struct of `u8` registers. Loads from a
+/// local that nothing else points to come first, and the stores merge.
 fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
     let last = fields.len() - 1;
-    let steps = parts(index, fields, pieces).map(|(i, f, piece, a, b)| {
-        let decode = piece.decode(p, f.member, quote!(__b.get(#a..#b).unwrap_or_default()));
+    let all: Vec<_> = parts(index, fields, pieces).collect();
+    let step = |(i, f, piece, a, b): &(usize, &Field, &Piece, syn::Ident, syn::Ident),
+                group: Option<&syn::Ident>| {
+        let src = match group {
+            Some(start) => quote!(__g.get(#a - #start..#b - #start).unwrap_or_default()),
+            None => quote!(__b.get(#a..#b).unwrap_or_default()),
+        };
+        let decode = piece.decode(p, f.member, src);
         // The next field's first byte is what this one's peek sees.
         let peek = match piece {
-            Piece::Value(ty) if i < last => Some(quote! {
+            Piece::Value(ty) if *i < last => Some(quote! {
                 __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
             }),
             _ => None,
         };
         quote!(__ok &= #decode; #peek)
-    });
+    };
+    let mut steps = Vec::new();
+    let mut rest = &all[..];
+    while let Some(first) = rest.first() {
+        let bytes = rest.iter().take_while(|x| is_byte(x.2)).count();
+        if bytes < 2 {
+            steps.push(step(first, None));
+            rest = &rest[1..];
+            continue;
+        }
+        let (group, tail) = rest.split_at(bytes);
+        let (start, end) = (&first.3, &group[bytes - 1].4);
+        let each = group.iter().map(|x| step(x, Some(start)));
+        steps.push(quote! {
+            let __g = #p::byte_group::<{ #end - #start }>(__b, #start);
+            __ok &= __g.is_some();
+            let __g = __g.unwrap_or([0; #end - #start]);
+            #(#each)*
+        });
+        rest = tail;
+    }
     quote!({
         let mut __ok = true;
         #(#steps)*
