@@ -6,6 +6,13 @@ use crate::desc::Vmsd;
 use crate::error::{Error, ErrorKind, Result, Segment};
 use crate::stream::{Reader, Sink, Source, Writer};
 
+/// Values up to this size load transactionally into a clone that then
+/// replaces the value, rather than in place with a backup clone. Written
+/// back whole, the value is stored with the widths its next clone reads;
+/// in place, one-byte stores followed by a wider read of the same bytes
+/// (the next load's backup) stall until the stores complete.
+const SMALL_VALUE: usize = 16;
+
 /// A migratable type: a static description and the save/load code that
 /// follows it. Implement it with `#[derive(VmState)]`.
 ///
@@ -166,12 +173,24 @@ pub trait VmState: Sized {
     /// error it holds exactly its old state. The cost is one `clone()` of
     /// the value per load, a `memcpy` for plain device state. (The clone is
     /// the backup, not the destination: the load writes `self` directly,
-    /// and nothing is copied back on success.)
+    /// and nothing is copied back on success. A value of 16 bytes or less
+    /// loads into the clone instead, which then replaces `self`: that
+    /// clone lives in registers.)
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<()>
     where
         Self: Clone,
     {
+        if size_of::<Self>() <= SMALL_VALUE {
+            let mut scratch = self.clone();
+            return match scratch.load_state_in_place(r, version, ctx) {
+                Ok(()) => {
+                    *self = scratch;
+                    Ok(())
+                }
+                Err(e) => Err(e.within(Segment::Vmsd(Self::VMSD.name))),
+            };
+        }
         let backup = self.clone();
         match self.load_state_in_place(r, version, ctx) {
             Ok(()) => Ok(()),

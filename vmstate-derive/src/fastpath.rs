@@ -14,6 +14,7 @@ use syn::Type;
 use crate::ast::{Container, Field};
 use crate::fields;
 use crate::roles::Subsection;
+use crate::types;
 
 /// A field as the body sees it: alone, or the `k`-th field of a run.
 pub enum Segment<'c, 'a> {
@@ -189,30 +190,20 @@ impl Piece {
 }
 
 fn is_scalar(ty: &Type) -> bool {
-    scalar_name(ty).is_some_and(|i| {
+    types::primitive_name(ty).is_some_and(|n| {
         [
             "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "f64",
         ]
-        .iter()
-        .any(|s| i == s)
+        .contains(&n.as_str())
     })
 }
 
-/// The name of a type that is one identifier.
-fn scalar_name(ty: &Type) -> Option<&syn::Ident> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident(),
-        Type::Group(g) => scalar_name(&g.elem),
-        Type::Paren(p) => scalar_name(&p.elem),
-        _ => None,
-    }
-}
-
-/// A one-byte scalar, by its name: the fields whose decodes
-/// [`decode`] groups.
+/// A one-byte scalar: the fields whose decodes [`decode`] groups.
 fn is_byte(piece: &Piece) -> bool {
     match piece {
-        Piece::Value(ty) => scalar_name(ty).is_some_and(|i| i == "u8" || i == "i8" || i == "bool"),
+        Piece::Value(ty) => {
+            types::primitive_name(ty).is_some_and(|n| ["u8", "i8", "bool"].contains(&n.as_str()))
+        }
         _ => false,
     }
 }
