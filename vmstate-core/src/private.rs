@@ -398,7 +398,9 @@ pub fn next_known_subsection<S: Source>(
         return Ok(None);
     }
     let Some(idx) = find(name) else {
-        return next_subsection_named(r, parent);
+        // On a copy: taking this reader's address would keep it in memory
+        // for every field of the caller.
+        return r.detached(|r| next_subsection_named(r, parent));
     };
     r.skip(2 + len as u64)?;
     let version = r.get_u32()?;
