@@ -765,8 +765,8 @@ fn subsections_with_names_of_one_length_are_told_apart() {
     assert_eq!((dev.aa.a, dev.ab.b), (0, 0x2233));
 }
 
-/// One-byte fields between wider ones, which the fast path decodes as
-/// groups from a copy of their bytes.
+/// One-byte fields between wider ones: the fast path decodes consecutive
+/// `u8`/`i8` fields as groups from a copy of their bytes, bools one by one.
 #[derive(VmState, Clone, Debug, Default, PartialEq)]
 #[vmstate(name = "fp/bytes", version = 1)]
 struct Bytes {
@@ -783,9 +783,9 @@ struct Bytes {
     f: u8,
 }
 
-/// Each one-byte field of a group takes its own byte (a group that starts
-/// inside the run, not at its first byte), bools by QEMU's rule (non-zero
-/// is true), and the group agrees with the field-by-field load on every
+/// Each field of a group takes its own byte (a group that starts inside
+/// the run, not at its first byte), the bools between and after them by
+/// QEMU's rule (non-zero is true), and the group agrees with the field-by-field load on every
 /// change of the payload.
 #[test]
 fn groups_of_one_byte_fields_load_from_their_own_offsets() {

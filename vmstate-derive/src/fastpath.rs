@@ -198,11 +198,12 @@ fn is_scalar(ty: &Type) -> bool {
     })
 }
 
-/// A one-byte scalar: the fields whose decodes [`decode`] groups.
+/// A one-byte integer: the fields whose decodes [`decode`] groups. Not
+/// `bool`: each is a compare, nothing merges, and the copy costs.
 fn is_byte(piece: &Piece) -> bool {
     match piece {
         Piece::Value(ty) => {
-            types::primitive_name(ty).is_some_and(|n| ["u8", "i8", "bool"].contains(&n.as_str()))
+            types::primitive_name(ty).is_some_and(|n| ["u8", "i8"].contains(&n.as_str()))
         }
         _ => false,
     }
@@ -322,7 +323,7 @@ fn parts<'r, 'c: 'r, 'a: 'c>(
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
 ///
-/// Consecutive one-byte fields decode from a local copy of their bytes.
+/// Consecutive one-byte integers decode from a local copy of their bytes.
 /// Inlined into a caller that holds the device by a plain reference, the
 /// compiler cannot tell the stores into the device from the input's bytes,
 /// so it keeps each byte's load and store in order: one store per byte,
