@@ -785,8 +785,8 @@ struct Bytes {
 
 /// Each field of a group takes its own byte (a group that starts inside
 /// the run, not at its first byte), the bools between and after them by
-/// QEMU's rule (non-zero is true), and the group agrees with the field-by-field load on every
-/// change of the payload.
+/// QEMU's rule (non-zero is true), and the groups agree with the
+/// field-by-field load on every change of the payload.
 #[test]
 fn groups_of_one_byte_fields_load_from_their_own_offsets() {
     let wire = [

@@ -181,24 +181,17 @@ pub trait VmState: Sized {
     where
         Self: Clone,
     {
-        if size_of::<Self>() <= SMALL_VALUE {
+        let res = if size_of::<Self>() <= SMALL_VALUE {
             let mut scratch = self.clone();
-            return match scratch.load_state_in_place(r, version, ctx) {
-                Ok(()) => {
-                    *self = scratch;
-                    Ok(())
-                }
-                Err(e) => Err(e.within(Segment::Vmsd(Self::VMSD.name))),
-            };
-        }
-        let backup = self.clone();
-        match self.load_state_in_place(r, version, ctx) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                *self = backup;
-                Err(e.within(Segment::Vmsd(Self::VMSD.name)))
-            }
-        }
+            scratch
+                .load_state_in_place(r, version, ctx)
+                .map(|()| *self = scratch)
+        } else {
+            let backup = self.clone();
+            self.load_state_in_place(r, version, ctx)
+                .inspect_err(|_| *self = backup)
+        };
+        res.map_err(|e| e.within(Segment::Vmsd(Self::VMSD.name)))
     }
 
     /// Saves the payload into a new `Vec`.
