@@ -293,11 +293,30 @@ fn save_ints<T: swap::Word, W: Sink>(items: &[T], w: &mut Writer<W>) -> Result<(
         swap::store_kernel(&mut buf[..n], items);
         return w.put_head(&buf, n);
     }
-    save_ints_bulk(items, w)
+    match w.as_vec() {
+        Some(v) => {
+            save_ints_vec(items, v);
+            Ok(())
+        }
+        None => save_ints_bulk(items, w),
+    }
 }
 
-/// Converts straight into a memory sink, a step at a time; through a stack
-/// chunk into any other.
+/// Converts straight into a vector, a step at a time. Given the vector,
+/// not the writer: a call that takes the writer's address keeps it in
+/// memory for every field of the caller (PCIBUS's save into a `Vec`: 17
+/// instructions over the hand-written code).
+#[inline(never)]
+fn save_ints_vec<T: swap::Word>(items: &[T], v: &mut Vec<u8>) {
+    for chunk in items.chunks(GROW / T::SIZE) {
+        let start = v.len();
+        v.resize(start + chunk.len() * T::SIZE, 0);
+        swap::store(&mut v[start..], chunk);
+    }
+}
+
+/// Converts straight into a memory sink other than a `Vec`, a step at a
+/// time; through a stack chunk into any other.
 #[inline(never)]
 fn save_ints_bulk<T: swap::Word, W: Sink>(items: &[T], w: &mut Writer<W>) -> Result<()> {
     let mut rest = items;

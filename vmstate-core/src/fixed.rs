@@ -52,6 +52,15 @@ pub fn byte_group<const K: usize>(run: &[u8], at: usize) -> Option<[u8; K]> {
     run.get(at..)?.first_chunk::<K>().copied()
 }
 
+/// Stores the `K` bytes of a run at `at` (in bounds by the run's layout;
+/// out of bounds, nothing).
+#[inline(always)]
+pub fn put_byte_group<const K: usize>(run: &mut [u8], at: usize, group: [u8; K]) {
+    if let Some(dst) = run.get_mut(at..).and_then(|r| r.first_chunk_mut::<K>()) {
+        *dst = group;
+    }
+}
+
 /// [`run_bytes`] for a length known at run time.
 #[inline(always)]
 pub(crate) fn run_slice<S: Source>(

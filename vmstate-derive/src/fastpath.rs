@@ -320,6 +320,37 @@ fn parts<'r, 'c: 'r, 'a: 'c>(
         .map(move |(i, (f, piece))| (i, *f, piece, offset(index, i), offset(index, i + 1)))
 }
 
+/// A run's parts: one field each, or (`Group`) two or more consecutive
+/// one-byte integers, which [`decode`] and [`encode`] move as one array.
+enum Step<'p, 'c, 'a> {
+    One(&'p Part<'c, 'a>),
+    Group(&'p [Part<'c, 'a>]),
+}
+
+type Part<'c, 'a> = (usize, &'c Field<'a>, &'c Piece, syn::Ident, syn::Ident);
+
+fn steps<'p, 'c, 'a>(all: &'p [Part<'c, 'a>]) -> Vec<Step<'p, 'c, 'a>> {
+    let mut steps = Vec::new();
+    let mut rest = all;
+    while let Some(first) = rest.first() {
+        let bytes = rest.iter().take_while(|x| is_byte(x.2)).count();
+        if bytes < 2 {
+            steps.push(Step::One(first));
+            rest = &rest[1..];
+        } else {
+            let (group, tail) = rest.split_at(bytes);
+            steps.push(Step::Group(group));
+            rest = tail;
+        }
+    }
+    steps
+}
+
+/// The first and the past-the-end offset idents of a group.
+fn bounds<'p>(group: &'p [Part]) -> (&'p syn::Ident, &'p syn::Ident) {
+    (&group[0].3, &group[group.len() - 1].4)
+}
+
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
 ///
@@ -332,8 +363,7 @@ fn parts<'r, 'c: 'r, 'a: 'c>(
 fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
     let last = fields.len() - 1;
     let all: Vec<_> = parts(index, fields, pieces).collect();
-    let step = |(i, f, piece, a, b): &(usize, &Field, &Piece, syn::Ident, syn::Ident),
-                group: Option<&syn::Ident>| {
+    let step = |(i, f, piece, a, b): &Part, group: Option<&syn::Ident>| {
         let src = match group {
             Some(start) => quote!(__g.get(#a - #start..#b - #start).unwrap_or_default()),
             None => quote!(__b.get(#a..#b).unwrap_or_default()),
@@ -348,26 +378,19 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
         };
         quote!(__ok &= #decode; #peek)
     };
-    let mut steps = Vec::new();
-    let mut rest = &all[..];
-    while let Some(first) = rest.first() {
-        let bytes = rest.iter().take_while(|x| is_byte(x.2)).count();
-        if bytes < 2 {
-            steps.push(step(first, None));
-            rest = &rest[1..];
-            continue;
+    let steps = steps(&all).into_iter().map(|s| match s {
+        Step::One(x) => step(x, None),
+        Step::Group(group) => {
+            let (start, end) = bounds(group);
+            let each = group.iter().map(|x| step(x, Some(start)));
+            quote! {
+                let __g = #p::byte_group::<{ #end - #start }>(__b, #start);
+                __ok &= __g.is_some();
+                let __g = __g.unwrap_or([0; #end - #start]);
+                #(#each)*
+            }
         }
-        let (group, tail) = rest.split_at(bytes);
-        let (start, end) = (&first.3, &group[bytes - 1].4);
-        let each = group.iter().map(|x| step(x, Some(start)));
-        steps.push(quote! {
-            let __g = #p::byte_group::<{ #end - #start }>(__b, #start);
-            __ok &= __g.is_some();
-            let __g = __g.unwrap_or([0; #end - #start]);
-            #(#each)*
-        });
-        rest = tail;
-    }
+    });
     quote!({
         let mut __ok = true;
         #(#steps)*
@@ -376,9 +399,32 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
 }
 
 /// Encodes run `index` into `__b: &mut [u8]`.
+///
+/// Consecutive one-byte integers encode into a local array, stored with
+/// one copy: written one by one into the run, each was a byte load and a
+/// byte store (`pcspk`'s two registers), where a hand-written save moves
+/// them as one word.
 fn encode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
-    let steps = parts(index, fields, pieces).map(|(_, f, piece, a, b)| {
-        piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
+    let all: Vec<_> = parts(index, fields, pieces).collect();
+    let steps = steps(&all).into_iter().map(|s| match s {
+        Step::One((_, f, piece, a, b)) => {
+            piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
+        }
+        Step::Group(group) => {
+            let (start, end) = bounds(group);
+            let each = group.iter().map(|(_, f, piece, a, b)| {
+                piece.encode(
+                    p,
+                    f.member,
+                    quote!(__g.get_mut(#a - #start..#b - #start).unwrap_or_default()),
+                )
+            });
+            quote! {{
+                let mut __g = [0u8; #end - #start];
+                #(#each)*
+                #p::put_byte_group(__b, #start, __g);
+            }}
+        }
     });
     quote!(#(#steps)*)
 }

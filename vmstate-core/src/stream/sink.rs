@@ -94,6 +94,15 @@ pub trait Sink {
     fn put_head(&mut self, buf: &[u8; HEAD], len: usize) -> io::Result<()> {
         self.put(&buf[..len.min(HEAD)])
     }
+
+    /// The vector this sink appends to, when it is a `Vec<u8>`: out-of-line
+    /// bulk code takes it rather than the writer, whose address is then
+    /// never taken, so that it stays in registers on the hot path.
+    #[doc(hidden)]
+    #[inline]
+    fn as_vec(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -133,6 +142,11 @@ impl Sink for Vec<u8> {
         }
         Ok(())
     }
+
+    #[inline]
+    fn as_vec(&mut self) -> Option<&mut Vec<u8>> {
+        Some(self)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -159,6 +173,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn put_head(&mut self, buf: &[u8; HEAD], len: usize) -> io::Result<()> {
         (**self).put_head(buf, len)
+    }
+
+    #[inline]
+    fn as_vec(&mut self) -> Option<&mut Vec<u8>> {
+        (**self).as_vec()
     }
 
     #[inline]

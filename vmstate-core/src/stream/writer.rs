@@ -205,6 +205,13 @@ impl<W: Sink> Writer<W> {
         self.inner.put_fd(fd).map_err(|e| Error::io(e, at))
     }
 
+    /// The target's vector, when it is a `Vec<u8>` ([`Sink::as_vec`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn as_vec(&mut self) -> Option<&mut Vec<u8>> {
+        self.inner.as_vec()
+    }
+
     /// Appends `bytes` if the target is memory ([`Sink::put_in_memory`]).
     #[doc(hidden)]
     #[inline]
