@@ -151,6 +151,25 @@ pub trait VmState: Sized {
         ctx: &Context,
     ) -> Result<()>;
 
+    /// Loads the whole payload in place when nothing can fail once the
+    /// first field is written: the version is the current one, the bytes
+    /// are in memory, no bool meets `strict_bool`, and what follows is no
+    /// subsection of this type (the derive implements it for one run of
+    /// fields none of which peeks, with no hooks or subsections). `false`,
+    /// with `self` and `r` untouched, when it does not apply; the ordinary
+    /// load then runs.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn load_whole_or_nothing<S: Source>(
+        &mut self,
+        r: &mut Reader<S>,
+        version: u32,
+        ctx: &Context,
+    ) -> bool {
+        let _ = (r, version, ctx);
+        false
+    }
+
     /// Whether a stream writer should send this value's section at all
     /// (QEMU's `needed` on a top-level description: false drops the whole
     /// section). Set with the struct-level `needed = path`; always true
@@ -175,12 +194,18 @@ pub trait VmState: Sized {
     /// the backup, not the destination: the load writes `self` directly,
     /// and nothing is copied back on success. A value of 16 bytes or less
     /// loads into the clone instead, which then replaces `self`: that
-    /// clone lives in registers.)
+    /// clone lives in registers. A payload that the derive can load whole
+    /// or not at all, one run of integers, bools and byte buffers with no
+    /// hooks or subsections, takes no clone when its bytes are in memory:
+    /// every check runs before the first field is written.)
     #[inline]
     fn load<S: Source>(&mut self, r: &mut Reader<S>, version: u32, ctx: &Context) -> Result<()>
     where
         Self: Clone,
     {
+        if self.load_whole_or_nothing(r, version, ctx) {
+            return Ok(());
+        }
         let res = if size_of::<Self>() <= SMALL_VALUE {
             let mut scratch = self.clone();
             scratch

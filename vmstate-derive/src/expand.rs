@@ -126,7 +126,7 @@ fn expand(cont: &Container) -> TokenStream {
     let fixed_items = fastpath::fixed_items(&p, cont, &segs);
     let fixed_state_items = fixed_items
         .as_ref()
-        .map(|_| fastpath::fixed_state_items(&p));
+        .map(|_| fastpath::fixed_state_items(&p, &segs, version));
     let bounded_items = fastpath::bounded_items(&p, cont, &segs, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);

@@ -802,9 +802,55 @@ pub fn bounded_items(
     })
 }
 
-/// The `VmState` items of a struct with [`fixed_items`].
-pub fn fixed_state_items(p: &TokenStream) -> TokenStream {
+/// The `VmState` items of a struct with [`fixed_items`] (`segs` its
+/// segments, `version` its current version). A run none of whose values
+/// peeks at what follows decodes from bytes already checked (length,
+/// bools, the bytes after it) without failing, so its transactional load
+/// needs no copy.
+pub fn fixed_state_items(p: &TokenStream, segs: &[Segment], version: u32) -> TokenStream {
+    let whole = match segs {
+        [Segment::Run(run) | Segment::Merged { whole: run, .. }] => {
+            let index = run.index;
+            let (n, bool_) = (run_ident(index, "N"), run_ident(index, "BOOL"));
+            let peeks = run.pieces.iter().map(|x| x.is(p, quote!(TAIL_PEEK), false));
+            let decode = decode(p, index, &run.fields, &run.pieces);
+            Some(quote! {
+                #[inline(always)]
+                fn load_whole_or_nothing<__S: #p::Source>(
+                    &mut self,
+                    __r: &mut #p::Reader<__S>,
+                    __version: u32,
+                    __ctx: &#p::Context,
+                ) -> bool {
+                    // Every version gate passes at the current version.
+                    <Self as #p::VmField>::FIXED
+                        && !(false #(|| #peeks)*)
+                        && __version == #version
+                        && !(#bool_ && __ctx.strict_bool)
+                        && match #p::run_bytes::<__S, #n>(
+                            __r,
+                            true,
+                            <Self as #p::VmField>::tail_claims,
+                        ) {
+                            #p::Some(__b) => {
+                                let __b: &[u8] = __b;
+                                // True: only a short run or a peek fails.
+                                let __done = #decode;
+                                if __done {
+                                    __r.advance(#n);
+                                }
+                                __done
+                            }
+                            #p::None => false,
+                        }
+                }
+            })
+        }
+        _ => None,
+    };
     quote! {
+        #whole
+
         const FIXED_PAYLOAD: usize = if <Self as #p::VmField>::FIXED {
             <Self as #p::VmField>::FIXED_SIZE
         } else {
