@@ -86,6 +86,9 @@ fn a_good_payload_in_memory_loads_whole() {
     }
 }
 
+/// What a case is, its payload, its context, and the error it must give.
+type Case<'a> = (&'a str, &'a [u8], &'a Context, fn(&ErrorKind) -> bool);
+
 /// Each of these makes the whole-or-nothing path decline with nothing
 /// changed; `load` then fails as the ordinary load does, and the value is
 /// as it was.
@@ -93,7 +96,7 @@ fn a_good_payload_in_memory_loads_whole() {
 fn what_could_fail_declines_first_and_the_load_fails_cleanly() {
     let strict = Context::new().with_strict_bool(true);
     let own = [&GOOD[..], &subsection("wn/plain/unknown")].concat();
-    let cases: [(&str, &[u8], &Context, fn(&ErrorKind) -> bool); 3] = [
+    let cases: [Case; 3] = [
         ("short", &GOOD[..14], &Context::new(), |k| {
             matches!(k, ErrorKind::UnexpectedEof { .. })
         }),
