@@ -129,10 +129,22 @@ pub fn load_prefix<T: VmField, S: Source>(
             if crate::fixed::load_structs(head, r, ctx) {
                 return Ok(());
             }
-            T::load_slice(head, r, ctx)
+            load_slice_apart(head, r, ctx)
         }
         None => Err(internal_len(r.offset())),
     }
+}
+
+/// The element by element load of [`load_prefix`], out of line: inlined,
+/// its registers were saved and restored on every call, fast path or not
+/// (`hpet`'s timers: 8 instructions a load).
+#[inline(never)]
+fn load_slice_apart<T: VmField, S: Source>(
+    items: &mut [T],
+    r: &mut Reader<S>,
+    ctx: &Context,
+) -> Result<()> {
+    T::load_slice(items, r, ctx)
 }
 
 #[cold]
