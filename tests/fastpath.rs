@@ -783,6 +783,24 @@ struct Bytes {
     f: u8,
 }
 
+/// The value of the payloads below: signed and unsigned bytes, bools,
+/// wider integers between them.
+fn bytes_sample() -> Bytes {
+    Bytes {
+        w: 0x0102_0304,
+        a: 0x81,
+        b: -2,
+        on: true,
+        h: 0x0506,
+        c: 7,
+        off: false,
+        d: 9,
+        arr: [0x0a, 0x0b],
+        e: -16,
+        f: 0x0c,
+    }
+}
+
 /// Each field of a group takes its own byte (a group that starts inside
 /// the run, not at its first byte), the bools between and after them by
 /// QEMU's rule (non-zero is true), and the groups agree with the
@@ -797,19 +815,7 @@ fn groups_of_one_byte_fields_load_from_their_own_offsets() {
         0x0a, 0x0b, // arr
         0xf0, 0x0c, // e, f
     ];
-    let want = Bytes {
-        w: 0x0102_0304,
-        a: 0x81,
-        b: -2,
-        on: true,
-        h: 0x0506,
-        c: 7,
-        off: false,
-        d: 9,
-        arr: [0x0a, 0x0b],
-        e: -16,
-        f: 0x0c,
-    };
+    let want = bytes_sample();
     for ctx in [Context::new(), Context::new().with_strict_bool(true)] {
         let mut dev = Bytes::default();
         let res = dev.load(&mut Reader::from_slice(&wire), 1, &ctx);
@@ -832,19 +838,7 @@ fn groups_of_one_byte_fields_load_from_their_own_offsets() {
 /// (straight); a bool is saved as `01`.
 #[test]
 fn groups_of_one_byte_fields_save_at_their_own_offsets() {
-    let mut dev = Bytes {
-        w: 0x0102_0304,
-        a: 0x81,
-        b: -2,
-        on: true,
-        h: 0x0506,
-        c: 7,
-        off: false,
-        d: 9,
-        arr: [0x0a, 0x0b],
-        e: -16,
-        f: 0x0c,
-    };
+    let mut dev = bytes_sample();
     let wire = [
         0x01, 0x02, 0x03, 0x04, 0x81, 0xfe, 0x01, 0x05, 0x06, 0x07, 0x00, 0x09, 0x0a, 0x0b, 0xf0,
         0x0c,

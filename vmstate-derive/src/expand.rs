@@ -386,12 +386,13 @@ fn recorded_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
 /// The field statements of the plain save or the load, runs of
 /// fixed-size fields through the fast path.
 fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> {
+    let groups = !cont.attrs.pre_save.is_set();
     let run = |r: &fastpath::Run| {
         let slow = fastpath::slow_stmts(p, &r.fields, dir);
         let code = if dir == Dir::Load {
             fastpath::load_run(p, r, slow)
         } else {
-            fastpath::save_run(p, r, slow)
+            fastpath::save_run(p, r, slow, groups)
         };
         gate(exists_test(r.fields[0]), code)
     };
@@ -410,7 +411,7 @@ fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> 
                 parts,
             } => {
                 let parts = parts.iter().map(run).collect();
-                body.push(fastpath::merged(p, dir, &whole, version, parts));
+                body.push(fastpath::merged(p, dir, &whole, version, parts, groups));
             }
         }
     }

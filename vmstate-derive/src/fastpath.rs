@@ -400,13 +400,27 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
 
 /// Encodes run `index` into `__b: &mut [u8]`.
 ///
-/// Consecutive one-byte integers encode into a local array, stored with
-/// one copy: written one by one into the run, each was a byte load and a
-/// byte store (`pcspk`'s two registers), where a hand-written save moves
-/// them as one word.
-fn encode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
+/// With `groups`, consecutive one-byte integers encode into a local
+/// array, stored with one copy: written one by one into the run, each was
+/// a byte load and a byte store (`pcspk`'s two registers), where a
+/// hand-written save moves them as one word. Not after a `pre_save` hook
+/// of the struct: it may have just written one of the bytes, and one wide
+/// load over a narrow store waits for the store (`pckbd`'s pending byte:
+/// 12 to 18 ns).
+fn encode(
+    p: &TokenStream,
+    index: usize,
+    fields: &[&Field],
+    pieces: &[Piece],
+    groups: bool,
+) -> TokenStream {
     let all: Vec<_> = parts(index, fields, pieces).collect();
-    let steps = steps(&all).into_iter().map(|s| match s {
+    let steps = if groups {
+        steps(&all)
+    } else {
+        all.iter().map(Step::One).collect()
+    };
+    let steps = steps.into_iter().map(|s| match s {
         Step::One((_, f, piece, a, b)) => {
             piece.encode(p, f.member, quote!(__b.get_mut(#a..#b).unwrap_or_default()))
         }
@@ -461,10 +475,11 @@ pub fn merged(
     whole: &Run,
     version: u32,
     parts: Vec<TokenStream>,
+    groups: bool,
 ) -> TokenStream {
     let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
     if dir != fields::Dir::Load {
-        let encode = encode(p, whole.index, &whole.fields, &whole.pieces);
+        let encode = encode(p, whole.index, &whole.fields, &whole.pieces, groups);
         let ok = quote!(#ok && __version >= #version);
         return save_in_memory(p, ok, &quote!(#n), &encode, quote!(#(#parts)*));
     }
@@ -579,13 +594,14 @@ fn piece_by_piece(
     }
 }
 
-/// The plain save of a run: into a `Vec` grown once, else `slow`.
-pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStream {
+/// The plain save of a run: into a `Vec` grown once, else `slow`
+/// (`groups`: see [`encode`]).
+pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>, groups: bool) -> TokenStream {
     if !worth_it(&run.fields) {
         return quote!(#(#slow)*);
     }
     let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
-    let encode = encode(p, run.index, &run.fields, &run.pieces);
+    let encode = encode(p, run.index, &run.fields, &run.pieces, groups);
     save_in_memory(p, quote!(#ok), &quote!(#n), &encode, quote!(#(#slow)*))
 }
 
@@ -682,7 +698,8 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
         run_ident(index, "BOOL"),
     );
     let decode = decode(p, index, fields, pieces);
-    let encode = encode(p, index, fields, pieces);
+    // No hooks here.
+    let encode = encode(p, index, fields, pieces, true);
     let claims = claims(p, index, pieces);
     Some(quote! {
         const FIXED: bool = #ok && #n > 0;
@@ -747,7 +764,8 @@ pub fn bounded_items(
     let ns: Vec<_> = runs.iter().map(|r| run_ident(r.index, "N")).collect();
     let fields = runs.iter().enumerate().map(|(i, r)| {
         let (n, prev) = (&ns[i], &ns[..i]);
-        let encode = encode(p, r.index, &r.fields, &r.pieces);
+        // No save hooks here.
+        let encode = encode(p, r.index, &r.fields, &r.pieces, true);
         quote! {{
             const __AT: usize = 0 #(+ #prev)*;
             let __b: &mut [u8] = __all.get_mut(__AT..__AT + #n).unwrap_or_default();
