@@ -304,8 +304,9 @@ fn save_ints<T: swap::Word, W: Sink>(items: &[T], w: &mut Writer<W>) -> Result<(
 
 /// Converts straight into a vector, a step at a time. Given the vector,
 /// not the writer: a call that takes the writer's address keeps it in
-/// memory for every field of the caller (PCIBUS's save into a `Vec`: 17
-/// instructions over the hand-written code).
+/// memory for every field of the caller, even where the call does not
+/// run (PCIBUS's save into a `Vec`: 102 instructions with it, 97 without,
+/// the hand-written code 85).
 #[inline(never)]
 fn save_ints_vec<T: swap::Word>(items: &[T], v: &mut Vec<u8>) {
     for chunk in items.chunks(GROW / T::SIZE) {
