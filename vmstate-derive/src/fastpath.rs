@@ -499,17 +499,25 @@ pub fn merged(
 /// in memory or short, a bool under `strict_bool`, a subsection name a
 /// nested struct claims, a value its decode refuses).
 fn fast_load(p: &TokenStream, run: &Run) -> TokenStream {
+    let tail = run_ident(run.index, "TAIL");
+    let claims = claims(p, run.index, &run.pieces);
+    fast_load_with(p, run, quote!(#tail), quote!(|__name: &[u8]| #claims))
+}
+
+/// [`fast_load`] with what the bytes after the run are tested against:
+/// `tail`, whether to test them, and `claims`, the names that fail.
+fn fast_load_with(
+    p: &TokenStream,
+    run: &Run,
+    tail: TokenStream,
+    claims: TokenStream,
+) -> TokenStream {
     let index = run.index;
-    let (n, tail, bool_) = (
-        run_ident(index, "N"),
-        run_ident(index, "TAIL"),
-        run_ident(index, "BOOL"),
-    );
+    let (n, bool_) = (run_ident(index, "N"), run_ident(index, "BOOL"));
     let decode = decode(p, index, &run.fields, &run.pieces);
-    let claims = claims(p, index, &run.pieces);
     quote! {
         !(#bool_ && __ctx.strict_bool)
-            && match #p::run_bytes::<__S, #n>(__r, #tail, |__name: &[u8]| #claims) {
+            && match #p::run_bytes::<__S, #n>(__r, #tail, #claims) {
                 #p::Some(__b) => {
                     let __b: &[u8] = __b;
                     #decode
@@ -828,10 +836,15 @@ pub fn bounded_items(
 pub fn fixed_state_items(p: &TokenStream, segs: &[Segment], version: u32) -> TokenStream {
     let whole = match segs {
         [Segment::Run(run) | Segment::Merged { whole: run, .. }] => {
-            let index = run.index;
-            let (n, bool_) = (run_ident(index, "N"), run_ident(index, "BOOL"));
+            let n = run_ident(run.index, "N");
             let peeks = run.pieces.iter().map(|x| x.is(p, quote!(TAIL_PEEK), false));
-            let decode = decode(p, index, &run.fields, &run.pieces);
+            // The struct's own peek sees the bytes after the run.
+            let fast = fast_load_with(
+                p,
+                run,
+                quote!(true),
+                quote!(<Self as #p::VmField>::tail_claims),
+            );
             Some(quote! {
                 #[inline(always)]
                 fn load_whole_or_nothing<__S: #p::Source>(
@@ -841,26 +854,16 @@ pub fn fixed_state_items(p: &TokenStream, segs: &[Segment], version: u32) -> Tok
                     __ctx: &#p::Context,
                 ) -> bool {
                     // Every version gate passes at the current version.
-                    <Self as #p::VmField>::FIXED
+                    // Once the bytes are checked the decode is true: only
+                    // a short run or a peek fails it (`VmField::FIXED`).
+                    let __done = <Self as #p::VmField>::FIXED
                         && !(false #(|| #peeks)*)
                         && __version == #version
-                        && !(#bool_ && __ctx.strict_bool)
-                        && match #p::run_bytes::<__S, #n>(
-                            __r,
-                            true,
-                            <Self as #p::VmField>::tail_claims,
-                        ) {
-                            #p::Some(__b) => {
-                                let __b: &[u8] = __b;
-                                // True: only a short run or a peek fails.
-                                let __done = #decode;
-                                if __done {
-                                    __r.advance(#n);
-                                }
-                                __done
-                            }
-                            #p::None => false,
-                        }
+                        && #fast;
+                    if __done {
+                        __r.advance(#n);
+                    }
+                    __done
                 }
             })
         }
