@@ -117,6 +117,10 @@ fn check_input_holds<T: VmField, S: Source>(n: usize, r: &Reader<S>) -> Result<(
 }
 
 /// Loads the first `n` elements of a fixed array (`n` already checked).
+/// Inlined, with the element-by-element load on a copy of the reader:
+/// out of line, it took the reader's address, which kept the caller's
+/// reader in memory for all its fields (`hpet`).
+#[inline(always)]
 pub fn load_prefix<T: VmField, S: Source>(
     items: &mut [T],
     n: usize,
@@ -129,7 +133,7 @@ pub fn load_prefix<T: VmField, S: Source>(
             if crate::fixed::load_structs(head, r, ctx) {
                 return Ok(());
             }
-            load_slice_apart(head, r, ctx)
+            r.detached(|r| load_slice_apart(head, r, ctx))
         }
         None => Err(internal_len(r.offset())),
     }
