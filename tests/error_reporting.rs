@@ -221,3 +221,66 @@ fn queue_markers_follow_qemu_unless_strict() {
     assert_eq!((e.path().as_str(), e.offset()), ("scsi/reqs[1]", 2));
     assert!(e.to_string().contains("malformed stream"), "{e}");
 }
+
+/// Not of fixed size (its hooks), so arrays of it load and save element
+/// by element: a few of them in a loop inlined into the parent.
+#[derive(VmState, Clone, Default, Debug, PartialEq)]
+#[vmstate(name = "drive", version = 1, pre_save = Self::check, pre_load = Self::start)]
+struct Drive {
+    head: u8,
+    track: u8,
+}
+
+impl Drive {
+    fn check(&mut self) -> Result<(), &'static str> {
+        if self.head == 0xff {
+            return Err("no such head");
+        }
+        Ok(())
+    }
+
+    fn start(&mut self) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+#[derive(VmState, Clone, Default, Debug, PartialEq)]
+#[vmstate(name = "drives", version = 1)]
+struct Drives {
+    row: [Drive; 3],
+    grid: [[Drive; 2]; 2],
+}
+
+#[test]
+fn elements_of_short_arrays_of_structs_are_indexed_and_2d_arrays_flatten() {
+    let wire: Vec<u8> = (0..14).collect();
+    let mut d = Drives::default();
+    d.load_exact(&wire, 1, &Context::new()).unwrap();
+    assert_eq!((d.row[2].track, d.grid[1][1].track), (5, 13));
+
+    let cut = |n: usize| {
+        let mut d = Drives::default();
+        let e = d
+            .load(&mut Reader::from_slice(&wire[..n]), 1, &Context::new())
+            .unwrap_err();
+        assert_eq!(d, Drives::default(), "a failed load changes nothing");
+        (e.path(), e.offset())
+    };
+    assert_eq!(cut(5), ("drives/row[2].track".to_string(), 5));
+    // QEMU's 2-D arrays are one array of all their elements.
+    assert_eq!(cut(13), ("drives/grid[3].track".to_string(), 13));
+
+    for (at, path) in [(2, "drives/row[1]"), (12, "drives/grid[3]")] {
+        let mut d = Drives::default();
+        d.load_exact(&wire, 1, &Context::new()).unwrap();
+        let i = at / 2;
+        if i < 3 {
+            d.row[i].head = 0xff;
+        } else {
+            d.grid[(i - 3) / 2][(i - 3) % 2].head = 0xff;
+        }
+        let e = d.to_bytes(&Context::new()).unwrap_err();
+        assert_eq!((e.path().as_str(), e.offset()), (path, at as u64));
+        assert!(matches!(e.kind(), ErrorKind::Hook { hook: "pre_save" }));
+    }
+}

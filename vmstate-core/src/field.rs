@@ -624,8 +624,9 @@ impl VmField for f64 {
 /// memory at every field (`fdc` in place 432 to 380 instructions, `ide`'s
 /// save 635 to 489). Longer arrays keep the call: inlined, `cpu`'s load
 /// grew.
+/// Not an array of arrays: those flatten, one index over all elements.
 const fn few<T: VmField, const N: usize>() -> bool {
-    N <= 4 && !T::FIXED && T::VMSD.is_some()
+    N <= 4 && !T::IS_ARRAY && !T::FIXED && T::VMSD.is_some()
 }
 
 /// Saves elements one by one, each error with its index.
