@@ -222,7 +222,16 @@ fn decode_ints<T: swap::Word>(items: &mut [T], b: &[u8]) -> bool {
 #[inline]
 fn encode_ints<T: swap::Word>(items: &[T], b: &mut [u8]) {
     if b.len() <= SMALL {
-        swap::store_kernel(b, items);
+        // Through a local copy, as `decode_ints`: inlined where the
+        // compiler cannot tell `items` from `b` (a caller holding both by
+        // plain references), the loop converted straight into `b` kept one
+        // load, `bswap` and store per element, in order; into a local
+        // nothing else points to, it is vectorized.
+        let mut buf = [0u8; SMALL];
+        if let Some(bytes) = buf.get_mut(..b.len()) {
+            swap::store_kernel(bytes, items);
+            b.copy_from_slice(bytes);
+        }
     } else {
         swap::store(b, items);
     }
