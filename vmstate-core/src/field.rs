@@ -631,9 +631,8 @@ impl VmField for f64 {
 /// parent so that the parent's reader or writer stays in registers; in
 /// the out-of-line loop of `load_slice` and `save_slice` it goes through
 /// memory at every field (`fdc` in place 432 to 380 instructions, `ide`'s
-/// save 635 to 489). Longer arrays keep the call: inlined, `cpu`'s load
-/// grew.
-/// Not an array of arrays: those flatten, one index over all elements.
+/// save 635 to 489). Longer arrays keep the out-of-line loop, and so do
+/// arrays of arrays, whose elements take one flattened index.
 const fn few<T: VmField, const N: usize>() -> bool {
     N <= 4 && !T::IS_ARRAY && !T::FIXED && T::VMSD.is_some()
 }
