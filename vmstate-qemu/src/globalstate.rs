@@ -219,6 +219,7 @@ impl GlobalState {
     }
 
     /// `global_state_post_load`: bound the string, then parse it.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), GlobalStateError> {
         if !self.runstate.contains(&0) {
             self.runstate[RUNSTATE_LEN - 1] = 0;

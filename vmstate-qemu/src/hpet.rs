@@ -136,6 +136,7 @@ impl Hpet {
     }
 
     /// `hpet_validate_num_timers`.
+    #[inline]
     fn num_timers_in_range(&self, _version: u32) -> bool {
         (HPET_MIN_TIMERS..=HPET_MAX_TIMERS as u8).contains(&self.num_timers)
     }
@@ -152,12 +153,14 @@ impl Hpet {
 
     /// `hpet_pre_load`: a version-1 stream has no `num_timers` and always
     /// three timers.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), &'static str> {
         self.num_timers = HPET_MIN_TIMERS;
         Ok(())
     }
 
     /// The capability part of `hpet_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.set_num_tim_capability();
         Ok(())

@@ -56,6 +56,7 @@ impl Default for I2cBus {
 
 impl I2cBus {
     /// `i2c_bus_pre_save`.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), Infallible> {
         self.saved_address = match self.transfer {
             I2cTransfer::Idle => NO_TRANSFER,
@@ -69,6 +70,7 @@ impl I2cBus {
     /// at the saved address (all of them for a general call) re-join the
     /// transfer. The mirror assumes that a device answers there; QEMU also
     /// leaves its `broadcast` flag as the destination had it.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         self.transfer = match self.saved_address {
             NO_TRANSFER => I2cTransfer::Idle,

@@ -147,6 +147,7 @@ impl Kbd {
 
     /// `kbd_pre_save`: with the extended state `pending` goes as is;
     /// without it only its two old bits can be expressed.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), Infallible> {
         if self.extended_state {
             self.pending_tmp = self.pending;
@@ -163,6 +164,7 @@ impl Kbd {
     }
 
     /// `kbd_pre_load`.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), Infallible> {
         self.outport.present = false;
         self.ext.loaded = false;
@@ -171,6 +173,7 @@ impl Kbd {
 
     /// `kbd_post_load`: defaults for absent subsections, then `pending`
     /// from its wire form.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         if !self.outport.present {
             self.outport.outport = outport_default(self.status);
@@ -215,6 +218,7 @@ pub struct KbdOutport {
 
 impl KbdOutport {
     /// `kbd_outport_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         self.present = true;
         Ok(())
@@ -252,6 +256,7 @@ pub struct KbdExtendedState {
 
 impl KbdExtendedState {
     /// `kbd_extended_state_pre_save`.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), Infallible> {
         self.migration_flags = 0;
         if self.throttle_timer_pending {
@@ -261,6 +266,7 @@ impl KbdExtendedState {
     }
 
     /// `kbd_extended_state_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         self.throttle_timeout_due = self.migration_flags & KBD_MIGR_TIMER_PENDING != 0;
         self.loaded = true;
