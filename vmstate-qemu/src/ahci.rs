@@ -214,6 +214,7 @@ impl std::error::Error for AhciStateError {}
 
 impl Ahci {
     /// The checks of `ahci_state_post_load` that need no guest memory.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), AhciStateError> {
         for (i, ad) in self.dev.iter().enumerate() {
             let cmd = ad.cmd;

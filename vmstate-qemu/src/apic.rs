@@ -70,11 +70,13 @@ pub struct ApicCommon {
 
 impl ApicCommon {
     /// `apic_common_sipi_needed`.
+    #[inline]
     fn sipi_needed(&self) -> bool {
         self.sipi.wait_for_sipi != 0
     }
 
     /// `apic_pre_load`: 0 is what an absent `apic_sipi` stands for.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), Infallible> {
         self.sipi.wait_for_sipi = 0;
         Ok(())

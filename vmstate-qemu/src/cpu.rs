@@ -614,6 +614,7 @@ pub struct CpuMsrHypervReenlightenment {
 }
 
 impl CpuMsrHypervReenlightenment {
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), CpuStateError> {
         self.received = true;
         Ok(())
@@ -720,6 +721,7 @@ pub struct CpuNestedState {
 }
 
 impl CpuNestedState {
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), CpuStateError> {
         self.received = true;
         Ok(())
@@ -747,11 +749,13 @@ pub struct KvmNestedState {
 
 impl KvmNestedState {
     /// `vmx_nested_state_needed`: a VMX state with VMXON done.
+    #[inline]
     pub fn vmx_needed(&self) -> bool {
         self.format == KVM_STATE_NESTED_FORMAT_VMX && self.vmx.vmxon_pa != u64::MAX
     }
 
     /// `svm_nested_state_needed`: an SVM state with data.
+    #[inline]
     pub fn svm_needed(&self) -> bool {
         self.format == KVM_STATE_NESTED_FORMAT_SVM && self.size > KVM_NESTED_STATE_HEADER
     }
@@ -802,11 +806,13 @@ impl Default for KvmNestedStateVmx {
 
 impl KvmNestedStateVmx {
     /// `vmx_vmcs12_needed`: the state reaches into the VMCS12.
+    #[inline]
     fn vmcs12_needed(&self) -> bool {
         self.size > KVM_NESTED_STATE_HEADER
     }
 
     /// `vmx_shadow_vmcs12_needed`: it reaches into the shadow VMCS12.
+    #[inline]
     fn shadow_vmcs12_needed(&self) -> bool {
         self.size > KVM_NESTED_STATE_HEADER + KVM_STATE_NESTED_VMCS_SIZE as u32
     }
@@ -894,6 +900,7 @@ pub struct CpuPdptrs {
 
 impl CpuPdptrs {
     /// `pdptrs_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), CpuStateError> {
         self.pdptrs_valid = true;
         Ok(())
@@ -1526,43 +1533,56 @@ impl X86Cpu {
         Some([x.q0, x.q1, y.q2, y.q3, z.q4, z.q5, z.q6, z.q7])
     }
 
+    #[inline]
     fn exception_info_needed(&self) -> bool {
         self.exception_info.exception_pending != 0 && self.hflags & HF_GUEST_MASK != 0
     }
+    #[inline]
     fn async_pf_msr_needed(&self) -> bool {
         self.async_pf_msr.async_pf_en_msr != 0
     }
+    #[inline]
     fn async_pf_int_msr_needed(&self) -> bool {
         self.async_pf_int_msr.async_pf_int_msr != 0
     }
+    #[inline]
     fn pv_eoi_msr_needed(&self) -> bool {
         self.pv_eoi_msr.pv_eoi_en_msr != 0
     }
+    #[inline]
     fn steal_time_msr_needed(&self) -> bool {
         self.steal_time_msr.steal_time_msr != 0
     }
+    #[inline]
     fn poll_control_msr_needed(&self) -> bool {
         self.poll_control_msr.poll_control_msr != 1
     }
+    #[inline]
     fn fpop_ip_dp_needed(&self) -> bool {
         let f = &self.fpop_ip_dp;
         f.fpop != 0 || f.fpip != 0 || f.fpdp != 0
     }
+    #[inline]
     fn tsc_adjust_needed(&self) -> bool {
         self.msr_tsc_adjust.tsc_adjust != 0
     }
+    #[inline]
     fn tscdeadline_needed(&self) -> bool {
         self.msr_tscdeadline.tsc_deadline != 0
     }
+    #[inline]
     fn misc_enable_needed(&self) -> bool {
         self.msr_ia32_misc_enable.msr_ia32_misc_enable != MSR_IA32_MISC_ENABLE_DEFAULT
     }
+    #[inline]
     fn feature_control_needed(&self) -> bool {
         self.msr_ia32_feature_control.msr_ia32_feature_control != 0
     }
+    #[inline]
     fn pmu_enable_needed(&self) -> bool {
         self.msr_architectural_pmu.any()
     }
+    #[inline]
     fn mpx_needed(&self) -> bool {
         let m = &self.mpx;
         m.bnd_regs.iter().any(|b| b.lb != 0 || b.ub != 0)
@@ -1570,25 +1590,31 @@ impl X86Cpu {
             || m.bndcs_sts != 0
             || m.msr_bndcfgs != 0
     }
+    #[inline]
     fn hyperv_hypercall_needed(&self) -> bool {
         let h = &self.msr_hyperv_hypercall;
         h.msr_hv_hypercall != 0 || h.msr_hv_guest_os_id != 0
     }
+    #[inline]
     fn hyperv_vapic_needed(&self) -> bool {
         self.msr_hyperv_vapic.msr_hv_vapic != 0
     }
+    #[inline]
     fn hyperv_time_needed(&self) -> bool {
         self.msr_hyperv_time.msr_hv_tsc != 0
     }
+    #[inline]
     fn hyperv_crash_needed(&self) -> bool {
         self.msr_hyperv_crash
             .msr_hv_crash_params
             .iter()
             .any(|&p| p != 0)
     }
+    #[inline]
     fn hyperv_runtime_needed(&self) -> bool {
         self.config.hyperv_runtime && self.msr_hyperv_runtime.msr_hv_runtime != 0
     }
+    #[inline]
     fn hyperv_synic_needed(&self) -> bool {
         let s = &self.msr_hyperv_synic;
         s.msr_hv_synic_control != 0
@@ -1596,6 +1622,7 @@ impl X86Cpu {
             || s.msr_hv_synic_msg_page != 0
             || s.msr_hv_synic_sint.iter().any(|&v| v != 0)
     }
+    #[inline]
     fn hyperv_stimer_needed(&self) -> bool {
         let s = &self.msr_hyperv_stimer;
         s.msr_hv_stimer_config
@@ -1603,85 +1630,111 @@ impl X86Cpu {
             .zip(&s.msr_hv_stimer_count)
             .any(|(&c, &n)| c != 0 || n != 0)
     }
+    #[inline]
     fn hyperv_reenlightenment_needed(&self) -> bool {
         let r = &self.msr_hyperv_reenlightenment;
         r.msr_hv_reenlightenment_control != 0
             || r.msr_hv_tsc_emulation_control != 0
             || r.msr_hv_tsc_emulation_status != 0
     }
+    #[inline]
     fn avx512_needed(&self) -> bool {
         self.avx512.any()
     }
+    #[inline]
     fn xss_needed(&self) -> bool {
         self.xss.xss != 0
     }
+    #[inline]
     fn umwait_needed(&self) -> bool {
         self.umwait.umwait != 0
     }
+    #[inline]
     fn tsc_khz_needed(&self) -> bool {
         self.tsc_khz.tsc_khz != 0 && self.config.save_tsc_khz
     }
+    #[inline]
     fn msr_smi_count_needed(&self) -> bool {
         self.config.migrate_smi_count && self.msr_smi_count.msr_smi_count != 0
     }
+    #[inline]
     fn pkru_needed(&self) -> bool {
         self.pkru.pkru != 0
     }
+    #[inline]
     fn pkrs_needed(&self) -> bool {
         self.pkrs.pkrs != 0
     }
+    #[inline]
     fn spec_ctrl_needed(&self) -> bool {
         self.spec_ctrl.spec_ctrl != 0
     }
+    #[inline]
     fn amd_tsc_scale_msr_needed(&self) -> bool {
         self.config.svm_tsc_scale
     }
+    #[inline]
     fn mcg_ext_ctl_needed(&self) -> bool {
         self.config.enable_lmce && self.mcg_ext_ctl.mcg_ext_ctl != 0
     }
+    #[inline]
     fn intel_pt_needed(&self) -> bool {
         self.intel_pt.any()
     }
+    #[inline]
     fn virt_ssbd_needed(&self) -> bool {
         self.virt_ssbd.virt_ssbd != 0
     }
+    #[inline]
     fn svm_npt_needed(&self) -> bool {
         self.hflags2 & HF2_NPT_MASK != 0
     }
+    #[inline]
     fn svm_guest_needed(&self) -> bool {
         self.config.tcg && self.svm_guest.int_ctl != 0
     }
+    #[inline]
     fn nested_state_needed(&self) -> bool {
         let n = &self.nested_state;
         n.present && (n.nested_state.vmx_needed() || n.nested_state.svm_needed())
     }
+    #[inline]
     fn msr_tsx_ctrl_needed(&self) -> bool {
         self.config.tsx_ctrl_msr
     }
+    #[inline]
     fn intel_sgx_needed(&self) -> bool {
         self.config.sgx_lc
     }
+    #[inline]
     fn pdptrs_needed(&self) -> bool {
         self.pdptrs.pdptrs_valid
     }
+    #[inline]
     fn xfd_needed(&self) -> bool {
         self.config.xfd
     }
+    #[inline]
     fn xen_vcpu_needed(&self) -> bool {
         self.config.xen_emulate
     }
+    #[inline]
     fn msr_hwcr_needed(&self) -> bool {
         self.msr_hwcr.msr_hwcr != 0
     }
+    #[inline]
     fn fred_needed(&self) -> bool {
         self.config.fred
     }
+    #[inline]
     fn amx_xtile_needed(&self) -> bool {
         self.config.amx_tile
     }
+    #[inline]
     fn arch_lbr_needed(&self) -> bool {
         self.config.arch_lbr
     }
+    #[inline]
     fn triple_fault_needed(&self) -> bool {
         self.triple_fault.triple_fault_pending != 0
     }
@@ -1696,6 +1749,7 @@ impl X86Cpu {
     }
 
     /// `cpu_pre_save`.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), CpuStateError> {
         self.v_tpr = (self.svm_guest.int_ctl & V_TPR_MASK) as u8;
         self.fpus_vmstate = (self.fpus & !0x3800) | (((self.fpstt & 7) as u16) << 11);
@@ -1727,6 +1781,7 @@ impl X86Cpu {
     }
 
     /// Arrival markers of the subsections whose checks run here.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), CpuStateError> {
         self.nested_state.received = false;
         self.msr_hyperv_reenlightenment.received = false;
@@ -1759,6 +1814,7 @@ impl X86Cpu {
     /// `cpu_post_load`, with the checks of the `nested_state` and
     /// `msr_hyperv_reenlightenment` subsections' `post_load` (they read
     /// the CPU's configuration, which the subsections do not hold).
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), CpuStateError> {
         if self.nested_state.received {
             self.check_nested_state()?;

@@ -53,16 +53,19 @@ impl Default for CpuCommon {
 
 impl CpuCommon {
     /// `cpu_common_exception_index_needed` under TCG.
+    #[inline]
     fn exception_index_needed(&self) -> bool {
         self.exception_index.exception_index != -1
     }
 
     /// `cpu_common_crash_occurred_needed`.
+    #[inline]
     fn crash_occurred_needed(&self) -> bool {
         self.crash_occurred.crash_occurred
     }
 
     /// `cpu_common_pre_load`: without the subsection the index is -1.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), Infallible> {
         self.exception_index.exception_index = -1;
         Ok(())
@@ -70,6 +73,7 @@ impl CpuCommon {
 
     /// `cpu_common_post_load`: drop the obsolete exit bit (QEMU also
     /// flushes its TLB and translation cache here).
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         self.interrupt_request &= !OLD_INTERRUPT_EXIT;
         Ok(())

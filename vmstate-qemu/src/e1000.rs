@@ -589,16 +589,19 @@ impl E1000 {
     }
 
     /// `e1000_mit_state_needed`.
+    #[inline]
     fn mit_state_needed(&self) -> bool {
         self.flag(E1000_FLAG_MIT)
     }
 
     /// `e1000_full_mac_needed`.
+    #[inline]
     fn full_mac_needed(&self) -> bool {
         self.flag(E1000_FLAG_MAC)
     }
 
     /// `e1000_tso_state_needed`.
+    #[inline]
     fn tso_state_needed(&self) -> bool {
         self.flag(E1000_FLAG_TSO)
     }
@@ -677,6 +680,7 @@ impl E1000 {
     }
 
     /// `e1000_pre_save`, and the wire copies of the MAC registers.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), &'static str> {
         if self.link_down && self.have_autoneg() {
             self.phy_reg[PHY_STATUS] |= MII_SR_AUTONEG_COMPLETE;
@@ -706,6 +710,7 @@ impl E1000 {
     }
 
     /// Arrival markers for the subsections.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), &'static str> {
         self.mit_state.received = false;
         self.full_mac_state.received = false;
@@ -716,6 +721,7 @@ impl E1000 {
     /// The wire copies back into the registers, in the order QEMU writes
     /// them on load (fields, `mit_state`, `full_mac_state`), then
     /// `e1000_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         let mut mac = std::mem::replace(&mut self.mac_reg, Box::new([0; MAC_REG_LEN]));
         for (copy, i) in self.named_copies().into_iter().zip(NAMED_REGS) {
@@ -782,6 +788,7 @@ pub struct E1000MitState {
 }
 
 impl E1000MitState {
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.received = true;
         Ok(())
@@ -814,6 +821,7 @@ impl Default for E1000FullMacState {
 }
 
 impl E1000FullMacState {
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.received = true;
         Ok(())
@@ -902,6 +910,7 @@ impl E1000TxTsoState {
     }
 
     /// `e1000_tx_tso_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.received = true;
         Ok(())

@@ -189,21 +189,25 @@ impl FdCtrl {
     }
 
     /// `fdc_reset_sensei_needed`.
+    #[inline]
     fn reset_sensei_needed(&self) -> bool {
         self.reset_sensei.reset_sensei != 0
     }
 
     /// `fdc_result_timer_needed`: the timer is pending.
+    #[inline]
     fn result_timer_needed(&self) -> bool {
         self.result_timer.result_timer.is_armed()
     }
 
     /// `fdc_phase_needed`: the phase is not what MSR implies.
+    #[inline]
     fn phase_needed(&self) -> bool {
         self.reconstruct_phase() != self.phase.phase
     }
 
     /// `fdc_pre_save`.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), &'static str> {
         self.dor_vmstate = self.dor | self.cur_drv;
         Ok(())
@@ -211,12 +215,14 @@ impl FdCtrl {
 
     /// `fdc_pre_load`: mark the phase "to reconstruct" in case the
     /// subsection is absent.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), &'static str> {
         self.phase.phase = FD_PHASE_RECONSTRUCT;
         Ok(())
     }
 
     /// `fdc_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.cur_drv = self.dor_vmstate & FD_DOR_SELMASK;
         self.dor = self.dor_vmstate & !FD_DOR_SELMASK;
@@ -270,11 +276,13 @@ impl Default for FDrive {
 impl FDrive {
     /// `fdrive_media_changed_needed`: a backend whose media flag is not
     /// the default "changed".
+    #[inline]
     fn media_changed_needed(&self) -> bool {
         self.has_blk && self.media_changed.media_changed != 1
     }
 
     /// `fdrive_perpendicular_needed`.
+    #[inline]
     fn perpendicular_needed(&self) -> bool {
         self.perpendicular.perpendicular != 0
     }

@@ -79,6 +79,7 @@ impl FwCfg {
     }
 
     /// `fw_cfg_dma_enabled`.
+    #[inline]
     fn dma_needed(&self) -> bool {
         self.dma_enabled
     }
@@ -86,6 +87,7 @@ impl FwCfg {
     /// `fw_cfg_acpi_mr_restore`: the property is on and at least one of
     /// the three sizes is not a multiple of the host page size (aligned
     /// sizes are what the destination computes by itself).
+    #[inline]
     pub fn acpi_mr_needed(&self) -> bool {
         let page = self.host_page_size.max(1);
         let m = &self.acpi_mr;
@@ -96,6 +98,7 @@ impl FwCfg {
     }
 
     /// A version-1 stream filled the 16-bit form; widen it.
+    #[inline]
     fn post_load(&mut self, version: u32) -> Result<(), Infallible> {
         if version == 1 {
             self.cur_offset = u32::from(self.cur_offset_v1);

@@ -203,6 +203,7 @@ impl GlobalState {
     }
 
     /// `global_state_needed`.
+    #[inline]
     fn global_state_needed(&self) -> bool {
         self.store_global_state || !matches!(self.name(), b"running" | b"paused")
     }

@@ -142,11 +142,13 @@ impl Hpet {
     }
 
     /// `hpet_rtc_irq_level_needed`.
+    #[inline]
     fn rtc_irq_level_needed(&self) -> bool {
         self.rtc_irq_level.rtc_irq_level != 0
     }
 
     /// `hpet_offset_needed`.
+    #[inline]
     fn offset_needed(&self) -> bool {
         self.enabled() && self.hpet_offset_saved
     }

@@ -76,6 +76,7 @@ pub struct PitCommon {
 
 impl PitCommon {
     /// The second copy is the same memory in QEMU.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), Infallible> {
         self.channel0_next_transition_time = self.channels[0].next_transition_time;
         Ok(())
@@ -83,6 +84,7 @@ impl PitCommon {
 
     /// The last field read is what channel 0 keeps. (QEMU then re-arms
     /// channel 0's IRQ timer unless `irq_disabled`.)
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         self.channels[0].next_transition_time = self.channel0_next_transition_time;
         Ok(())

@@ -52,6 +52,7 @@ pub struct PicCommon {
 
 impl PicCommon {
     /// `ltim_state_needed`.
+    #[inline]
     fn ltim_needed(&self) -> bool {
         self.ltim.ltim != 0
     }

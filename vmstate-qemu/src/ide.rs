@@ -116,6 +116,7 @@ impl Default for PciIde {
 impl PciIde {
     /// `ide_bmdma_pre_save` for both engines (it reads each channel's
     /// bus), and the bus error status each drive's `needed` rule reads.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), &'static str> {
         let abused = BM_MIGRATION_COMPAT_STATUS_BITS;
         for (bm, bus) in self.bmdma.iter_mut().zip(&self.bus) {
@@ -139,6 +140,7 @@ impl PciIde {
 
     /// `ide_pci_post_load`: the retry unit's last bit, and
     /// `ide_bmdma_post_load` for both engines.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         let abused = BM_MIGRATION_COMPAT_STATUS_BITS;
         for (bm, bus) in self.bmdma.iter_mut().zip(self.bus.iter_mut()) {
@@ -186,12 +188,14 @@ pub struct Bmdma {
 
 impl Bmdma {
     /// `ide_bmdma_current_needed`: a PRD is being processed.
+    #[inline]
     fn current_needed(&self) -> bool {
         self.current.cur_prd_len != 0
     }
 
     /// `ide_bmdma_status_needed`: the status has bits that the
     /// compatibility byte cannot carry.
+    #[inline]
     fn status_needed(&self) -> bool {
         self.status.status & BM_MIGRATION_COMPAT_STATUS_BITS != 0
     }
@@ -234,6 +238,7 @@ pub struct IdeBus {
 
 impl IdeBus {
     /// `ide_error_needed`.
+    #[inline]
     fn error_needed(&self) -> bool {
         self.error.error_status != 0
     }
@@ -361,16 +366,19 @@ impl IdeDrive {
 
     /// `ide_drive_pio_state_needed`: a PIO transfer is under way or to be
     /// retried.
+    #[inline]
     fn pio_state_needed(&self) -> bool {
         self.status & DRQ_STAT != 0 || self.bus_error_status & IDE_RETRY_PIO != 0
     }
 
     /// `ide_tray_state_needed`.
+    #[inline]
     fn tray_state_needed(&self) -> bool {
         self.tray_state.tray_open || self.tray_state.tray_locked
     }
 
     /// `ide_atapi_gesn_needed`.
+    #[inline]
     fn gesn_needed(&self) -> bool {
         self.gesn_state.new_media || self.gesn_state.eject_request
     }
@@ -441,6 +449,7 @@ impl Default for IdeDrivePioState {
 impl IdeDrivePioState {
     /// `ide_drive_pio_post_load`'s check: the index must name one of the
     /// six transfer-end functions.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), BadTransferFn> {
         if self.end_transfer_fn_idx >= TRANSFER_END_TABLE_LEN {
             return Err(BadTransferFn(self.end_transfer_fn_idx));

@@ -87,6 +87,7 @@ impl VapicRomState {
     /// `vapic_post_load`: qemu-kvm had no standby state, so an inactive
     /// VAPIC with a known ROM is really on standby. (QEMU then maps the ROM
     /// from guest memory, which can fail; a mirror has no guest memory.)
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), Infallible> {
         if self.state == VAPIC_INACTIVE && self.rom_state_paddr != 0 {
             self.state = VAPIC_STANDBY;

@@ -112,11 +112,13 @@ impl Default for Ich9Lpc {
 
 impl Ich9Lpc {
     /// `ich9_rst_cnt_needed`.
+    #[inline]
     fn rst_cnt_needed(&self) -> bool {
         self.rst_cnt.rst_cnt != 0
     }
 
     /// `ich9_smi_feat_needed`: the guest wrote features or confirmed them.
+    #[inline]
     fn smi_feat_needed(&self) -> bool {
         self.smi_feat.smi_guest_features_le != [0; SMI_FEATURES_LEN]
             || self.smi_feat.smi_features_ok != 0
@@ -223,17 +225,20 @@ impl Default for Ich9Pm {
 
 impl Ich9Pm {
     /// `vmstate_test_use_tco`.
+    #[inline]
     fn use_tco(&self) -> bool {
         self.enable_tco
     }
 
     /// `vmstate_test_use_cpuhp`: the modern CPU hot-plug interface is in
     /// use.
+    #[inline]
     fn use_cpuhp(&self) -> bool {
         !self.cpuhp.cpu_hotplug_legacy
     }
 
     /// `vmstate_test_use_pcihp`.
+    #[inline]
     fn use_pcihp(&self) -> bool {
         self.use_acpi_hotplug_bridge
     }
@@ -364,6 +369,7 @@ impl Default for Ich9PmCpuhp {
 
 impl Ich9PmCpuhp {
     /// `vmstate_cpuhp_pre_load`: the source used the modern interface.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), &'static str> {
         self.cpu_hotplug_legacy = false;
         Ok(())

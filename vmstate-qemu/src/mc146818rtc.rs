@@ -122,11 +122,13 @@ impl Rtc {
     }
 
     /// `rtc_irq_reinject_on_ack_count_needed`.
+    #[inline]
     fn irq_reinject_on_ack_count_needed(&self) -> bool {
         self.irq_reinject.irq_reinject_on_ack_count != 0
     }
 
     /// The clock-free part of `rtc_post_load`.
+    #[inline]
     fn post_load(&mut self, version: u32) -> Result<(), &'static str> {
         if version <= 2 {
             self.offset = 0;

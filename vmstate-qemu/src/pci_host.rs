@@ -37,6 +37,7 @@ impl Default for PciHost {
 
 impl PciHost {
     /// `pci_host_needed`: whether QEMU writes this section at all.
+    #[inline]
     fn pci_host_needed(&self) -> bool {
         self.mig_enabled
     }

@@ -136,11 +136,13 @@ pub fn outport_default(status: u8) -> u8 {
 
 impl Kbd {
     /// `kbd_outport_needed`.
+    #[inline]
     fn outport_needed(&self) -> bool {
         self.outport.outport != outport_default(self.status)
     }
 
     /// `kbd_extended_state_needed`: just the property.
+    #[inline]
     fn extended_state_needed(&self) -> bool {
         self.extended_state
     }

@@ -37,6 +37,7 @@ impl Default for PcSpk {
 
 impl PcSpk {
     /// `migrate_needed`: whether QEMU writes this section at all.
+    #[inline]
     fn migrate_needed(&self) -> bool {
         self.migrate
     }

@@ -79,6 +79,7 @@ impl Default for Piix3 {
 
 impl Piix3 {
     /// `piix3_rcr_needed`.
+    #[inline]
     fn rcr_needed(&self) -> bool {
         self.rcr.rcr != 0
     }

@@ -199,17 +199,20 @@ impl Piix4Pm {
     }
 
     /// `vmstate_test_use_memhp`.
+    #[inline]
     fn use_memhp(&self) -> bool {
         self.memhp.acpi_memory_hotplug.is_enabled
     }
 
     /// `vmstate_test_use_cpuhp`: the modern CPU hot-plug interface is in
     /// use.
+    #[inline]
     fn use_cpuhp(&self) -> bool {
         !self.cpuhp.cpu_hotplug_legacy
     }
 
     /// The legacy field is bus 0's status.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), &'static str> {
         let s = self.acpi_pcihp_pci_status[0];
         self.pci_status_bsel_default = PciStatus {
@@ -220,6 +223,7 @@ impl Piix4Pm {
     }
 
     /// The legacy field, when it was the one sent, is bus 0's status.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         if !self.use_acpi_hotplug_bridge {
             let s = self.pci_status_bsel_default;
@@ -391,6 +395,7 @@ impl Default for Piix4PmCpuhp {
 
 impl Piix4PmCpuhp {
     /// `vmstate_cpuhp_pre_load`: the source used the modern interface.
+    #[inline]
     fn pre_load(&mut self) -> Result<(), &'static str> {
         self.cpu_hotplug_legacy = false;
         Ok(())

@@ -132,21 +132,25 @@ impl Default for Ps2Kbd {
 
 impl Ps2Kbd {
     /// `ps2_keyboard_ledstate_needed`.
+    #[inline]
     fn ledstate_needed(&self) -> bool {
         self.ledstate.ledstate != 0
     }
 
     /// `ps2_keyboard_need_high_bit_needed`.
+    #[inline]
     fn need_high_bit_needed(&self) -> bool {
         self.need_high_bit.need_high_bit
     }
 
     /// `ps2_keyboard_cqueue_needed`: command replies are queued.
+    #[inline]
     fn cqueue_needed(&self) -> bool {
         self.cqueue.cwptr != -1
     }
 
     /// `ps2_kbd_post_load`.
+    #[inline]
     fn post_load(&mut self, version: u32) -> Result<(), &'static str> {
         if version == 2 {
             self.scancode_set = 2;
@@ -248,6 +252,7 @@ impl Default for Ps2Mouse {
 
 impl Ps2Mouse {
     /// `ps2_mouse_post_load`.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> Result<(), &'static str> {
         self.parent_obj.sanitize_queue(&mut self.cwptr);
         Ok(())

@@ -156,48 +156,57 @@ impl Serial {
 
     /// `serial_thr_ipending_needed`: only with the THRI interrupt enabled,
     /// and only when IIR does not already say it.
+    #[inline]
     fn thr_ipending_needed(&self) -> bool {
         self.ier & UART_IER_THRI != 0
             && self.thr_ipending.thr_ipending != self.expected_thr_ipending()
     }
 
     /// `serial_tsr_needed`.
+    #[inline]
     fn tsr_needed(&self) -> bool {
         self.tsr.tsr_retry != 0
     }
 
     /// `serial_recv_fifo_needed`: the receive FIFO holds data.
+    #[inline]
     fn recv_fifo_needed(&self) -> bool {
         !self.recv_fifo.recv_fifo.is_empty()
     }
 
     /// `serial_xmit_fifo_needed`: the transmit FIFO holds data.
+    #[inline]
     fn xmit_fifo_needed(&self) -> bool {
         !self.xmit_fifo.xmit_fifo.is_empty()
     }
 
     /// `serial_fifo_timeout_timer_needed`: the timer is armed.
+    #[inline]
     fn fifo_timeout_timer_needed(&self) -> bool {
         self.fifo_timeout_timer.fifo_timeout_timer.is_armed()
     }
 
     /// `serial_timeout_ipending_needed`.
+    #[inline]
     fn timeout_ipending_needed(&self) -> bool {
         self.timeout_ipending.timeout_ipending != 0
     }
 
     /// `serial_poll_needed`.
+    #[inline]
     fn poll_needed(&self) -> bool {
         self.poll.poll_msl >= 0
     }
 
     /// `serial_pre_save`.
+    #[inline]
     fn pre_save(&mut self) -> Result<(), InconsistentSerial> {
         self.fcr_vmstate = self.fcr;
         Ok(())
     }
 
     /// `serial_pre_load`: -1 marks "subsection absent".
+    #[inline]
     fn pre_load(&mut self) -> Result<(), InconsistentSerial> {
         self.thr_ipending.thr_ipending = -1;
         self.poll.poll_msl = -1;
@@ -206,6 +215,7 @@ impl Serial {
 
     /// `serial_post_load`, including its consistency check between the
     /// `serial/tsr` subsection and `LSR.TEMT`.
+    #[inline]
     fn post_load(&mut self, version: u32) -> Result<(), InconsistentSerial> {
         if version < 3 {
             self.fcr_vmstate = 0;

@@ -57,6 +57,7 @@ pub struct Timers {
 
 impl Timers {
     /// QEMU's `icount_state_needed`: `icount_enabled()`.
+    #[inline]
     fn icount_needed(&self) -> bool {
         self.icount.mode != IcountMode::Off
     }
@@ -95,16 +96,19 @@ pub struct TimersIcount {
 
 impl TimersIcount {
     /// `warp_timer_state_needed`: the warp timer pointer is not null.
+    #[inline]
     fn warp_timer_needed(&self) -> bool {
         self.has_warp_timer
     }
 
     /// `adjust_timers_state_needed`: the real-time adjust timer exists.
+    #[inline]
     fn adjust_timers_needed(&self) -> bool {
         self.has_rt_timer
     }
 
     /// `icount_shift_state_needed`: `icount_enabled() == 2`.
+    #[inline]
     fn shift_needed(&self) -> bool {
         self.mode == IcountMode::Adaptive
     }

@@ -277,24 +277,29 @@ impl VirtioCore {
 
     /// Without the subsection, the endianness is the default
     /// (`virtio_load` after the subsections).
+    #[inline]
     fn pre_load(&mut self) -> std::result::Result<(), &'static str> {
         self.device_endian.device_endian = VIRTIO_DEVICE_ENDIAN_LITTLE;
         Ok(())
     }
 
     /// `virtio_device_endian_needed` (x86: the default is little).
+    #[inline]
     fn device_endian_needed(&self) -> bool {
         self.device_endian.device_endian != VIRTIO_DEVICE_ENDIAN_LITTLE
     }
     /// `virtio_64bit_features_needed`.
+    #[inline]
     fn features64_needed(&self) -> bool {
         self.host_features >> 32 != 0
     }
     /// `virtio_virtqueue_needed`.
+    #[inline]
     fn virtqueues_needed(&self) -> bool {
         self.has_host_feature(VIRTIO_F_VERSION_1)
     }
     /// `virtio_ringsize_needed`: a queue's size is not its default.
+    #[inline]
     fn ringsize_needed(&self) -> bool {
         self.ringsize
             .vq
@@ -303,22 +308,27 @@ impl VirtioCore {
             .any(|(i, r)| self.vring_num.get(i).copied().unwrap_or(0) != r.num_default)
     }
     /// `virtio_broken_needed`.
+    #[inline]
     fn broken_needed(&self) -> bool {
         self.broken.broken
     }
     /// `virtio_extra_state_needed`.
+    #[inline]
     fn extra_state_needed(&self) -> bool {
         self.migrate_extra
     }
     /// `virtio_started_needed`.
+    #[inline]
     fn started_needed(&self) -> bool {
         self.started.started
     }
     /// `virtio_packed_virtqueue_needed`.
+    #[inline]
     fn packed_needed(&self) -> bool {
         self.has_host_feature(VIRTIO_F_RING_PACKED)
     }
     /// `virtio_disabled_needed`.
+    #[inline]
     fn disabled_needed(&self) -> bool {
         self.disabled.disabled
     }
@@ -503,6 +513,7 @@ impl Default for VirtioPciExtra {
 
 impl VirtioPciExtra {
     /// `virtio_pci_modern_state_needed`.
+    #[inline]
     fn modern_needed(&self) -> bool {
         self.modern
     }

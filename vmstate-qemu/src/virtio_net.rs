@@ -382,6 +382,7 @@ impl VirtioNetDevice {
         self.max_queue_pairs > 1
     }
     /// At most one queue pair in use.
+    #[inline]
     fn one_queue_pair(&self, _version: u32) -> bool {
         self.curr_queue_pairs <= 1
     }
@@ -390,18 +391,22 @@ impl VirtioNetDevice {
         self.guest_features_lo & (1 << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) != 0
     }
     /// `virtio_net_rss_needed`.
+    #[inline]
     fn rss_needed(&self) -> bool {
         self.rss.enabled
     }
     /// `vhost_user_net_is_internal_migration`.
+    #[inline]
     fn backend_needed(&self) -> bool {
         self.vhost_user_state
     }
+    #[inline]
     fn pre_save(&mut self) -> std::result::Result<(), &'static str> {
         Ok(())
     }
     /// `virtio_net_post_load_device`: a MAC filter that did not fit is
     /// dropped.
+    #[inline]
     fn post_load(&mut self, _version: u32) -> std::result::Result<(), &'static str> {
         if self.mac_table_in_use as usize > MAC_TABLE_ENTRIES {
             self.mac_table_in_use = 0;
