@@ -94,8 +94,27 @@ fn pci_config_and_irq_state_codecs() {
     bad[4 + 256 + 7] = 2;
     let e = fresh.clone().load_from_slice(&bad, &ctx()).unwrap_err();
     assert_eq!(e.path(), "PCIDevice/irq_state");
+    assert_eq!(e.offset(), 4 + 256 + 4, "level 1 starts there: {e}");
     assert!(
         e.to_string().ends_with("irq state 2: must be 0 or 1"),
+        "{e}"
+    );
+
+    // Cut inside level 1: the error names that level and what was left.
+    let e = fresh
+        .clone()
+        .load_from_slice(&want[..4 + 256 + 6], &ctx())
+        .unwrap_err();
+    assert_eq!(e.path(), "PCIDevice/irq_state");
+    assert_eq!(e.offset(), 4 + 256 + 4, "{e}");
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::UnexpectedEof {
+                needed: 4,
+                available: 2
+            }
+        ),
         "{e}"
     );
 
