@@ -584,6 +584,7 @@ impl E1000 {
     }
 
     /// `is_version_1`.
+    #[inline]
     fn is_version_1(&self, version: u32) -> bool {
         version == 1
     }

@@ -74,6 +74,7 @@ impl Default for FwCfg {
 
 impl FwCfg {
     /// QEMU's `is_version_1` field test.
+    #[inline]
     fn is_version_1(&self, version: u32) -> bool {
         version == 1
     }

@@ -76,6 +76,7 @@ impl Default for Ich9Smb {
 
 impl Ich9Smb {
     /// `ich9_vmstate_need_smbus`.
+    #[inline]
     fn need_smbus(&self, _version: u32) -> bool {
         self.smbus_migration
     }

@@ -360,6 +360,7 @@ impl Default for IdeDrive {
 
 impl IdeDrive {
     /// `is_identify_set`.
+    #[inline]
     fn is_identify_set(&self, _version: u32) -> bool {
         self.identify_set != 0
     }

@@ -527,11 +527,13 @@ impl PciDevice {
     }
 
     /// `migrate_is_pcie`.
+    #[inline]
     fn is_pcie(&self, _version: u32) -> bool {
         !self.express_config.config.is_empty()
     }
 
     /// `migrate_is_not_pcie`.
+    #[inline]
     fn is_not_pcie(&self, version: u32) -> bool {
         !self.is_pcie(version)
     }

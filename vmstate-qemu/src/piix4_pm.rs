@@ -179,21 +179,25 @@ impl Default for Piix4Pm {
 
 impl Piix4Pm {
     /// `piix4_vmstate_need_smbus`.
+    #[inline]
     fn need_smbus(&self, _version: u32) -> bool {
         self.smbus_migration
     }
 
     /// `vmstate_test_use_acpi_hotplug_bridge`.
+    #[inline]
     fn use_acpi_hotplug_bridge(&self, _version: u32) -> bool {
         self.use_acpi_hotplug_bridge
     }
 
     /// `vmstate_test_no_use_acpi_hotplug_bridge`.
+    #[inline]
     fn no_use_acpi_hotplug_bridge(&self, _version: u32) -> bool {
         !self.use_acpi_hotplug_bridge
     }
 
     /// `vmstate_test_migrate_acpi_index`.
+    #[inline]
     fn migrate_acpi_index(&self, _version: u32) -> bool {
         self.use_acpi_hotplug_bridge && !self.not_migrate_acpi_index
     }

@@ -370,14 +370,17 @@ impl Default for VirtioNetDevice {
 
 impl VirtioNetDevice {
     /// `mac_table_fits`.
+    #[inline]
     fn mac_table_fits(&self, _version: u32) -> bool {
         self.mac_table_in_use as usize <= MAC_TABLE_ENTRIES
     }
     /// `mac_table_doesnt_fit`.
+    #[inline]
     fn mac_table_doesnt_fit(&self, version: u32) -> bool {
         !self.mac_table_fits(version)
     }
     /// `max_queue_pairs_gt_1` (the destination's).
+    #[inline]
     fn max_queue_pairs_gt_1(&self, _version: u32) -> bool {
         self.max_queue_pairs > 1
     }
@@ -387,6 +390,7 @@ impl VirtioNetDevice {
         self.curr_queue_pairs <= 1
     }
     /// `has_ctrl_guest_offloads`: the guest negotiated the feature.
+    #[inline]
     fn has_ctrl_guest_offloads(&self, _version: u32) -> bool {
         self.guest_features_lo & (1 << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) != 0
     }
