@@ -234,21 +234,33 @@ pub fn load_void_ptr<P: VoidPtr, S: Source>(
 }
 
 /// Writes the subsection header of `vmsd`, whose name is `name` (the
-/// subsection type's `VmState::NAME`): into memory with one grow of a
-/// size the inlining makes constant and stores at constant offsets, into
-/// any other sink (or a buffer too short) through
-/// `save_subsection_header`.
+/// subsection type's `VmState::NAME`), a size the inlining makes
+/// constant: into a caller's buffer in place; into a `Vec` (or any other
+/// sink) built on the stack and appended whole, as short runs are (a
+/// `Vec`'s `grow` zero fills first, and a call that took the writer's
+/// address would keep it in memory for the whole save).
 #[inline(always)]
 pub fn subsection_header<W: Sink>(
     w: &mut Writer<W>,
     name: &'static str,
     vmsd: &'static Vmsd,
 ) -> Result<()> {
-    if let Some(b) = w.grow(6 + name.len()) {
-        crate::fixed::put_subsection_header(b, name, vmsd.version_id);
-        return Ok(());
+    let n = 6 + name.len();
+    if W::GROW_IN_PLACE {
+        if let Some(b) = w.grow(n) {
+            crate::fixed::put_subsection_header(b, name, vmsd.version_id);
+            return Ok(());
+        }
     }
-    save_subsection_header(w, vmsd)
+    let mut h = [0u8; 6 + 255];
+    match h.get_mut(..n) {
+        Some(b) => {
+            crate::fixed::put_subsection_header(b, name, vmsd.version_id);
+            w.put_bytes(b)
+        }
+        // A name over 255 bytes, which the derive refuses.
+        None => save_subsection_header(w, vmsd),
+    }
 }
 
 /// Writes the subsection header: `05`, u8 name length, name, be32 version.
