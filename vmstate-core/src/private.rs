@@ -245,32 +245,25 @@ pub fn subsection_header<W: Sink>(
     name: &'static str,
     vmsd: &'static Vmsd,
 ) -> Result<()> {
-    let n = 6 + name.len();
+    let mut h = [0u8; 6 + 255];
+    let Some(b) = h.get_mut(..6 + name.len()) else {
+        // A name over 255 bytes (the derive refuses them; a hand-written
+        // `VmState` might not): its length byte cannot hold it.
+        return Err(Error::new(
+            ErrorKind::Invalid {
+                message: "a subsection name longer than 255 bytes cannot be encoded",
+            },
+            w.offset(),
+        ));
+    };
     if W::GROW_IN_PLACE {
-        if let Some(b) = w.grow(n) {
-            crate::fixed::put_subsection_header(b, name, vmsd.version_id);
+        if let Some(dst) = w.grow(b.len()) {
+            crate::fixed::put_subsection_header(dst, name, vmsd.version_id);
             return Ok(());
         }
     }
-    let mut h = [0u8; 6 + 255];
-    match h.get_mut(..n) {
-        Some(b) => {
-            crate::fixed::put_subsection_header(b, name, vmsd.version_id);
-            w.put_bytes(b)
-        }
-        // A name over 255 bytes, which the derive refuses.
-        None => save_subsection_header(w, vmsd),
-    }
-}
-
-/// Writes the subsection header: `05`, u8 name length, name, be32 version.
-fn save_subsection_header<W: Sink>(w: &mut Writer<W>, vmsd: &'static Vmsd) -> Result<()> {
-    // The derive refuses names longer than 255 bytes.
-    let name = vmsd.name.as_bytes();
-    w.put_u8(SUBSECTION)?;
-    w.put_u8(name.len() as u8)?;
-    w.put_bytes(name)?;
-    w.put_u32(vmsd.version_id)
+    crate::fixed::put_subsection_header(b, name, vmsd.version_id);
+    w.put_bytes(b)
 }
 
 /// After the fields of a description without subsections: QEMU still

@@ -457,7 +457,8 @@ impl Codec<u32> for PciIrqStateCodec {
         let at = r.offset();
         let mut levels = [0u32; PCI_NUM_PINS];
         // All 16 bytes at once when they are in memory; else level by
-        // level, so that a short input names the level it cut.
+        // level, so that a short input names the level it cut, stopping
+        // at a bad level as QEMU's `get_pci_irq_state` does.
         match r.take(4 * PCI_NUM_PINS) {
             Some(b) => {
                 for (level, c) in levels.iter_mut().zip(b.chunks_exact(4)) {
@@ -467,6 +468,9 @@ impl Codec<u32> for PciIrqStateCodec {
             None => {
                 for level in levels.iter_mut() {
                     *level = r.get_u32()?;
+                    if *level > 1 {
+                        break;
+                    }
                 }
             }
         }

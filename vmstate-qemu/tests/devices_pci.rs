@@ -118,6 +118,17 @@ fn pci_config_and_irq_state_codecs() {
         "{e}"
     );
 
+    // A bad level 0 in a short input: the bad level is the error, as
+    // QEMU reports it before reading on.
+    let mut bad = want[..4 + 256 + 6].to_vec();
+    bad[4 + 256 + 3] = 2;
+    let e = fresh.clone().load_from_slice(&bad, &ctx()).unwrap_err();
+    assert_eq!(e.offset(), 4 + 256, "{e}");
+    assert!(
+        e.to_string().ends_with("irq state 2: must be 0 or 1"),
+        "{e}"
+    );
+
     // A newer PCI device version than the destination's.
     let mut bad = want.clone();
     bad[3] = 3;
