@@ -593,6 +593,67 @@ fn unknown_subsection_after_a_nested_struct_in_a_run_is_an_error() {
     assert_eq!(back, four);
 }
 
+/// A long array of small nested structs (a size that divides 16, like
+/// piix4_pm's 256 hot-plug status pairs) has the bytes its peeks see
+/// scanned in one pass: at every boundary, a header the struct claims
+/// fails there as element by element, one it does not claim is data, and
+/// a marker byte inside an element is data.
+#[test]
+fn markers_between_the_elements_of_a_long_array() {
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "fp/st", version = 1)]
+    struct St {
+        up: u32,
+        down: u32,
+    }
+    #[derive(VmState, Clone, Debug, Default, PartialEq)]
+    #[vmstate(name = "fp/sts", version = 1)]
+    struct Sts {
+        a: u8,
+        sts: [St; 32],
+        tail: [u8; 16],
+    }
+
+    let ctx = Context::new();
+    let load = |wire: &[u8]| {
+        let fast = Sts::default().load(&mut Reader::from_slice(wire), 1, &ctx);
+        let slow = Sts::default().load(&mut Reader::new(Trickle(wire)), 1, &ctx);
+        (fast, slow)
+    };
+    for k in 1..32 {
+        let at = 1 + 8 * k;
+        for (header, claimed) in [(b"\x05\x07fp/st/x", true), (b"\x05\x07fp/sx/x", false)] {
+            let mut dev = Sts::default();
+            let mut wire = dev.to_bytes(&ctx).unwrap();
+            wire[at..at + header.len()].copy_from_slice(header);
+            match load(&wire) {
+                (Err(fast), Err(slow)) => {
+                    assert!(claimed, "{k}: {fast}");
+                    assert_eq!((fast.path(), fast.offset()), (slow.path(), slow.offset()));
+                    assert_eq!(fast.offset(), at as u64, "{k}: {fast}");
+                    assert!(
+                        format!("{:?}", fast.kind()).contains("UnknownSubsection"),
+                        "{fast}"
+                    );
+                }
+                (Ok(()), Ok(())) => {
+                    assert!(!claimed, "{k}: the claimed header was read as data");
+                    dev.load(&mut Reader::from_slice(&wire), 1, &ctx).unwrap();
+                    let mut slow = Sts::default();
+                    slow.load(&mut Reader::new(Trickle(&wire)), 1, &ctx).unwrap();
+                    assert_eq!(dev, slow, "{k}");
+                    assert_eq!(dev.to_bytes(&ctx).unwrap(), wire, "{k}");
+                }
+                (fast, slow) => panic!("{k}: {fast:?} against {slow:?}"),
+            }
+        }
+        // Inside an element: never a peek.
+        let mut wire = Sts::default().to_bytes(&ctx).unwrap();
+        wire[at + 1..at + 1 + 9].copy_from_slice(b"\x05\x07fp/st/x");
+        assert!(matches!(load(&wire), (Ok(()), Ok(()))), "{k}");
+    }
+}
+
 #[derive(VmState, Clone, Debug, Default, PartialEq)]
 #[vmstate(name = "fp/bounded/one", version = 3)]
 struct BoundedOne {

@@ -61,6 +61,7 @@ pub mod fdchan;
 pub mod field;
 mod fixed;
 pub mod length;
+mod markers;
 pub mod ptr;
 pub mod record;
 mod state;

@@ -123,7 +123,7 @@ tier!("ssse3", load_ssse3, store_ssse3);
 /// Which copy to run.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
-enum Tier {
+pub(crate) enum Tier {
     Plain,
     Ssse3,
     Avx2,
@@ -136,7 +136,7 @@ enum Tier {
 /// already and nothing is checked.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn tier() -> Tier {
+pub(crate) fn tier() -> Tier {
     if cfg!(target_feature = "avx2") {
         Tier::Plain
     } else if std::is_x86_feature_detected!("avx2") {
