@@ -610,7 +610,7 @@ fn markers_between_the_elements_of_a_long_array() {
     #[vmstate(name = "fp/sts", version = 1)]
     struct Sts {
         a: u8,
-        sts: [St; 32],
+        sts: [[St; 16]; 4],
         tail: [u8; 16],
     }
 
@@ -620,7 +620,7 @@ fn markers_between_the_elements_of_a_long_array() {
         let slow = Sts::default().load(&mut Reader::new(Trickle(wire)), 1, &ctx);
         (fast, slow)
     };
-    for k in 1..32 {
+    for k in 1..64 {
         let at = 1 + 8 * k;
         for (header, claimed) in [(b"\x05\x07fp/st/x", true), (b"\x05\x07fp/sx/x", false)] {
             let mut dev = Sts::default();
@@ -640,7 +640,8 @@ fn markers_between_the_elements_of_a_long_array() {
                     assert!(!claimed, "{k}: the claimed header was read as data");
                     dev.load(&mut Reader::from_slice(&wire), 1, &ctx).unwrap();
                     let mut slow = Sts::default();
-                    slow.load(&mut Reader::new(Trickle(&wire)), 1, &ctx).unwrap();
+                    slow.load(&mut Reader::new(Trickle(&wire)), 1, &ctx)
+                        .unwrap();
                     assert_eq!(dev, slow, "{k}");
                     assert_eq!(dev.to_bytes(&ctx).unwrap(), wire, "{k}");
                 }
