@@ -147,17 +147,8 @@ pub trait VmField: Sized {
         // elements see are tested in one vectorized scan, then decoded
         // without a branch per element.
         if Self::TAIL_PEEK && 16 % Self::FIXED_SIZE == 0 && items.len() >= 64 {
-            let between = b.get(Self::FIXED_SIZE..).unwrap_or_default();
-            match crate::markers::marker_at_stride(between, Self::FIXED_SIZE) {
-                Some(true) => return false,
-                Some(false) => {
-                    let mut ok = true;
-                    for (item, chunk) in items.iter_mut().zip(b.chunks_exact(Self::FIXED_SIZE)) {
-                        ok &= item.decode_fixed(chunk);
-                    }
-                    return ok;
-                }
-                None => {}
+            if let Some(ok) = crate::markers::decode_after_scan(items, b) {
+                return ok;
             }
         }
         let mut ok = true;

@@ -1,63 +1,88 @@
-//! A vectorized search for subsection markers between the elements of an
-//! array of small nested structs.
+//! The load of an array of small nested structs, with a vectorized search
+//! for subsection markers between its elements.
 //!
 //! QEMU peeks for a subsection after every nested struct, so in an array
 //! of them each element's load ends with a look at the next element's
-//! first byte. The fast path tests those bytes before it decodes the
-//! array; one compare and branch per element cost piix4_pm's 256 hot-plug
-//! status structs (8 bytes each) about a fifth of the section's load.
-//! Here every byte is compared, 64 at a time, and the lanes that fall on
-//! element boundaries are picked at the end: no branch per element, and
-//! with AVX2 two compares per 64 bytes. Without AVX2 (the SSE2 build of
-//! this loop measured no faster than the branch) there is no scan and the
-//! caller tests element by element.
+//! first byte. One compare and branch per element cost piix4_pm's 256
+//! hot-plug status structs (8 bytes each) about a fifth of the section's
+//! load. Here every byte is compared, 64 at a time, and the lanes that
+//! fall on element boundaries are picked at the end: no branch per
+//! element, two AVX2 compares per 64 bytes. The scan and the decode that
+//! follows are one function compiled for AVX2 (detected at run time, as
+//! for the swap kernels), where the compiler vectorizes the decode loop
+//! too. Without AVX2 (an SSE2 build of the scan measured no faster than
+//! the branch) there is none of this and the caller tests element by
+//! element.
 
 // Only the call of the AVX2 copy, after the feature check, needs unsafe.
 #![deny(unsafe_code)]
 
 use crate::fixed::SUBSECTION;
+use crate::VmField;
 
-/// Whether `b` holds a subsection marker at an offset that is a multiple
-/// of `stride` (1, 2, 4, 8 or 16; a larger value is taken as 16, a
-/// smaller one finds more). `None` when this CPU has no fast scan.
-#[inline(always)]
-pub(crate) fn marker_at_stride(b: &[u8], stride: usize) -> Option<bool> {
-    match stride {
-        0 | 1 => scan::<1>(b),
-        2 | 3 => scan::<2>(b),
-        4..=7 => scan::<4>(b),
-        8..=15 => scan::<8>(b),
-        _ => scan::<16>(b),
-    }
-}
-
+/// Loads `items`, consecutive fixed-size nested structs, from `b` as
+/// [`VmField::decode_fixed_slice`] does, after one scan of the bytes their
+/// subsection peeks see (each element's first byte but the first's):
+/// `Some(false)` when a marker is there (or an element's decode says so),
+/// for the ordinary code; `None` when this CPU has no fast scan. Scan and
+/// decode are one function compiled for AVX2, so the decode loop may use
+/// its shuffles too.
+///
+/// [`VmField::decode_fixed_slice`]: crate::VmField::decode_fixed_slice
 #[inline]
-fn scan<const S: usize>(b: &[u8]) -> Option<bool> {
+pub(crate) fn decode_after_scan<T: VmField>(items: &mut [T], b: &[u8]) -> Option<bool> {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::swap::{tier, Tier};
         if cfg!(target_feature = "avx2") {
-            return Some(kernel::<S>(b));
+            return Some(scan_and_decode(items, b));
         }
         if let Tier::Avx2 = tier() {
             // SAFETY: tier() detected AVX2 on this CPU.
             #[allow(unsafe_code)]
-            return Some(unsafe { kernel_avx2::<S>(b) });
+            return Some(unsafe { scan_and_decode_avx2(items, b) });
         }
     }
-    let _ = b;
+    let _ = (items, b);
     None
 }
 
-/// [`kernel`] compiled for AVX2.
+/// [`scan_and_decode`] compiled for AVX2.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2<const S: usize>(b: &[u8]) -> bool {
-    kernel::<S>(b)
+unsafe fn scan_and_decode_avx2<T: VmField>(items: &mut [T], b: &[u8]) -> bool {
+    scan_and_decode(items, b)
+}
+
+#[inline(always)]
+fn scan_and_decode<T: VmField>(items: &mut [T], b: &[u8]) -> bool {
+    let size = T::FIXED_SIZE;
+    if size == 0 || marker_at_stride(b.get(size..).unwrap_or_default(), size) {
+        return false;
+    }
+    let mut ok = true;
+    for (item, chunk) in items.iter_mut().zip(b.chunks_exact(size)) {
+        ok &= item.decode_fixed(chunk);
+    }
+    ok
+}
+
+/// Whether `b` holds a subsection marker at an offset that is a multiple
+/// of `stride` (1, 2, 4, 8 or 16; a larger value is taken as 16, a
+/// smaller one finds more).
+#[inline(always)]
+fn marker_at_stride(b: &[u8], stride: usize) -> bool {
+    match stride {
+        0 | 1 => kernel::<1>(b),
+        2 | 3 => kernel::<2>(b),
+        4..=7 => kernel::<4>(b),
+        8..=15 => kernel::<8>(b),
+        _ => kernel::<16>(b),
+    }
 }
 
 /// The scan: a lane is 0xff once a marker was seen there (a compare's own
@@ -121,9 +146,7 @@ mod tests {
                     b[at] = SUBSECTION;
                     let want = naive(&b, stride);
                     assert_eq!(kernel_for(stride, &b), want, "{stride} {len} {at}");
-                    if let Some(got) = marker_at_stride(&b, stride) {
-                        assert_eq!(got, want, "{stride} {len} {at}");
-                    }
+                    assert_eq!(marker_at_stride(&b, stride), want, "{stride} {len} {at}");
                 }
             }
         }
@@ -139,12 +162,13 @@ mod tests {
         }
     }
 
-    /// On a machine with AVX2 (x86-64 CI runners and the bench machine)
-    /// the scan runs, so the test above covers the AVX2 copy.
+    /// With AVX2 (x86-64 CI runners, the bench machine) the scan runs:
+    /// `tests/fastpath.rs` covers the AVX2 copy through the derived code.
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn scans_where_avx2_is() {
         let avx2 = std::is_x86_feature_detected!("avx2");
-        assert_eq!(marker_at_stride(&[0; 100], 8).is_some(), avx2);
+        let mut items = [0u8; 100];
+        assert_eq!(decode_after_scan(&mut items, &[0; 100]).is_some(), avx2);
     }
 }
