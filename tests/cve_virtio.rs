@@ -45,7 +45,6 @@
 //! (`vmstate-core/src/hostile.md`).
 use std::collections::VecDeque;
 
-use vmstate_core::types::Timer;
 use vmstate_core::{ErrorKind, VmState};
 
 #[path = "support/cve.rs"]
@@ -56,44 +55,9 @@ use cve::*;
 // CVE-2013-4527: hpet num_timers
 // ---------------------------------------------------------------------------
 
-const HPET_MIN_TIMERS: u8 = 3;
-const HPET_MAX_TIMERS: u8 = 32;
-
-/// `vmstate_hpet_timer` (hw/timer/hpet.c, 7.2).
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "hpet_timer", version = 1, minimum_version = 1)]
-struct HpetTimer {
-    tn: u8,
-    config: u64,
-    cmp: u64,
-    fsb: u64,
-    period: u64,
-    wrap_flag: u8,
-    qemu_timer: Timer,
-}
-
-/// `vmstate_hpet` (7.2): `VMSTATE_UINT8_V(num_timers, 2)`, then
-/// `VMSTATE_VALIDATE("num_timers in range")`, then
-/// `VMSTATE_STRUCT_VARRAY_UINT8(timer, num_timers)` over `timer[32]`.
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "hpet", version = 2, minimum_version = 1)]
-struct Hpet {
-    config: u64,
-    isr: u64,
-    hpet_counter: u64,
-    #[vmstate(version = 2)]
-    num_timers: u8,
-    #[vmstate(validate = Self::num_timers_ok, rename = "num_timers in range")]
-    _num_timers_ok: (),
-    #[vmstate(count = num_timers)]
-    timers: [HpetTimer; 32],
-}
-
-impl Hpet {
-    fn num_timers_ok(&self, _version: u32) -> bool {
-        (HPET_MIN_TIMERS..=HPET_MAX_TIMERS).contains(&self.num_timers)
-    }
-}
+#[path = "support/hpet.rs"]
+mod hpet;
+use hpet::{Hpet, HpetTimer};
 
 /// The pre-2014 shape (no validate): the capacity check alone still stops
 /// the overrun.

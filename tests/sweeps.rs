@@ -37,7 +37,6 @@ use qvec::{
     WIRE_SIMPLE_PRIMITIVE, WIRE_SUB_A, WIRE_SUB_DUP, WIRE_VERSIONED_V1, WIRE_VERSIONED_V2,
     WIRE_WITH_TMP,
 };
-use vmstate_core::types::Timer;
 use vmstate_core::{Context, Error, ErrorKind, Reader, VmState};
 
 /// Payloads up to this length get all 256 values at every offset.
@@ -496,37 +495,9 @@ fn sweep_pc_fixture_sections() {
 // A payload above EXHAUSTIVE_MAX: hpet with 32 timers (sampled values)
 // ---------------------------------------------------------------------------
 
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "hpet_timer", version = 1, minimum_version = 1)]
-struct HpetTimer {
-    tn: u8,
-    config: u64,
-    cmp: u64,
-    fsb: u64,
-    period: u64,
-    wrap_flag: u8,
-    qemu_timer: Timer,
-}
-
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "hpet", version = 2, minimum_version = 1)]
-struct Hpet {
-    config: u64,
-    isr: u64,
-    hpet_counter: u64,
-    #[vmstate(version = 2)]
-    num_timers: u8,
-    #[vmstate(validate = Self::num_timers_ok, rename = "num_timers in range")]
-    _v: (),
-    #[vmstate(count = num_timers)]
-    timers: [HpetTimer; 32],
-}
-
-impl Hpet {
-    fn num_timers_ok(&self, _version: u32) -> bool {
-        (3..=32).contains(&self.num_timers)
-    }
-}
+#[path = "support/hpet.rs"]
+mod hpet;
+use hpet::Hpet;
 
 #[test]
 fn sweep_large_payload_sampled() {
