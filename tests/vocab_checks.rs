@@ -16,6 +16,7 @@ use std::fmt::Debug;
 use vmstate_core::desc::Check;
 use vmstate_core::types::Timer;
 use vmstate_core::{ErrorKind, FieldKind, Reader, VmState};
+use vmstate_qemu::hpet::{HpetTimer, HPET_MAX_TIMERS, HPET_MIN_TIMERS};
 
 #[path = "support/vocab.rs"]
 mod vocab;
@@ -212,22 +213,6 @@ fn min_max_out_of_range_is_an_error_naming_the_field() {
 // HPET (CVE-2013-4527): a u8 count over a fixed array of 32 timers
 // ---------------------------------------------------------------------------
 
-const HPET_MIN_TIMERS: u8 = 3;
-const HPET_MAX_TIMERS: u8 = 32;
-
-/// QEMU 7.2's `vmstate_hpet_timer` (hw/timer/hpet.c).
-#[derive(VmState, Clone, Debug, Default, PartialEq)]
-#[vmstate(name = "hpet_timer", version = 1, minimum_version = 1)]
-struct HpetTimer {
-    tn: u8,
-    config: u64,
-    cmp: u64,
-    fsb: u64,
-    period: u64,
-    wrap_flag: u8,
-    qemu_timer: Timer,
-}
-
 /// QEMU 7.2's `vmstate_hpet` fields: the count is validated between the
 /// counter and the array that uses it.
 #[derive(VmState, Clone, Debug, Default, PartialEq)]
@@ -251,7 +236,7 @@ impl Hpet {
         Ok(())
     }
     fn num_timers_ok(&self, _version: u32) -> bool {
-        (HPET_MIN_TIMERS..=HPET_MAX_TIMERS).contains(&self.num_timers)
+        (HPET_MIN_TIMERS..=HPET_MAX_TIMERS as u8).contains(&self.num_timers)
     }
 }
 
