@@ -663,14 +663,8 @@ fn save_array<T: VmField, W: Sink, const N: usize>(
     w: &mut Writer<W>,
     ctx: &Context,
 ) -> Result<()> {
-    // Fixed-size structs (integers have their own bulk path): one grow
-    // for the whole array instead of one per element.
-    let size = <[T; N]>::FIXED_SIZE;
-    if T::FIXED && T::TAIL_PEEK && size <= crate::fixed::SAVE_RUN_MAX {
-        if let Some(b) = w.grow(size) {
-            T::encode_fixed_slice(items, b);
-            return Ok(());
-        }
+    if crate::fixed::save_structs(items, w) {
+        return Ok(());
     }
     T::save_slice(items, w, ctx)
 }

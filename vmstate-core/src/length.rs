@@ -183,6 +183,8 @@ pub fn save_vec<T: VmField, W: Sink>(
     }
     if recorded {
         T::save_slice_recorded(v, w, ctx)
+    } else if crate::fixed::save_structs(v, w) {
+        Ok(())
     } else {
         T::save_slice(v, w, ctx)
     }
@@ -229,7 +231,11 @@ fn load_vec_steps<T: VmField + Default, S: Source>(
         let Some(chunk) = v.get_mut(done..) else {
             return Err(internal_len(r.offset()));
         };
-        T::load_slice(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
+        // Fixed-size structs whose bytes are in memory: one length check
+        // and the boundary peeks in one pass, as for a fixed array.
+        if !crate::fixed::load_structs(chunk, r, ctx) {
+            T::load_slice(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
+        }
         done += k;
         // Memory must follow the bytes read: elements that read nothing
         // (every field gated off) may fill one step, not grow without input.
