@@ -1,10 +1,11 @@
 //! Benchmark 1: the device mix (308 bytes), saved into a `Vec<u8>` and
 //! loaded from a `&[u8]`, four ways on identical bytes:
 //!
-//! * `derived`: `#[derive(VmState)]` (save into the `Vec`, and into a
-//!   `[u8; N]` with `save_to_slice` as `derived_array`, inlined into the
-//!   closure, and `derived_array_called` through a call as the tight save
-//!   is; load in place and the transactional `load`, which clones the
+//! * `derived`: `#[derive(VmState)]` (save into the `Vec`; into a new
+//!   one with `to_bytes` as `derived_to_bytes`, against `tight_new_vec`;
+//!   into a `[u8; N]` with `save_to_slice` as `derived_array`, inlined
+//!   into the closure, and `derived_array_called` through a call as the
+//!   tight save is; load in place and the transactional `load`, which clones the
 //!   struct first);
 //! * `tight`: the best hand-written code (`common/tight.rs`): a slice
 //!   loader taking fixed-size arrays, one bounds check per field, in place
@@ -69,6 +70,18 @@ fn device_mix(c: &mut Criterion) {
             out.clear();
             tight::save_mix_vec(black_box(&dev), &mut out);
             black_box(&out);
+        })
+    });
+    // A new `Vec` per save, allocation included: `to_bytes` against the
+    // tight save into a `Vec` allocated for the payload's size.
+    g.bench_function("derived_to_bytes", |b| {
+        b.iter(|| black_box(black_box(&mut dev).to_bytes(&ctx).unwrap()))
+    });
+    g.bench_function("tight_new_vec", |b| {
+        b.iter(|| {
+            let mut v = Vec::with_capacity(PAYLOAD_LEN);
+            tight::save_mix_vec(black_box(&dev), &mut v);
+            black_box(v)
         })
     });
     let mut arr = [0u8; PAYLOAD_LEN];
@@ -175,6 +188,16 @@ fn device356(c: &mut Criterion) {
             out.clear();
             tight::save_356_vec(black_box(&dev), &mut out);
             black_box(&out);
+        })
+    });
+    g.bench_function("derived_to_bytes", |b| {
+        b.iter(|| black_box(black_box(&mut dev).to_bytes(&ctx).unwrap()))
+    });
+    g.bench_function("tight_new_vec", |b| {
+        b.iter(|| {
+            let mut v = Vec::with_capacity(len);
+            tight::save_356_vec(black_box(&dev), &mut v);
+            black_box(v)
         })
     });
     let mut arr = [0u8; device356::PAYLOAD_LEN];
