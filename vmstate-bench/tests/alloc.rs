@@ -5,8 +5,8 @@
 //! * `load_state_in_place` from a slice allocates nothing;
 //! * the transactional `load` of a struct without heap fields allocates
 //!   nothing either: its one `clone()` is a copy of plain data;
-//! * a reader over `std::io::Read` allocates its buffer once, not per
-//!   field or per load;
+//! * a reader over `std::io::Read` allocates its buffer (growing it up to
+//!   64 KiB), not per field or per load;
 //! * `to_bytes` allocates its `Vec` once.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -164,23 +164,33 @@ fn transactional_load_of_plain_data_allocates_nothing() {
 }
 
 #[test]
-fn io_reader_allocates_its_buffer_once() {
-    // 100 payloads back to back through one reader over `std::io::Read`:
-    // one allocation (the reader's 64 KiB buffer), none per field or load.
+fn io_reader_allocations_do_not_grow_with_the_input() {
+    // Payloads back to back through one reader over `std::io::Read`: its
+    // buffer, 1 KiB doubled up to 64 KiB as the reads fill it (at most 7
+    // allocations), and nothing per field or load: 1000 loads make as
+    // many as 100 once the buffer is at its size.
     let ctx = Context::new();
     let mut src = DeviceMix::sample();
     let one = src.to_bytes(&ctx).unwrap();
-    let stream = one.repeat(100);
-    let mut dev = DeviceMix::default();
-    let (n, ()) = allocations(|| {
-        let mut r = Reader::new(&stream[..]);
-        for _ in 0..100 {
-            dev.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
-        }
-        assert_eq!(r.offset(), stream.len() as u64);
-    });
-    assert_eq!(dev, src);
-    assert_eq!(n, 1, "allocations for 100 loads through one io reader");
+    let mut counts = Vec::new();
+    for loads in [100, 1000] {
+        let stream = one.repeat(loads);
+        let mut dev = DeviceMix::default();
+        let (n, ()) = allocations(|| {
+            let mut r = Reader::new(&stream[..]);
+            for _ in 0..loads {
+                dev.load_state_in_place(&mut r, VERSION, &ctx).unwrap();
+            }
+            assert_eq!(r.offset(), stream.len() as u64);
+        });
+        assert_eq!(dev, src);
+        assert!(
+            n <= 7,
+            "{n} allocations for {loads} loads through one io reader"
+        );
+        counts.push(n);
+    }
+    assert_eq!(counts[1], 7, "{counts:?}");
 }
 
 #[test]
