@@ -148,6 +148,9 @@ fn load_slice_apart<T: VmField, S: Source>(
     r: &mut Reader<S>,
     ctx: &Context,
 ) -> Result<()> {
+    if crate::fixed::load_structs_past_markers(items, r, ctx) {
+        return Ok(());
+    }
     T::load_slice(items, r, ctx)
 }
 
@@ -233,7 +236,9 @@ fn load_vec_steps<T: VmField + Default, S: Source>(
         };
         // Fixed-size structs whose bytes are in memory: one length check
         // and the boundary peeks in one pass, as for a fixed array.
-        if !crate::fixed::load_structs(chunk, r, ctx) {
+        if !crate::fixed::load_structs(chunk, r, ctx)
+            && !crate::fixed::load_structs_past_markers(chunk, r, ctx)
+        {
             T::load_slice(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
         }
         done += k;
