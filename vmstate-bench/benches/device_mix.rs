@@ -22,7 +22,10 @@
 //!   encoder; given the device mix's own description table.
 //!
 //! The second device, `device356` (356 bytes), is measured against its
-//! tight hand-written code the same way (`device356/...`).
+//! tight hand-written code the same way (`device356/...`), and so is the
+//! third, `shapes` (2322 bytes: arrays of nested structs sized by a count,
+//! some slots starting with a marker byte, checked fields, nested structs
+//! with subsections; `shapes/...`).
 //!
 //! All encoders are checked to produce the same bytes, and all decoders to
 //! give the same value, before anything is measured.
@@ -36,12 +39,14 @@ use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
 use common::{
-    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, struct_desc, tight, BrMix,
+    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, same_bytes_shapes, struct_desc,
+    tight, tight_shapes, BrMix,
 };
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
 use vmstate_bench::device356::{self, Device356};
+use vmstate_bench::shapes::{self, Shapes};
 use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::generic;
 
@@ -221,6 +226,44 @@ fn device356(c: &mut Criterion) {
     g.finish();
 }
 
+fn shapes(c: &mut Criterion) {
+    let ctx = Context::new();
+    let mut dev = Shapes::sample();
+    let bytes = same_bytes_shapes(&mut dev, &ctx);
+    let mut out: Vec<u8> = Vec::with_capacity(4 * bytes.len());
+
+    let mut g = c.benchmark_group("shapes/save");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("derived", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(&mut dev)
+                .save(&mut Writer::new(&mut out), &ctx)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("tight_vec", |b| {
+        b.iter(|| {
+            out.clear();
+            tight_shapes::save_shapes_vec(black_box(&dev), &mut out);
+            black_box(&out);
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("shapes/load");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    derived_and_tight_loads(
+        &mut g,
+        &bytes,
+        shapes::VERSION,
+        &ctx,
+        tight_shapes::load_shapes,
+    );
+    g.finish();
+}
+
 /// The load rows both devices have: derived in place and transactional,
 /// and the tight hand-written loader in place and into a clone.
 fn derived_and_tight_loads<T: VmState + Clone + Default>(
@@ -268,6 +311,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = device_mix, device356
+    targets = device_mix, device356, shapes
 }
 criterion_main!(benches);

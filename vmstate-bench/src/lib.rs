@@ -4,6 +4,9 @@
 //! * [`device`]: the device mix, a derived struct of a few hundred bytes;
 //! * [`device356`]: a second device, 356 bytes, laid out like one measured
 //!   outside the project;
+//! * [`shapes`]: a third device with the shapes the first two leave out
+//!   (arrays of nested structs sized by a count, a gap, checked fields,
+//!   nested structs with subsections);
 //! * [`bulk`]: 1 MiB of `u8`, `u32` and `u64` in derived structs;
 //! * [`pc`]: mirrors of five QEMU 7.2 device descriptions (copied from the
 //!   root crate's `tests/pc_payloads.rs`) and a locator for their sections
@@ -17,6 +20,7 @@ pub mod bulk;
 pub mod device;
 pub mod device356;
 pub mod pc;
+pub mod shapes;
 
 use std::io::{self, Write};
 

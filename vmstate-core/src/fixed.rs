@@ -193,19 +193,29 @@ fn decode_past_markers<T: crate::VmField>(items: &mut [T], b: &[u8]) -> bool {
     if !T::TAIL_PEEK || size == 0 || b.len() != items.len().saturating_mul(size) {
         return false;
     }
-    let mut ok = true;
-    for (j, item) in items.iter_mut().enumerate() {
-        let at = j * size;
-        let (Some(chunk), Some(after)) = (b.get(at..at + size), b.get(at..)) else {
-            return false;
-        };
-        if j > 0 && chunk.first() == Some(&SUBSECTION) && !tail_clear(after, false, T::tail_claims)
-        {
+    // The boundaries first, a byte compare each; then the decode, with no
+    // branch per element.
+    for (j, chunk) in b.chunks_exact(size).enumerate().skip(1) {
+        if chunk.first() == Some(&SUBSECTION) && !boundary_clear::<T>(b, j * size) {
             return false;
         }
+    }
+    if let Some(ok) = crate::markers::decode_checked(items, b) {
+        return ok;
+    }
+    let mut ok = true;
+    for (item, chunk) in items.iter_mut().zip(b.chunks_exact(size)) {
         ok &= item.decode_fixed(chunk);
     }
     ok
+}
+
+/// Whether the header at `b[at..]`, where an element starts, is one the
+/// previous element's peek passes ([`decode_past_markers`]).
+#[cold]
+#[inline(never)]
+fn boundary_clear<T: crate::VmField>(b: &[u8], at: usize) -> bool {
+    tail_clear(b.get(at..).unwrap_or_default(), false, T::tail_claims)
 }
 
 /// Whether a subsection `name` belongs to the struct called `own`: QEMU's

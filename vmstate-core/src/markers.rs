@@ -33,16 +33,28 @@ use crate::VmField;
 /// [`VmField::decode_fixed_slice`]: crate::VmField::decode_fixed_slice
 #[inline]
 pub(crate) fn decode_after_scan<T: VmField>(items: &mut [T], b: &[u8]) -> Option<bool> {
+    decode_avx2::<T, true>(items, b)
+}
+
+/// The decode of [`decode_after_scan`] without the scan, for elements
+/// whose boundaries the caller has checked: `None` without AVX2.
+#[inline]
+pub(crate) fn decode_checked<T: VmField>(items: &mut [T], b: &[u8]) -> Option<bool> {
+    decode_avx2::<T, false>(items, b)
+}
+
+#[inline(always)]
+fn decode_avx2<T: VmField, const SCAN: bool>(items: &mut [T], b: &[u8]) -> Option<bool> {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::swap::{tier, Tier};
         if cfg!(target_feature = "avx2") {
-            return Some(scan_and_decode(items, b));
+            return Some(scan_and_decode::<T, SCAN>(items, b));
         }
         if let Tier::Avx2 = tier() {
             // SAFETY: tier() detected AVX2 on this CPU.
             #[allow(unsafe_code)]
-            return Some(unsafe { scan_and_decode_avx2(items, b) });
+            return Some(unsafe { scan_and_decode_avx2::<T, SCAN>(items, b) });
         }
     }
     let _ = (items, b);
@@ -56,14 +68,14 @@ pub(crate) fn decode_after_scan<T: VmField>(items: &mut [T], b: &[u8]) -> Option
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx2")]
-unsafe fn scan_and_decode_avx2<T: VmField>(items: &mut [T], b: &[u8]) -> bool {
-    scan_and_decode(items, b)
+unsafe fn scan_and_decode_avx2<T: VmField, const SCAN: bool>(items: &mut [T], b: &[u8]) -> bool {
+    scan_and_decode::<T, SCAN>(items, b)
 }
 
 #[inline(always)]
-fn scan_and_decode<T: VmField>(items: &mut [T], b: &[u8]) -> bool {
+fn scan_and_decode<T: VmField, const SCAN: bool>(items: &mut [T], b: &[u8]) -> bool {
     let size = T::FIXED_SIZE;
-    if size == 0 || marker_at_stride(b.get(size..).unwrap_or_default(), size) {
+    if size == 0 || (SCAN && marker_at_stride(b.get(size..).unwrap_or_default(), size)) {
         return false;
     }
     let mut ok = true;

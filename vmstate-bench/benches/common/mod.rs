@@ -2,12 +2,14 @@
 //! (`examples/callgrind.rs`): the hand-written byteorder code and the binrw
 //! struct for the device mix, the device mix's description as the generic
 //! decoder sees it, and the check that every codec agrees; the tight
-//! hand-written code (`tight.rs`, `pc_tight/`). Each bench uses a part.
+//! hand-written code (`tight.rs`, `tight_shapes.rs`, `pc_tight/`). Each
+//! bench uses a part.
 
 #![allow(dead_code)]
 
 pub mod pc_tight;
 pub mod tight;
+pub mod tight_shapes;
 
 use std::io::{self, Cursor, Read, Write};
 
@@ -17,6 +19,7 @@ use vmstate_bench::device::{
     DeviceMix, MixExt, MixTimer, EXT_NAME, EXT_VERSION, PAYLOAD_LEN, VERSION,
 };
 use vmstate_bench::device356::{self, Device356};
+use vmstate_bench::shapes::{self, Shapes};
 use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 use vmstate_migration::generic;
 use vmstate_migration::{ElemDesc, ElemKind, FieldDesc, Shape, StructDesc};
@@ -376,6 +379,33 @@ pub fn same_bytes_356(dev: &mut Device356, ctx: &Context) -> Vec<u8> {
     let mut back = Device356::default();
     let mut rest = &derived[..];
     tight::load_356(&mut back, &mut rest, device356::VERSION).unwrap();
+    assert_eq!((&back, rest.len()), (&*dev, 0));
+    derived
+}
+
+/// The third device's bytes, checked as the others': the derived save and
+/// the tight one agree, and so do the derived loads (in place and
+/// transactional) and the tight loader, each reading every byte.
+pub fn same_bytes_shapes(dev: &mut Shapes, ctx: &Context) -> Vec<u8> {
+    let derived = dev.to_bytes(ctx).unwrap();
+    assert_eq!(derived.len(), shapes::PAYLOAD_LEN);
+    let mut hand = Vec::new();
+    tight_shapes::save_shapes_vec(dev, &mut hand);
+    assert_eq!(hand, derived, "tight Vec bytes == derived bytes");
+    for in_place in [true, false] {
+        let mut back = Shapes::default();
+        let mut r = Reader::from_slice(&derived);
+        if in_place {
+            back.load_state_in_place(&mut r, shapes::VERSION, ctx)
+                .unwrap();
+        } else {
+            back.load(&mut r, shapes::VERSION, ctx).unwrap();
+        }
+        assert_eq!((&back, r.remaining().len()), (&*dev, 0));
+    }
+    let mut back = Shapes::default();
+    let mut rest = &derived[..];
+    tight_shapes::load_shapes(&mut back, &mut rest, shapes::VERSION).unwrap();
     assert_eq!((&back, rest.len()), (&*dev, 0));
     derived
 }

@@ -68,7 +68,7 @@ fn be32s<const N: usize, const B: usize>(dst: &mut [u32; N], r: &mut &[u8]) -> R
 /// The one known subsection: `05`, length, name; then its be32 version
 /// (QEMU keeps the low byte). `Ok(true)` when it is there.
 #[inline(always)]
-fn subsection(r: &mut &[u8], name: &str, version: u32) -> Result<bool, Bad> {
+pub(super) fn subsection(r: &mut &[u8], name: &str, version: u32) -> Result<bool, Bad> {
     let name = name.as_bytes();
     if r.len() < 2 + name.len()
         || r[0] != SUBSECTION
