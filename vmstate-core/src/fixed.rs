@@ -193,12 +193,19 @@ fn decode_past_markers<T: crate::VmField>(items: &mut [T], b: &[u8]) -> bool {
     if !T::TAIL_PEEK || size == 0 || b.len() != items.len().saturating_mul(size) {
         return false;
     }
-    // The boundaries first, a byte compare each; then the decode, with no
-    // branch per element.
-    for (j, chunk) in b.chunks_exact(size).enumerate().skip(1) {
-        if chunk.first() == Some(&SUBSECTION) && !boundary_clear::<T>(b, j * size) {
-            return false;
-        }
+    // The boundaries first (a vector compare per 64 bytes, or a byte
+    // compare each); then the decode, with no branch per element.
+    let clear = |at: usize| boundary_clear::<T>(b, at);
+    let bounds = match crate::markers::each_boundary_marker(b, size, clear) {
+        Some(ok) => ok,
+        None => b
+            .chunks_exact(size)
+            .enumerate()
+            .skip(1)
+            .all(|(j, chunk)| chunk.first() != Some(&SUBSECTION) || clear(j * size)),
+    };
+    if !bounds {
+        return false;
     }
     if let Some(ok) = crate::markers::decode_checked(items, b) {
         return ok;

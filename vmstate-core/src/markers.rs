@@ -130,6 +130,101 @@ fn kernel<const S: usize>(b: &[u8]) -> bool {
     hit || any != 0
 }
 
+/// Calls `at_marker(offset)` for each subsection marker in `b` at a
+/// nonzero multiple of `stride` (an element boundary), in order, and
+/// stops with `false` when it says so: 64 bytes at a time, with a vector
+/// compare to pass over the blocks that hold none. `None` when this CPU
+/// has no AVX2 or `stride` does not divide 16 (the caller then tests each
+/// boundary itself).
+#[inline]
+pub(crate) fn each_boundary_marker<F: FnMut(usize) -> bool>(
+    b: &[u8],
+    stride: usize,
+    at_marker: F,
+) -> Option<bool> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::swap::{tier, Tier};
+        if !matches!(stride, 1 | 2 | 4 | 8 | 16) {
+            return None;
+        }
+        if cfg!(target_feature = "avx2") {
+            return Some(each_marker_by_stride(b, stride, at_marker));
+        }
+        if let Tier::Avx2 = tier() {
+            // SAFETY: tier() detected AVX2 on this CPU.
+            #[allow(unsafe_code)]
+            return Some(unsafe { each_marker_avx2(b, stride, at_marker) });
+        }
+    }
+    let _ = (b, stride, at_marker);
+    None
+}
+
+/// [`each_marker_by_stride`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx2")]
+unsafe fn each_marker_avx2<F: FnMut(usize) -> bool>(b: &[u8], stride: usize, f: F) -> bool {
+    each_marker_by_stride(b, stride, f)
+}
+
+#[inline(always)]
+fn each_marker_by_stride<F: FnMut(usize) -> bool>(b: &[u8], stride: usize, f: F) -> bool {
+    match stride {
+        1 => each_marker::<1, F>(b, f),
+        2 => each_marker::<2, F>(b, f),
+        4 => each_marker::<4, F>(b, f),
+        8 => each_marker::<8, F>(b, f),
+        _ => each_marker::<16, F>(b, f),
+    }
+}
+
+/// [`each_boundary_marker`] for a stride `S` that divides 64, so that
+/// each block of 64 bytes starts on a boundary. A block is tested as an
+/// array (a known length, which the compiler vectorizes); the bytes after
+/// the last whole block one by one.
+#[inline(always)]
+fn each_marker<const S: usize, F: FnMut(usize) -> bool>(b: &[u8], mut f: F) -> bool {
+    const LANES: usize = 64;
+    let blocks = b.chunks_exact(LANES);
+    let rest_at = b.len() - blocks.remainder().len();
+    let mut visit = |from: usize, to: usize| {
+        (from..to)
+            .step_by(S)
+            .all(|at| at == 0 || b.get(at) != Some(&SUBSECTION) || f(at))
+    };
+    for (k, block) in blocks.enumerate() {
+        let Ok(block) = <&[u8; LANES]>::try_from(block) else {
+            continue;
+        };
+        // The boundary lanes as a constant vector, so that the test is a
+        // compare, an and and an or per 32 bytes.
+        let on: [u8; LANES] = const {
+            let mut on = [0u8; LANES];
+            let mut i = 0;
+            while i < LANES {
+                if i % S == 0 {
+                    on[i] = 0xff;
+                }
+                i += 1;
+            }
+            on
+        };
+        let mut any = 0u8;
+        for (&byte, &on) in block.iter().zip(&on) {
+            any |= 0u8.wrapping_sub(u8::from(byte == SUBSECTION)) & on;
+        }
+        if any != 0 && !visit(k * LANES, (k + 1) * LANES) {
+            return false;
+        }
+    }
+    visit(rest_at, b.len())
+}
+
 /// The byte test of `b[from..]` at offsets that are multiples of `S`.
 #[inline(never)]
 fn rest_hit<const S: usize>(b: &[u8], from: usize) -> bool {
@@ -188,6 +283,49 @@ mod tests {
             return;
         }
         assert_eq!(got, None);
+    }
+
+    /// Every boundary marker is reported once, in order, and only those;
+    /// `false` from the callback stops the walk.
+    #[test]
+    fn reports_each_marker_on_a_boundary() {
+        for len in 0..300 {
+            for stride in [1usize, 2, 4, 8, 16] {
+                let b: Vec<u8> = (0..len)
+                    .map(|i| {
+                        if (i * 7 + len) % 5 == 0 {
+                            SUBSECTION
+                        } else {
+                            0x55
+                        }
+                    })
+                    .collect();
+                let want: Vec<usize> = (stride..len)
+                    .step_by(stride)
+                    .filter(|&i| b[i] == SUBSECTION)
+                    .collect();
+                let mut got = Vec::new();
+                let done = each_boundary_marker(&b, stride, |at| {
+                    got.push(at);
+                    true
+                });
+                #[cfg(target_arch = "x86_64")]
+                if std::is_x86_feature_detected!("avx2") {
+                    assert_eq!((done, &got), (Some(true), &want), "{len} {stride}");
+                    if let Some(&first) = want.first() {
+                        let mut seen = 0;
+                        let stopped = each_boundary_marker(&b, stride, |_| {
+                            seen += 1;
+                            false
+                        });
+                        assert_eq!((stopped, seen), (Some(false), 1), "{first}");
+                    }
+                    continue;
+                }
+                assert_eq!(done, None);
+            }
+        }
+        assert_eq!(each_boundary_marker(&[0; 40], 12, |_| true), None);
     }
 
     /// With AVX2 (x86-64 CI runners, the bench machine) the scan runs:
