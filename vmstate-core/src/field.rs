@@ -693,22 +693,7 @@ fn load_array<T: VmField, S: Source, const N: usize>(
         return Ok(());
     }
     if T::FIXED && T::TAIL_PEEK {
-        return r.detached(|r| load_structs_apart(items, r, ctx));
-    }
-    T::load_slice(items, r, ctx)
-}
-
-/// The load of fixed-size structs that the fast path refused: once more
-/// past the markers that start elements, then element by element. Out of
-/// line, on a copy of the reader, as the fallback of a prefix is.
-#[inline(never)]
-fn load_structs_apart<T: VmField, S: Source>(
-    items: &mut [T],
-    r: &mut Reader<S>,
-    ctx: &Context,
-) -> Result<()> {
-    if crate::fixed::load_structs_past_markers(items, r, ctx) {
-        return Ok(());
+        return r.detached(|r| crate::length::load_slice_apart(items, r, ctx));
     }
     T::load_slice(items, r, ctx)
 }

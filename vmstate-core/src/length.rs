@@ -139,11 +139,13 @@ pub fn load_prefix<T: VmField, S: Source>(
     }
 }
 
-/// The element by element load of [`load_prefix`], out of line: inlined,
-/// its registers were saved and restored on every call, fast path or not
-/// (`hpet`'s timers: 8 instructions a load).
+/// The load of elements the fast path refused (of [`load_prefix`], and
+/// of a fixed array of structs): once more past the markers that start
+/// elements, then element by element. Out of line: inlined, its registers
+/// were saved and restored on every call, fast path or not (`hpet`'s
+/// timers: 8 instructions a load).
 #[inline(never)]
-fn load_slice_apart<T: VmField, S: Source>(
+pub(crate) fn load_slice_apart<T: VmField, S: Source>(
     items: &mut [T],
     r: &mut Reader<S>,
     ctx: &Context,
