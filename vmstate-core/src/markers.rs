@@ -13,6 +13,12 @@
 //! too. Without AVX2 (an SSE2 build of the scan measured no faster than
 //! the branch) there is none of this and the caller tests element by
 //! element.
+//!
+//! When the scan finds a marker, the fallback (`fixed::decode_past_markers`)
+//! wants each one's position, to test the header there by name: a byte
+//! 0x05 that starts an element is often data. `each_boundary_marker` gives
+//! them, 64 bytes at a time, and `decode_checked` is the decode without
+//! the scan.
 
 // Only the call of the AVX2 copy, after the feature check, needs unsafe.
 #![deny(unsafe_code)]
