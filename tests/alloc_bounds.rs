@@ -92,7 +92,7 @@ fn u32_count_of_0xffffffff_with_100_bytes() {
     // Through the buffered reader, which cannot know what is left: the Vec
     // grows one 64 KiB step, then the data ends in element 12 (100 bytes
     // hold 12 whole u64s after the 4-byte count), at byte 4 + 96. Plus the
-    // reader's one 64 KiB buffer.
+    // reader's buffer (1 KiB here, 64 KiB at most).
     let mut d = VArray::default();
     let (res, peak) = peak_during(|| d.load(&mut Reader::new(&wire[..]), 1, &no_limit()));
     let e = res.unwrap_err();
