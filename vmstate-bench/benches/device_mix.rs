@@ -61,34 +61,7 @@ fn device_mix(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("device_mix/save");
     g.throughput(Throughput::Bytes(PAYLOAD_LEN as u64));
-    g.bench_function("derived", |b| {
-        b.iter(|| {
-            out.clear();
-            black_box(&mut dev)
-                .save(&mut Writer::new(&mut out), &ctx)
-                .unwrap();
-            black_box(&out);
-        })
-    });
-    g.bench_function("tight_vec", |b| {
-        b.iter(|| {
-            out.clear();
-            tight::save_mix_vec(black_box(&dev), &mut out);
-            black_box(&out);
-        })
-    });
-    // A new `Vec` per save, allocation included: `to_bytes` against the
-    // tight save into a `Vec` allocated for the payload's size.
-    g.bench_function("derived_to_bytes", |b| {
-        b.iter(|| black_box(black_box(&mut dev).to_bytes(&ctx).unwrap()))
-    });
-    g.bench_function("tight_new_vec", |b| {
-        b.iter(|| {
-            let mut v = Vec::with_capacity(PAYLOAD_LEN);
-            tight::save_mix_vec(black_box(&dev), &mut v);
-            black_box(v)
-        })
-    });
+    derived_and_tight_vec_saves(&mut g, &mut dev, PAYLOAD_LEN, &ctx, tight::save_mix_vec);
     let mut arr = [0u8; PAYLOAD_LEN];
     g.bench_function("derived_array", |b| {
         b.iter(|| {
@@ -175,36 +148,10 @@ fn device356(c: &mut Criterion) {
     let bytes = same_bytes_356(&mut dev, &ctx);
     let len = device356::PAYLOAD_LEN;
     let version = device356::VERSION;
-    let mut out: Vec<u8> = Vec::with_capacity(4096);
 
     let mut g = c.benchmark_group("device356/save");
     g.throughput(Throughput::Bytes(len as u64));
-    g.bench_function("derived", |b| {
-        b.iter(|| {
-            out.clear();
-            black_box(&mut dev)
-                .save(&mut Writer::new(&mut out), &ctx)
-                .unwrap();
-            black_box(&out);
-        })
-    });
-    g.bench_function("tight_vec", |b| {
-        b.iter(|| {
-            out.clear();
-            tight::save_356_vec(black_box(&dev), &mut out);
-            black_box(&out);
-        })
-    });
-    g.bench_function("derived_to_bytes", |b| {
-        b.iter(|| black_box(black_box(&mut dev).to_bytes(&ctx).unwrap()))
-    });
-    g.bench_function("tight_new_vec", |b| {
-        b.iter(|| {
-            let mut v = Vec::with_capacity(len);
-            tight::save_356_vec(black_box(&dev), &mut v);
-            black_box(v)
-        })
-    });
+    derived_and_tight_vec_saves(&mut g, &mut dev, len, &ctx, tight::save_356_vec);
     let mut arr = [0u8; device356::PAYLOAD_LEN];
     g.bench_function("derived_array", |b| {
         b.iter(|| {
@@ -230,26 +177,16 @@ fn shapes(c: &mut Criterion) {
     let ctx = Context::new();
     let mut dev = Shapes::sample();
     let bytes = same_bytes_shapes(&mut dev, &ctx);
-    let mut out: Vec<u8> = Vec::with_capacity(4 * bytes.len());
 
     let mut g = c.benchmark_group("shapes/save");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("derived", |b| {
-        b.iter(|| {
-            out.clear();
-            black_box(&mut dev)
-                .save(&mut Writer::new(&mut out), &ctx)
-                .unwrap();
-            black_box(&out);
-        })
-    });
-    g.bench_function("tight_vec", |b| {
-        b.iter(|| {
-            out.clear();
-            tight_shapes::save_shapes_vec(black_box(&dev), &mut out);
-            black_box(&out);
-        })
-    });
+    derived_and_tight_vec_saves(
+        &mut g,
+        &mut dev,
+        bytes.len(),
+        &ctx,
+        tight_shapes::save_shapes_vec,
+    );
     g.finish();
 
     let mut g = c.benchmark_group("shapes/load");
@@ -264,7 +201,47 @@ fn shapes(c: &mut Criterion) {
     g.finish();
 }
 
-/// The load rows both devices have: derived in place and transactional,
+/// The save rows every device has: the derived save and the tight one
+/// into a reused `Vec`, and into a new one per save (allocation
+/// included: `to_bytes` against the tight save into a `Vec` allocated for
+/// the payload's `len`).
+fn derived_and_tight_vec_saves<T: VmState>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    dev: &mut T,
+    len: usize,
+    ctx: &Context,
+    tight_save: fn(&T, &mut Vec<u8>),
+) {
+    let mut out: Vec<u8> = Vec::with_capacity(4 * len);
+    g.bench_function("derived", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(&mut *dev)
+                .save(&mut Writer::new(&mut out), ctx)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("tight_vec", |b| {
+        b.iter(|| {
+            out.clear();
+            tight_save(black_box(&*dev), &mut out);
+            black_box(&out);
+        })
+    });
+    g.bench_function("derived_to_bytes", |b| {
+        b.iter(|| black_box(black_box(&mut *dev).to_bytes(ctx).unwrap()))
+    });
+    g.bench_function("tight_new_vec", |b| {
+        b.iter(|| {
+            let mut v = Vec::with_capacity(len);
+            tight_save(black_box(&*dev), &mut v);
+            black_box(v)
+        })
+    });
+}
+
+/// The load rows every device has: derived in place and transactional,
 /// and the tight hand-written loader in place and into a clone.
 fn derived_and_tight_loads<T: VmState + Clone + Default>(
     g: &mut BenchmarkGroup<'_, WallTime>,

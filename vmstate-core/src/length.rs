@@ -139,8 +139,8 @@ pub fn load_prefix<T: VmField, S: Source>(
     }
 }
 
-/// The load of elements the fast path refused (of [`load_prefix`], and
-/// of a fixed array of structs): once more past the markers that start
+/// The load of elements the fast path refused (of [`load_prefix`], of a
+/// fixed array of structs, of a step of a counted `Vec`): once more past the markers that start
 /// elements, then element by element. Out of line: inlined, its registers
 /// were saved and restored on every call, fast path or not (`hpet`'s
 /// timers: 8 instructions a load).
@@ -237,11 +237,10 @@ fn load_vec_steps<T: VmField + Default, S: Source>(
             return Err(internal_len(r.offset()));
         };
         // Fixed-size structs whose bytes are in memory: one length check
-        // and the boundary peeks in one pass, as for a fixed array.
-        if !crate::fixed::load_structs(chunk, r, ctx)
-            && !crate::fixed::load_structs_past_markers(chunk, r, ctx)
-        {
-            T::load_slice(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
+        // and the boundary peeks in one pass, as for a fixed array; else
+        // the fallback a fixed array has.
+        if !crate::fixed::load_structs(chunk, r, ctx) {
+            load_slice_apart(chunk, r, ctx).map_err(|e| e.shift_index(done))?;
         }
         done += k;
         // Memory must follow the bytes read: elements that read nothing

@@ -32,7 +32,8 @@ use crate::VmField;
 /// [`VmField::decode_fixed_slice`] does, after one scan of the bytes their
 /// subsection peeks see (each element's first byte but the first's):
 /// `Some(false)` when a marker is there (or an element's decode says so),
-/// for the ordinary code; `None` when this CPU has no fast scan. Scan and
+/// for the caller's fallback (the retry past markers, then the ordinary
+/// code); `None` when this CPU has no fast scan. Scan and
 /// decode are one function compiled for AVX2, so the decode loop may use
 /// its shuffles too.
 ///

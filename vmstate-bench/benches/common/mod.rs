@@ -364,23 +364,33 @@ pub fn same_bytes_356(dev: &mut Device356, ctx: &Context) -> Vec<u8> {
         "derived array bytes == derived bytes"
     );
 
-    for in_place in [true, false] {
-        let mut back = Device356::default();
-        let mut r = Reader::from_slice(&derived);
-        if in_place {
-            back.load_state_in_place(&mut r, device356::VERSION, ctx)
-                .unwrap();
-        } else {
-            back.load(&mut r, device356::VERSION, ctx).unwrap();
-        }
-        assert_eq!((&back, r.remaining().len()), (&*dev, 0));
-    }
-
-    let mut back = Device356::default();
-    let mut rest = &derived[..];
-    tight::load_356(&mut back, &mut rest, device356::VERSION).unwrap();
-    assert_eq!((&back, rest.len()), (&*dev, 0));
+    loads_give_back(dev, &derived, device356::VERSION, ctx, tight::load_356);
     derived
+}
+
+/// The derived loads (in place and transactional) and the tight loader
+/// each read every byte of `bytes` and give `dev` back.
+fn loads_give_back<T: VmState + Clone + Default + PartialEq + std::fmt::Debug>(
+    dev: &T,
+    bytes: &[u8],
+    version: u32,
+    ctx: &Context,
+    tight_load: fn(&mut T, &mut &[u8], u32) -> Result<(), tight::Bad>,
+) {
+    for in_place in [true, false] {
+        let mut back = T::default();
+        let mut r = Reader::from_slice(bytes);
+        if in_place {
+            back.load_state_in_place(&mut r, version, ctx).unwrap();
+        } else {
+            back.load(&mut r, version, ctx).unwrap();
+        }
+        assert_eq!((&back, r.remaining().len()), (dev, 0));
+    }
+    let mut back = T::default();
+    let mut rest = bytes;
+    tight_load(&mut back, &mut rest, version).unwrap();
+    assert_eq!((&back, rest.len()), (dev, 0));
 }
 
 /// The third device's bytes, checked as the others': the derived save and
@@ -392,20 +402,12 @@ pub fn same_bytes_shapes(dev: &mut Shapes, ctx: &Context) -> Vec<u8> {
     let mut hand = Vec::new();
     tight_shapes::save_shapes_vec(dev, &mut hand);
     assert_eq!(hand, derived, "tight Vec bytes == derived bytes");
-    for in_place in [true, false] {
-        let mut back = Shapes::default();
-        let mut r = Reader::from_slice(&derived);
-        if in_place {
-            back.load_state_in_place(&mut r, shapes::VERSION, ctx)
-                .unwrap();
-        } else {
-            back.load(&mut r, shapes::VERSION, ctx).unwrap();
-        }
-        assert_eq!((&back, r.remaining().len()), (&*dev, 0));
-    }
-    let mut back = Shapes::default();
-    let mut rest = &derived[..];
-    tight_shapes::load_shapes(&mut back, &mut rest, shapes::VERSION).unwrap();
-    assert_eq!((&back, rest.len()), (&*dev, 0));
+    loads_give_back(
+        dev,
+        &derived,
+        shapes::VERSION,
+        ctx,
+        tight_shapes::load_shapes,
+    );
     derived
 }
