@@ -211,3 +211,44 @@ fn to_bytes_allocates_once() {
     assert!(bytes.len() <= 256, "{}", bytes.len());
     assert_eq!(n, 1, "to_bytes of a payload of no static bound");
 }
+
+/// `to_bytes` of a payload over 256 bytes, with or without a static
+/// bound: sized by that bound or by the payload's hint (counted `Vec`s by
+/// their lengths, subsections, nested structs), it allocates once.
+fn allocates_once<T: VmState + Clone>(mut dev: T, label: &str, want: Option<&[u8]>) {
+    let ctx = Context::new();
+    let (n, bytes) = allocations(|| dev.to_bytes(&ctx).unwrap());
+    assert!(bytes.len() > 256, "{label}: {} bytes", bytes.len());
+    if let Some(want) = want {
+        assert_eq!(bytes, want, "{label}");
+    }
+    assert_eq!(n, 1, "{label}: to_bytes of {} bytes", bytes.len());
+}
+
+#[test]
+fn to_bytes_of_a_large_payload_allocates_once() {
+    use vmstate_bench::shapes::{Shapes, PAYLOAD_LEN as SHAPES_LEN};
+    let shapes = Shapes::sample();
+    assert_eq!(Shapes::MAX_PAYLOAD, 0);
+    let len = shapes.clone().to_bytes(&Context::new()).unwrap().len();
+    assert_eq!(len, SHAPES_LEN);
+    allocates_once(shapes, "shapes", None);
+    macro_rules! pc_section {
+        ($ty:ty, $idstr:literal) => {{
+            let mut dev = <$ty>::default();
+            let p = pc::payload(&mut dev, $idstr, 0);
+            allocates_once(dev, $idstr, Some(p.bytes));
+        }};
+    }
+    // Every section of pc.mig over 256 bytes: hooks, subsections, counted
+    // arrays, nested structs and arrays of them.
+    pc_section!(vmstate_qemu::cpu::X86Cpu, "cpu");
+    pc_section!(vmstate_qemu::i440fx::I440fx, "0000:00:00.0/I440FX");
+    pc_section!(vmstate_qemu::piix3::Piix3, "0000:00:01.0/PIIX3");
+    pc_section!(vmstate_qemu::fdc::IsaFdc, "fdc");
+    pc_section!(vmstate_qemu::ps2::Ps2Kbd, "ps2kbd");
+    pc_section!(vmstate_qemu::ps2::Ps2Mouse, "ps2mouse");
+    pc_section!(vmstate_qemu::vmmouse::VmMouse, "vmmouse");
+    pc_section!(vmstate_qemu::ide::PciIde, "0000:00:01.1/ide");
+    pc_section!(vmstate_qemu::piix4_pm::Piix4Pm, "0000:00:01.3/piix4_pm");
+}

@@ -48,6 +48,20 @@ pub trait VmField: Sized {
     /// public load entry points restore it.
     fn load<S: Source>(&mut self, r: &mut Reader<S>, ctx: &Context) -> Result<()>;
 
+    /// About how many bytes [`save`](VmField::save) writes for this value:
+    /// what [`VmState::to_bytes`](crate::VmState::to_bytes) sizes its
+    /// vector by, and nothing else relies on it. The default is the static
+    /// size of a fixed-size type, else [`MIN_WIRE_SIZE`](VmField::MIN_WIRE_SIZE);
+    /// arrays, boxes, slots and derived structs add up their contents.
+    #[inline]
+    fn size_hint(&self) -> usize {
+        if Self::FIXED {
+            Self::FIXED_SIZE
+        } else {
+            Self::MIN_WIRE_SIZE
+        }
+    }
+
     /// Writes consecutive elements; scalars override it with a bulk copy.
     fn save_slice<W: Sink>(items: &mut [Self], w: &mut Writer<W>, ctx: &Context) -> Result<()> {
         save_each(items, w, ctx)
@@ -698,6 +712,19 @@ fn load_array<T: VmField, S: Source, const N: usize>(
     T::load_slice(items, r, ctx)
 }
 
+/// [`VmField::size_hint`] of consecutive elements: a product when they
+/// have a static size, else their sum.
+#[inline]
+pub(crate) fn slice_size_hint<T: VmField>(items: &[T]) -> usize {
+    if T::FIXED {
+        items.len().saturating_mul(T::FIXED_SIZE)
+    } else {
+        items
+            .iter()
+            .fold(0, |sum, x| sum.saturating_add(x.size_hint()))
+    }
+}
+
 /// `[T; N]`: `N` elements back to back, no count on the wire (QEMU's
 /// `VMS_ARRAY`). Nested arrays flatten row-major, as QEMU's 2-D arrays do.
 impl<T: VmField, const N: usize> VmField for [T; N] {
@@ -744,6 +771,11 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
 
     fn load_slice<S: Source>(items: &mut [Self], r: &mut Reader<S>, ctx: &Context) -> Result<()> {
         T::load_slice(items.as_flattened_mut(), r, ctx)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> usize {
+        slice_size_hint(self)
     }
 
     const FIXED: bool = T::FIXED;

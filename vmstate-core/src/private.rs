@@ -682,10 +682,24 @@ impl<Q: crate::types::Queue> QueueDesc for Q {
 pub trait VarArray {
     /// The element type.
     type Elem: VmField;
+
+    /// [`VmField::size_hint`] of every element held (for an array, more
+    /// than its count may send).
+    fn size_hint(&self) -> usize;
 }
 impl<T: VmField, const N: usize> VarArray for [T; N] {
     type Elem = T;
+
+    #[inline]
+    fn size_hint(&self) -> usize {
+        crate::field::slice_size_hint(self)
+    }
 }
 impl<T: VmField> VarArray for Vec<T> {
     type Elem = T;
+
+    #[inline]
+    fn size_hint(&self) -> usize {
+        crate::field::slice_size_hint(self)
+    }
 }

@@ -130,6 +130,10 @@ fn expand(cont: &Container) -> TokenStream {
     let bounded_items = fastpath::bounded_items(&p, cont, &segs, &subsections);
     let asserts = assertions(&p, cont, &subsections, &name);
     let doc = layout::doc(cont);
+    let size_hints = cont
+        .fields
+        .iter()
+        .filter_map(|f| f.role.get().size_hint(&p, f));
     let cpr_fields = cont
         .fields
         .iter()
@@ -209,6 +213,11 @@ fn expand(cont: &Container) -> TokenStream {
 
             #section_needed
 
+            #[inline]
+            fn payload_size_hint(&self) -> usize {
+                0usize #(.saturating_add(#size_hints))*
+            }
+
             #fixed_state_items
 
             #bounded_items
@@ -246,6 +255,15 @@ fn expand(cont: &Container) -> TokenStream {
                     <Self as #p::VmState>::VMSD.version_id,
                     __ctx,
                 )
+            }
+
+            #[inline]
+            fn size_hint(&self) -> usize {
+                if <Self as #p::VmField>::FIXED {
+                    <Self as #p::VmField>::FIXED_SIZE
+                } else {
+                    <Self as #p::VmState>::payload_size_hint(self)
+                }
             }
 
             fn save_slice_recorded<__W: #p::Sink>(

@@ -36,6 +36,11 @@ impl<T: VmField> VmField for Box<T> {
         (**self).load(r, ctx)
     }
 
+    #[inline]
+    fn size_hint(&self) -> usize {
+        (**self).size_hint()
+    }
+
     // A box is its value on the wire: fixed when the value is.
     const FIXED: bool = T::FIXED;
     const FIXED_SIZE: usize = T::FIXED_SIZE;
@@ -121,5 +126,10 @@ impl<T: VmField> VmField for Option<T> {
                 }
             }
         }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> usize {
+        self.as_ref().map_or(1, VmField::size_hint)
     }
 }

@@ -91,6 +91,11 @@ impl FieldRole for Buffer {
         Some(quote!(#p::Field::new(#name, "buffer", #p::FieldKind::Leaf).with_elem_size(#size)))
     }
 
+    fn size_hint(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
+        let (start, end) = self.range(p, f.ty);
+        Some(quote!((#end).saturating_sub(#start)))
+    }
+
     fn stmt(&self, s: &Stmt, f: &Field) -> Option<TokenStream> {
         let (p, m) = (s.p, f.member);
         let (start, end) = self.range(p, f.ty);
@@ -173,6 +178,10 @@ impl FieldRole for VBuffer {
         Some(quote!(#p::Field::new(#name, "buffer", #p::FieldKind::Leaf) #len))
     }
 
+    fn size_hint(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
+        Some(self.0.size_hint(p, f))
+    }
+
     fn stmt(&self, s: &Stmt, f: &Field) -> Option<TokenStream> {
         Some(self.0.elements(s, f, false))
     }
@@ -209,6 +218,10 @@ impl FieldRole for Bitmap {
         Some(
             quote!(#p::Field::new(#name, "bitmap", #p::FieldKind::Leaf).with_length_from(#bits, 1)),
         )
+    }
+
+    fn size_hint(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
+        Some(self.0.size_hint(p, f))
     }
 
     fn stmt(&self, s: &Stmt, f: &Field) -> Option<TokenStream> {

@@ -62,6 +62,13 @@ impl Count {
         }
     }
 
+    /// The size hint of field `f`, whose length this is: what it holds
+    /// (its count may send fewer).
+    pub fn size_hint(&self, p: &TokenStream, f: &Field) -> TokenStream {
+        let (m, ty) = (f.member, f.ty);
+        quote!(<#ty as #p::VarArray>::size_hint(&self.#m))
+    }
+
     /// `let __n = length(self.count, mult, cap, "count", offset)?;`, its
     /// error naming the field being loaded.
     pub fn stmt(&self, s: &Stmt, cap: TokenStream) -> TokenStream {

@@ -101,6 +101,13 @@ pub trait FieldRole {
         None
     }
 
+    /// About how many bytes the field's save writes, an expression on
+    /// `self` (its part of `VmState::payload_size_hint`); `None`: none
+    /// worth counting.
+    fn size_hint(&self, _p: &TokenStream, _f: &Field) -> Option<TokenStream> {
+        None
+    }
+
     /// Run at the start of the save, before the user's `pre_save`.
     fn save_prelude(&self, _p: &TokenStream, _f: &Field) -> Option<TokenStream> {
         None

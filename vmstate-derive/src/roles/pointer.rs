@@ -133,6 +133,10 @@ impl FieldRole for U64FromPtr {
         }))
     }
 
+    fn size_hint(&self, _p: &TokenStream, _f: &Field) -> Option<TokenStream> {
+        Some(quote!(8usize))
+    }
+
     fn save_prelude(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
         let (member, src) = (f.member, &self.src);
         self.pre_save

@@ -123,6 +123,13 @@ impl FieldRole for Subsection {
         quote!(<#ty as #p::VmState>::CPR_FIELDS)
     }
 
+    /// Header and payload, needed or not (no user code runs for a hint).
+    fn size_hint(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
+        let (m, ty) = (f.member, f.ty);
+        let state = quote!(<#ty as #p::VmState>);
+        Some(quote!((6 + #state::NAME.len()).saturating_add(#state::payload_size_hint(&self.#m))))
+    }
+
     fn assertions(&self, p: &TokenStream, f: &Field, out: &mut Vec<TokenStream>) {
         let ty = f.ty;
         out.push(quote!(let _ = <#ty as #p::VmState>::VMSD;));

@@ -58,6 +58,11 @@ impl FieldRole for Unused {
         )
     }
 
+    fn size_hint(&self, _p: &TokenStream, _f: &Field) -> Option<TokenStream> {
+        let bytes = self.bytes as usize;
+        self.count.is_none().then(|| quote!(#bytes))
+    }
+
     fn stmt(&self, s: &Stmt, _f: &Field) -> Option<TokenStream> {
         let bytes = self.bytes;
         let n = match &self.count {

@@ -181,6 +181,19 @@ impl FieldRole for Value {
         }
     }
 
+    fn size_hint(&self, p: &TokenStream, f: &Field) -> Option<TokenStream> {
+        let (m, ty) = (f.member, f.ty);
+        Some(if let Some(c) = &self.count {
+            c.size_hint(p, f)
+        } else if let Some(codec) = &self.with {
+            quote!(<#codec as #p::Codec<#ty>>::SIZE)
+        } else if self.struct_version.is_some() {
+            quote!(<#ty as #p::VmState>::payload_size_hint(&self.#m))
+        } else {
+            quote!(<#ty as #p::VmField>::size_hint(&self.#m))
+        })
+    }
+
     fn stmt(&self, s: &Stmt, f: &Field) -> Option<TokenStream> {
         let (p, m, ty) = (s.p, f.member, f.ty);
         let (save, recorded) = (s.save(), s.recorded());
