@@ -25,7 +25,9 @@
 //! tight hand-written code the same way (`device356/...`), and so is the
 //! third, `shapes` (2322 bytes: arrays of nested structs sized by a count,
 //! some slots starting with a marker byte, checked fields, nested structs
-//! with subsections; `shapes/...`).
+//! with subsections; `shapes/...`), and the fourth, `fifo` (557 bytes:
+//! registers around a 512-byte buffer; `fifo/...`, with its `[u8; N]`
+//! rows).
 //!
 //! All encoders are checked to produce the same bytes, and all decoders to
 //! give the same value, before anything is measured.
@@ -39,13 +41,14 @@ use std::io::Cursor;
 
 use binrw::{BinRead, BinWrite};
 use common::{
-    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, same_bytes_shapes, struct_desc,
-    tight, tight_shapes, BrMix,
+    hand_load, hand_save, same_bytes_356, same_bytes_everywhere, same_bytes_fifo,
+    same_bytes_shapes, struct_desc, tight, tight_fifo, tight_shapes, BrMix,
 };
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use vmstate_bench::device::{DeviceMix, PAYLOAD_LEN, VERSION};
 use vmstate_bench::device356::{self, Device356};
+use vmstate_bench::fifo::{self, Fifo};
 use vmstate_bench::shapes::{self, Shapes};
 use vmstate_core::{Context, Reader, VmState, Writer};
 use vmstate_migration::generic;
@@ -201,6 +204,41 @@ fn shapes(c: &mut Criterion) {
     g.finish();
 }
 
+fn fifo(c: &mut Criterion) {
+    let ctx = Context::new();
+    let mut dev = Fifo::sample();
+    let bytes = same_bytes_fifo(&mut dev, &ctx);
+
+    let mut g = c.benchmark_group("fifo/save");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    derived_and_tight_vec_saves(
+        &mut g,
+        &mut dev,
+        bytes.len(),
+        &ctx,
+        tight_fifo::save_fifo_vec,
+    );
+    let mut arr = [0u8; fifo::PAYLOAD_LEN];
+    g.bench_function("derived_array", |b| {
+        b.iter(|| {
+            black_box(&mut dev).save_to_slice(&mut arr, &ctx).unwrap();
+            black_box(&arr);
+        })
+    });
+    g.bench_function("tight_array", |b| {
+        b.iter(|| {
+            tight_fifo::save_fifo_array(black_box(&dev), &mut arr);
+            black_box(&arr);
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("fifo/load");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    derived_and_tight_loads(&mut g, &bytes, fifo::VERSION, &ctx, tight_fifo::load_fifo);
+    g.finish();
+}
+
 /// The save rows every device has: the derived save and the tight one
 /// into a reused `Vec`, and into a new one per save (allocation
 /// included: `to_bytes` against the tight save into a `Vec` allocated for
@@ -288,6 +326,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = device_mix, device356, shapes
+    targets = device_mix, device356, shapes, fifo
 }
 criterion_main!(benches);

@@ -7,6 +7,7 @@
 //! * [`shapes`]: a third device with the shapes the first two leave out
 //!   (arrays of nested structs sized by a count, a gap, checked fields,
 //!   nested structs with subsections);
+//! * [`fifo`]: a fourth device, registers around a 512-byte buffer;
 //! * [`bulk`]: 1 MiB of `u8`, `u32` and `u64` in derived structs;
 //! * [`pc`]: mirrors of five QEMU 7.2 device descriptions (copied from the
 //!   root crate's `tests/pc_payloads.rs`) and a locator for their sections
@@ -19,6 +20,7 @@
 pub mod bulk;
 pub mod device;
 pub mod device356;
+pub mod fifo;
 pub mod pc;
 pub mod shapes;
 

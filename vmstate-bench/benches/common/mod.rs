@@ -9,6 +9,7 @@
 
 pub mod pc_tight;
 pub mod tight;
+pub mod tight_fifo;
 pub mod tight_shapes;
 
 use std::io::{self, Cursor, Read, Write};
@@ -19,6 +20,7 @@ use vmstate_bench::device::{
     DeviceMix, MixExt, MixTimer, EXT_NAME, EXT_VERSION, PAYLOAD_LEN, VERSION,
 };
 use vmstate_bench::device356::{self, Device356};
+use vmstate_bench::fifo::{self, Fifo};
 use vmstate_bench::shapes::{self, Shapes};
 use vmstate_core::{Context, FieldKind, Reader, VmState, Vmsd};
 use vmstate_migration::generic;
@@ -409,5 +411,23 @@ pub fn same_bytes_shapes(dev: &mut Shapes, ctx: &Context) -> Vec<u8> {
         ctx,
         tight_shapes::load_shapes,
     );
+    derived
+}
+
+/// The fourth device's payload: the derived save, the tight one into a
+/// `Vec` and into a `[u8; N]` agree, and both loads give the device back.
+pub fn same_bytes_fifo(dev: &mut Fifo, ctx: &Context) -> Vec<u8> {
+    let derived = dev.to_bytes(ctx).unwrap();
+    assert_eq!(derived.len(), fifo::PAYLOAD_LEN);
+    let mut hand = Vec::new();
+    tight_fifo::save_fifo_vec(dev, &mut hand);
+    assert_eq!(hand, derived, "tight Vec bytes == derived bytes");
+    let mut arr = [0u8; fifo::PAYLOAD_LEN];
+    tight_fifo::save_fifo_array(dev, &mut arr);
+    assert_eq!(arr[..], derived[..], "tight array bytes == derived bytes");
+    let mut arr = [0xa5u8; fifo::PAYLOAD_LEN];
+    assert_eq!(dev.save_to_slice(&mut arr, ctx).unwrap(), derived.len());
+    assert_eq!(arr[..], derived[..], "save_to_slice bytes == derived bytes");
+    loads_give_back(dev, &derived, fifo::VERSION, ctx, tight_fifo::load_fifo);
     derived
 }

@@ -57,7 +57,10 @@ pub(super) fn be64(r: &mut &[u8]) -> Result<u64, Bad> {
 
 /// `[u32; N]` from `4 * N` bytes taken at once.
 #[inline(always)]
-fn be32s<const N: usize, const B: usize>(dst: &mut [u32; N], r: &mut &[u8]) -> Result<(), Bad> {
+pub(super) fn be32s<const N: usize, const B: usize>(
+    dst: &mut [u32; N],
+    r: &mut &[u8],
+) -> Result<(), Bad> {
     let b = take::<B>(r)?;
     for (d, c) in dst.iter_mut().zip(b.chunks_exact(4)) {
         *d = u32::from_be_bytes(c.try_into().unwrap());
