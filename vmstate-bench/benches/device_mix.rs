@@ -155,19 +155,12 @@ fn device356(c: &mut Criterion) {
     let mut g = c.benchmark_group("device356/save");
     g.throughput(Throughput::Bytes(len as u64));
     derived_and_tight_vec_saves(&mut g, &mut dev, len, &ctx, tight::save_356_vec);
-    let mut arr = [0u8; device356::PAYLOAD_LEN];
-    g.bench_function("derived_array", |b| {
-        b.iter(|| {
-            black_box(&mut dev).save_to_slice(&mut arr, &ctx).unwrap();
-            black_box(&arr);
-        })
-    });
-    g.bench_function("tight_array", |b| {
-        b.iter(|| {
-            tight::save_356_array(black_box(&dev), &mut arr);
-            black_box(&arr);
-        })
-    });
+    derived_and_tight_array_saves::<_, { device356::PAYLOAD_LEN }>(
+        &mut g,
+        &mut dev,
+        &ctx,
+        tight::save_356_array,
+    );
     g.finish();
 
     let mut g = c.benchmark_group("device356/load");
@@ -218,19 +211,12 @@ fn fifo(c: &mut Criterion) {
         &ctx,
         tight_fifo::save_fifo_vec,
     );
-    let mut arr = [0u8; fifo::PAYLOAD_LEN];
-    g.bench_function("derived_array", |b| {
-        b.iter(|| {
-            black_box(&mut dev).save_to_slice(&mut arr, &ctx).unwrap();
-            black_box(&arr);
-        })
-    });
-    g.bench_function("tight_array", |b| {
-        b.iter(|| {
-            tight_fifo::save_fifo_array(black_box(&dev), &mut arr);
-            black_box(&arr);
-        })
-    });
+    derived_and_tight_array_saves::<_, { fifo::PAYLOAD_LEN }>(
+        &mut g,
+        &mut dev,
+        &ctx,
+        tight_fifo::save_fifo_array,
+    );
     g.finish();
 
     let mut g = c.benchmark_group("fifo/load");
@@ -275,6 +261,30 @@ fn derived_and_tight_vec_saves<T: VmState>(
             let mut v = Vec::with_capacity(len);
             tight_save(black_box(&*dev), &mut v);
             black_box(v)
+        })
+    });
+}
+
+/// The save rows of a device whose payload has a static size: the
+/// derived `save_to_slice` and the tight save into a `[u8; N]` (the
+/// bound of a save).
+fn derived_and_tight_array_saves<T: VmState, const N: usize>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    dev: &mut T,
+    ctx: &Context,
+    tight_save: fn(&T, &mut [u8; N]),
+) {
+    let mut arr = [0u8; N];
+    g.bench_function("derived_array", |b| {
+        b.iter(|| {
+            black_box(&mut *dev).save_to_slice(&mut arr, ctx).unwrap();
+            black_box(&arr);
+        })
+    });
+    g.bench_function("tight_array", |b| {
+        b.iter(|| {
+            tight_save(black_box(&*dev), &mut arr);
+            black_box(&arr);
         })
     });
 }
