@@ -20,7 +20,7 @@ import sys
 
 # (row, derived id, baseline id, target)
 ROWS = []
-for dev in ["device_mix", "device356"]:
+for dev in ["device_mix", "device356", "fifo"]:
     base_load = "tight_in_place"
     ROWS += [
         (f"{dev}: load in place", f"{dev}/load/derived_in_place", f"{dev}/load/{base_load}", 1.10),
