@@ -141,8 +141,8 @@ fn kernel<const S: usize>(b: &[u8]) -> bool {
 /// nonzero multiple of `stride` (an element boundary), in order, and
 /// stops with `false` when it says so: 64 bytes at a time, with a vector
 /// compare to pass over the blocks that hold none. `None` when this CPU
-/// has no AVX2 or `stride` does not divide 16 (the caller then tests each
-/// boundary itself).
+/// has no AVX2 or `stride` is not 1, 2, 4, 8 or 16 (the caller then tests
+/// each boundary itself).
 #[inline]
 pub(crate) fn each_boundary_marker<F: FnMut(usize) -> bool>(
     b: &[u8],
