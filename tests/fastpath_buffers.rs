@@ -1,7 +1,8 @@
 //! Runs of fixed-size fields with `buffer` pieces, saved into a `Vec`:
 //! a run longer than the stack array appends each buffer from its field
 //! and encodes the stretches between them (on the stack, or into the
-//! grown `Vec` when a stretch is long too). Every layout must give QEMU's
+//! grown `Vec` when a stretch is long too), and each long nested struct
+//! that holds a buffer by its own such split. Every layout must give QEMU's
 //! encoding, written out here field by field, and the same bytes as an io
 //! sink (field by field) and as a caller's buffer (encoded in place),
 //! appended after what the `Vec` held, whatever its capacity.
@@ -199,4 +200,264 @@ fn merged_runs_with_buffers_save_at_every_version() {
     want.extend_from_slice(&g.two);
     saves_give(&mut p, &want);
     saves_give(&mut gated(), &want[2 + 64..]);
+}
+
+/// A nested struct longer than the stack array that holds a buffer (as
+/// QEMU's PS/2 queue does): a parent's long run appends it by its own
+/// split (`VmField::append_fixed`), not grown as zeros and copied over.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "fb/queue", version = 1)]
+struct Queue {
+    rptr: i32,
+    wptr: i32,
+    #[vmstate(buffer)]
+    data: [u8; 96],
+    count: u16,
+}
+
+/// Short: its zero fill is a few stores, so it is encoded in its run.
+#[derive(VmState, Clone, Copy, Debug, Default, PartialEq)]
+#[vmstate(name = "fb/small", version = 1)]
+struct Small {
+    n: u8,
+    #[vmstate(buffer)]
+    b: [u8; 8],
+}
+
+/// Two levels: a queue inside a struct with no buffer of its own.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "fb/outer", version = 1)]
+struct Outer {
+    id: u32,
+    q: Queue,
+    leaf: Leaf,
+}
+
+/// Nested queues alone, in an array, boxed and two levels down, next to
+/// nested structs that do not append, in a run with no `buffer` of its
+/// own.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "fb/nested", version = 1)]
+struct Nested {
+    a: u32,
+    q: Queue,
+    leaf: Leaf,
+    pair: [Queue; 2],
+    small: Small,
+    boxed: Box<Queue>,
+    outer: Outer,
+    z: u8,
+}
+
+/// A run with a `buffer` of its own and a nested queue.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "fb/both", version = 2)]
+struct Both {
+    #[vmstate(buffer)]
+    head: [u8; 70],
+    leaf: Leaf,
+    q: Queue,
+    small: Small,
+    #[vmstate(version = 2)]
+    late: Queue,
+    #[vmstate(version = 2)]
+    x: u32,
+}
+
+/// `Both` at version 1 (one gate passed) and 2.
+#[derive(VmState, Clone, Debug, PartialEq)]
+#[vmstate(name = "fb/both_parent", version = 1)]
+struct BothParent {
+    #[vmstate(struct_version = 1)]
+    old: Both,
+    #[vmstate(struct_version = 2)]
+    new: Both,
+}
+
+fn queue(k: u8) -> Queue {
+    Queue {
+        rptr: -2 - i32::from(k),
+        wptr: 0x0102_0304 + i32::from(k),
+        data: std::array::from_fn(|i| (i as u8).wrapping_mul(k | 1)),
+        count: 0xa0b0 + u16::from(k),
+    }
+}
+
+fn queue_wire(w: &mut Vec<u8>, q: &Queue) {
+    w.extend_from_slice(&q.rptr.to_be_bytes());
+    w.extend_from_slice(&q.wptr.to_be_bytes());
+    w.extend_from_slice(&q.data);
+    w.extend_from_slice(&q.count.to_be_bytes());
+}
+
+fn leaf_wire(w: &mut Vec<u8>, l: &Leaf) {
+    w.extend_from_slice(&l.a.to_be_bytes());
+    w.push(u8::from(l.on));
+}
+
+fn small_wire(w: &mut Vec<u8>, s: &Small) {
+    w.push(s.n);
+    w.extend_from_slice(&s.b);
+}
+
+fn nested() -> Nested {
+    Nested {
+        a: 0x1122_3344,
+        q: queue(1),
+        leaf: Leaf { a: 7, on: true },
+        pair: [queue(2), queue(3)],
+        small: Small {
+            n: 9,
+            b: *b"smallbuf",
+        },
+        boxed: Box::new(queue(4)),
+        outer: Outer {
+            id: 0x5566_7788,
+            q: queue(5),
+            leaf: Leaf { a: 8, on: false },
+        },
+        z: 0xfe,
+    }
+}
+
+fn both() -> Both {
+    Both {
+        head: std::array::from_fn(|i| 0x80 ^ i as u8),
+        leaf: Leaf { a: 3, on: true },
+        q: queue(6),
+        small: Small {
+            n: 1,
+            b: *b"12345678",
+        },
+        late: queue(7),
+        x: 0xcafe_f00d,
+    }
+}
+
+#[test]
+fn which_types_append_on_their_own() {
+    use vmstate_core::VmField;
+    let cases = [
+        ("Queue", <Queue as VmField>::APPENDS, true),
+        ("[Queue; 2]", <[Queue; 2] as VmField>::APPENDS, true),
+        ("Box<Queue>", <Box<Queue> as VmField>::APPENDS, true),
+        // A queue two levels down.
+        ("Outer", <Outer as VmField>::APPENDS, true),
+        // Short.
+        ("Small", <Small as VmField>::APPENDS, false),
+        // No buffer.
+        ("Leaf", <Leaf as VmField>::APPENDS, false),
+        ("[u8; 96]", <[u8; 96] as VmField>::APPENDS, false),
+        // Not fixed-size: saved as a struct is, never appended.
+        ("Hooked", <Hooked as VmField>::APPENDS, false),
+    ];
+    for (ty, got, want) in cases {
+        assert_eq!(got, want, "{ty}");
+    }
+}
+
+#[test]
+fn nested_buffers_save_as_qemu_encodes_them() {
+    let mut d = nested();
+    let mut want = d.a.to_be_bytes().to_vec();
+    queue_wire(&mut want, &d.q);
+    leaf_wire(&mut want, &d.leaf);
+    queue_wire(&mut want, &d.pair[0]);
+    queue_wire(&mut want, &d.pair[1]);
+    small_wire(&mut want, &d.small);
+    queue_wire(&mut want, &d.boxed);
+    want.extend_from_slice(&d.outer.id.to_be_bytes());
+    queue_wire(&mut want, &d.outer.q);
+    leaf_wire(&mut want, &d.outer.leaf);
+    want.push(d.z);
+    saves_give(&mut d, &want);
+    saves_give(
+        &mut d.outer.clone(),
+        &want[want.len() - 1 - 5 - 106 - 4..want.len() - 1],
+    );
+    let mut back = nested();
+    back.pair[1] = queue(0);
+    back.outer.q = queue(0);
+    back.load_exact(&want, 1, &Context::new()).unwrap();
+    assert_eq!(back, d);
+}
+
+#[test]
+fn nested_buffers_next_to_a_buffer_save_at_every_version() {
+    let b = both();
+    let mut v1 = b.head.to_vec();
+    leaf_wire(&mut v1, &b.leaf);
+    queue_wire(&mut v1, &b.q);
+    small_wire(&mut v1, &b.small);
+    let mut v2 = v1.clone();
+    queue_wire(&mut v2, &b.late);
+    v2.extend_from_slice(&b.x.to_be_bytes());
+    saves_give(&mut both(), &v2);
+    let mut p = BothParent {
+        old: both(),
+        new: both(),
+    };
+    saves_give(&mut p, &[v1, v2].concat());
+}
+
+/// A hand-written field type that says it appends, whose `append_fixed`
+/// writes other bytes than its `encode_fixed` (which no real type may
+/// do): which of the two a parent's save ran shows in the bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Spy(u8);
+
+impl vmstate_core::VmField for Spy {
+    const INFO: &'static str = "uint8";
+    const ELEM_SIZE: usize = 1;
+    const FIXED: bool = true;
+    const FIXED_SIZE: usize = 1;
+    const APPENDS: bool = true;
+
+    fn save<W: vmstate_core::stream::Sink>(
+        &mut self,
+        w: &mut Writer<W>,
+        ctx: &Context,
+    ) -> vmstate_core::Result<()> {
+        self.0.save(w, ctx)
+    }
+
+    fn load<S: vmstate_core::stream::Source>(
+        &mut self,
+        r: &mut vmstate_core::Reader<S>,
+        ctx: &Context,
+    ) -> vmstate_core::Result<()> {
+        self.0.load(r, ctx)
+    }
+
+    fn encode_fixed(&self, b: &mut [u8]) {
+        b[0] = self.0;
+    }
+
+    fn append_fixed(&self, v: &mut Vec<u8>) {
+        v.push(!self.0);
+    }
+}
+
+#[derive(VmState, Clone, Debug, Default, PartialEq)]
+#[vmstate(name = "fb/spied", version = 1)]
+struct Spied {
+    regs: [u32; 20],
+    spy: Spy,
+    tail: u8,
+}
+
+#[test]
+fn a_long_run_into_a_vec_appends_what_appends_and_encodes_the_rest() {
+    let ctx = Context::new();
+    let mut d = Spied {
+        regs: [0x0101_0101; 20],
+        spy: Spy(0x0f),
+        tail: 0x33,
+    };
+    let mut v = Vec::new();
+    d.save(&mut Writer::new(&mut v), &ctx).unwrap();
+    assert_eq!(&v[80..], &[0xf0, 0x33], "appended into a Vec");
+    let mut buf = [0u8; 82];
+    d.save_to_slice(&mut buf, &ctx).unwrap();
+    assert_eq!(&buf[80..], &[0x0f, 0x33], "encoded in place");
 }

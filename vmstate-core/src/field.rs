@@ -190,6 +190,29 @@ pub trait VmField: Sized {
         let _ = b;
     }
 
+    /// Whether [`append_fixed`](VmField::append_fixed) appends a
+    /// [`FIXED`](VmField::FIXED) value to a `Vec` better than
+    /// [`encode_fixed`](VmField::encode_fixed) into grown bytes: a long
+    /// derived struct that holds a `buffer`, whose bytes would be zero
+    /// filled first. A parent's long run then appends it on its own.
+    #[doc(hidden)]
+    const APPENDS: bool = false;
+
+    /// Appends the bytes [`encode_fixed`](VmField::encode_fixed) writes
+    /// for a [`FIXED`](VmField::FIXED) value to `v`. The default grows
+    /// `v` by [`FIXED_SIZE`](VmField::FIXED_SIZE) zeros and encodes into
+    /// them; a derived struct that [`APPENDS`](VmField::APPENDS) appends
+    /// its buffers straight from its fields.
+    #[doc(hidden)]
+    #[inline]
+    fn append_fixed(&self, v: &mut Vec<u8>) {
+        let at = v.len();
+        v.resize(at + Self::FIXED_SIZE, 0);
+        if let Some(b) = v.get_mut(at..) {
+            self.encode_fixed(b);
+        }
+    }
+
     /// Appends the values [`decode_fixed`](VmField::decode_fixed) gives
     /// for `b`, consecutive [`FIXED`](VmField::FIXED) elements (a counted
     /// `Vec` whose bytes are in memory).
@@ -801,6 +824,21 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
     #[inline]
     fn encode_fixed(&self, b: &mut [u8]) {
         T::encode_fixed_slice(self, b)
+    }
+
+    const APPENDS: bool = T::APPENDS;
+
+    #[inline]
+    fn append_fixed(&self, v: &mut Vec<u8>) {
+        if T::APPENDS {
+            self.iter().for_each(|x| x.append_fixed(v));
+        } else {
+            let at = v.len();
+            v.resize(at + Self::FIXED_SIZE, 0);
+            if let Some(b) = v.get_mut(at..) {
+                self.encode_fixed(b);
+            }
+        }
     }
 
     #[inline]

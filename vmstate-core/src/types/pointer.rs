@@ -61,6 +61,13 @@ impl<T: VmField> VmField for Box<T> {
     fn encode_fixed(&self, b: &mut [u8]) {
         (**self).encode_fixed(b)
     }
+
+    const APPENDS: bool = T::APPENDS;
+
+    #[inline]
+    fn append_fixed(&self, v: &mut Vec<u8>) {
+        (**self).append_fixed(v)
+    }
 }
 
 /// A pointer-array slot. `None` is written as the null marker `0x30`; on
