@@ -206,11 +206,7 @@ pub trait VmField: Sized {
     #[doc(hidden)]
     #[inline]
     fn append_fixed(&self, v: &mut Vec<u8>) {
-        let at = v.len();
-        v.resize(at + Self::FIXED_SIZE, 0);
-        if let Some(b) = v.get_mut(at..) {
-            self.encode_fixed(b);
-        }
+        append_encoded(self, v)
     }
 
     /// Appends the values [`decode_fixed`](VmField::decode_fixed) gives
@@ -833,17 +829,24 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
         if T::APPENDS {
             self.iter().for_each(|x| x.append_fixed(v));
         } else {
-            let at = v.len();
-            v.resize(at + Self::FIXED_SIZE, 0);
-            if let Some(b) = v.get_mut(at..) {
-                self.encode_fixed(b);
-            }
+            append_encoded(self, v)
         }
     }
 
     #[inline]
     fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
         T::encode_fixed_slice(items.as_flattened(), b)
+    }
+}
+
+/// [`VmField::append_fixed`]'s default: `v` grown by the value's
+/// [`FIXED_SIZE`](VmField::FIXED_SIZE) zeros, encoded into them.
+#[inline]
+fn append_encoded<T: VmField>(x: &T, v: &mut Vec<u8>) {
+    let at = v.len();
+    v.resize(at + T::FIXED_SIZE, 0);
+    if let Some(b) = v.get_mut(at..) {
+        x.encode_fixed(b);
     }
 }
 
