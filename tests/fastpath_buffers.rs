@@ -1,8 +1,9 @@
 //! Runs of fixed-size fields with `buffer` pieces, saved into a `Vec`:
 //! a run longer than the stack array appends each buffer from its field
 //! and encodes the stretches between them (on the stack, or into the
-//! grown `Vec` when a stretch is long too), and each long nested struct
-//! that holds a buffer by its own such split. Every layout must give QEMU's
+//! grown `Vec` when a stretch is long too); a run that holds a long
+//! nested struct with a buffer saves field by field, the struct by its own
+//! split. Every layout must give QEMU's
 //! encoding, written out here field by field, and the same bytes as an io
 //! sink (field by field) and as a caller's buffer (encoded in place),
 //! appended after what the `Vec` held, whatever its capacity.
@@ -203,8 +204,10 @@ fn merged_runs_with_buffers_save_at_every_version() {
 }
 
 /// A nested struct longer than the stack array that holds a buffer (as
-/// QEMU's PS/2 queue does): a parent's long run appends it by its own
-/// split (`VmField::append_fixed`), not grown as zeros and copied over.
+/// QEMU's PS/2 queue does): a parent's long run into a `Vec` saves field
+/// by field, and the struct's own save appends its buffer, instead of
+/// growing the run as zeros and copying the buffer over them
+/// (`VmField::SAVE_ALONE`).
 #[derive(VmState, Clone, Debug, PartialEq)]
 #[vmstate(name = "fb/queue", version = 1)]
 struct Queue {
@@ -234,7 +237,7 @@ struct Outer {
 }
 
 /// Nested queues alone, in an array, boxed and two levels down, next to
-/// nested structs that do not append, in a run with no `buffer` of its
+/// nested structs that do not save alone, in a run with no `buffer` of its
 /// own.
 #[derive(VmState, Clone, Debug, PartialEq)]
 #[vmstate(name = "fb/nested", version = 1)]
@@ -335,21 +338,21 @@ fn both() -> Both {
 }
 
 #[test]
-fn which_types_append_on_their_own() {
+fn which_types_save_alone() {
     use vmstate_core::VmField;
     let cases = [
-        ("Queue", <Queue as VmField>::APPENDS, true),
-        ("[Queue; 2]", <[Queue; 2] as VmField>::APPENDS, true),
-        ("Box<Queue>", <Box<Queue> as VmField>::APPENDS, true),
+        ("Queue", <Queue as VmField>::SAVE_ALONE, true),
+        ("[Queue; 2]", <[Queue; 2] as VmField>::SAVE_ALONE, true),
+        ("Box<Queue>", <Box<Queue> as VmField>::SAVE_ALONE, true),
         // A queue two levels down.
-        ("Outer", <Outer as VmField>::APPENDS, true),
+        ("Outer", <Outer as VmField>::SAVE_ALONE, true),
         // Short.
-        ("Small", <Small as VmField>::APPENDS, false),
+        ("Small", <Small as VmField>::SAVE_ALONE, false),
         // No buffer.
-        ("Leaf", <Leaf as VmField>::APPENDS, false),
-        ("[u8; 96]", <[u8; 96] as VmField>::APPENDS, false),
-        // Not fixed-size: saved as a struct is, never appended.
-        ("Hooked", <Hooked as VmField>::APPENDS, false),
+        ("Leaf", <Leaf as VmField>::SAVE_ALONE, false),
+        ("[u8; 96]", <[u8; 96] as VmField>::SAVE_ALONE, false),
+        // Not fixed-size: never in a run.
+        ("Hooked", <Hooked as VmField>::SAVE_ALONE, false),
     ];
     for (ty, got, want) in cases {
         assert_eq!(got, want, "{ty}");
@@ -400,7 +403,7 @@ fn nested_buffers_next_to_a_buffer_save_at_every_version() {
     saves_give(&mut p, &[v1, v2].concat());
 }
 
-/// A hand-written field type that says it appends, whose `append_fixed`
+/// A hand-written field type that says it saves alone, whose `save`
 /// writes other bytes than its `encode_fixed` (which no real type may
 /// do): which of the two a parent's save ran shows in the bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -411,14 +414,14 @@ impl vmstate_core::VmField for Spy {
     const ELEM_SIZE: usize = 1;
     const FIXED: bool = true;
     const FIXED_SIZE: usize = 1;
-    const APPENDS: bool = true;
+    const SAVE_ALONE: bool = true;
 
     fn save<W: vmstate_core::stream::Sink>(
         &mut self,
         w: &mut Writer<W>,
         ctx: &Context,
     ) -> vmstate_core::Result<()> {
-        self.0.save(w, ctx)
+        (!self.0).save(w, ctx)
     }
 
     fn load<S: vmstate_core::stream::Source>(
@@ -432,10 +435,6 @@ impl vmstate_core::VmField for Spy {
     fn encode_fixed(&self, b: &mut [u8]) {
         b[0] = self.0;
     }
-
-    fn append_fixed(&self, v: &mut Vec<u8>) {
-        v.push(!self.0);
-    }
 }
 
 #[derive(VmState, Clone, Debug, Default, PartialEq)]
@@ -447,7 +446,7 @@ struct Spied {
 }
 
 #[test]
-fn a_long_run_into_a_vec_appends_what_appends_and_encodes_the_rest() {
+fn a_long_run_into_a_vec_saves_field_by_field_around_what_saves_alone() {
     let ctx = Context::new();
     let mut d = Spied {
         regs: [0x0101_0101; 20],
@@ -456,7 +455,7 @@ fn a_long_run_into_a_vec_appends_what_appends_and_encodes_the_rest() {
     };
     let mut v = Vec::new();
     d.save(&mut Writer::new(&mut v), &ctx).unwrap();
-    assert_eq!(&v[80..], &[0xf0, 0x33], "appended into a Vec");
+    assert_eq!(&v[80..], &[0xf0, 0x33], "saved alone into a Vec");
     let mut buf = [0u8; 82];
     d.save_to_slice(&mut buf, &ctx).unwrap();
     assert_eq!(&buf[80..], &[0x0f, 0x33], "encoded in place");

@@ -190,24 +190,14 @@ pub trait VmField: Sized {
         let _ = b;
     }
 
-    /// Whether [`append_fixed`](VmField::append_fixed) appends a
-    /// [`FIXED`](VmField::FIXED) value to a `Vec` better than
-    /// [`encode_fixed`](VmField::encode_fixed) into grown bytes: a long
-    /// derived struct that holds a `buffer`, whose bytes would be zero
-    /// filled first. A parent's long run then appends it on its own.
+    /// Whether a parent's run of fixed-size fields, saved into a `Vec`
+    /// and too long to encode on the stack, saves its fields one by one
+    /// rather than growing the `Vec` and encoding into it: true for a
+    /// derived struct longer than that which holds a `buffer` (at any
+    /// depth), whose own save appends the buffer from its field where the
+    /// grown bytes would be zero filled first.
     #[doc(hidden)]
-    const APPENDS: bool = false;
-
-    /// Appends the bytes [`encode_fixed`](VmField::encode_fixed) writes
-    /// for a [`FIXED`](VmField::FIXED) value to `v`. The default grows
-    /// `v` by [`FIXED_SIZE`](VmField::FIXED_SIZE) zeros and encodes into
-    /// them; a derived struct that [`APPENDS`](VmField::APPENDS) appends
-    /// its buffers straight from its fields.
-    #[doc(hidden)]
-    #[inline]
-    fn append_fixed(&self, v: &mut Vec<u8>) {
-        append_encoded(self, v)
-    }
+    const SAVE_ALONE: bool = false;
 
     /// Appends the values [`decode_fixed`](VmField::decode_fixed) gives
     /// for `b`, consecutive [`FIXED`](VmField::FIXED) elements (a counted
@@ -822,31 +812,11 @@ impl<T: VmField, const N: usize> VmField for [T; N] {
         T::encode_fixed_slice(self, b)
     }
 
-    const APPENDS: bool = T::APPENDS;
-
-    #[inline]
-    fn append_fixed(&self, v: &mut Vec<u8>) {
-        if T::APPENDS {
-            self.iter().for_each(|x| x.append_fixed(v));
-        } else {
-            append_encoded(self, v)
-        }
-    }
+    const SAVE_ALONE: bool = T::SAVE_ALONE;
 
     #[inline]
     fn encode_fixed_slice(items: &[Self], b: &mut [u8]) {
         T::encode_fixed_slice(items.as_flattened(), b)
-    }
-}
-
-/// [`VmField::append_fixed`]'s default: `v` grown by the value's
-/// [`FIXED_SIZE`](VmField::FIXED_SIZE) zeros, encoded into them.
-#[inline]
-fn append_encoded<T: VmField>(x: &T, v: &mut Vec<u8>) {
-    let at = v.len();
-    v.resize(at + T::FIXED_SIZE, 0);
-    if let Some(b) = v.get_mut(at..) {
-        x.encode_fixed(b);
     }
 }
 

@@ -21,7 +21,6 @@ pub use crate::stream::{Reader, Sink, Source, Writer};
 pub use crate::types::{load_gtree, load_queue, save_gtree, save_queue, GtreeKey};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{Err, Ok};
-pub use std::vec::Vec;
 
 /// QEMU_VM_SUBSECTION.
 pub const SUBSECTION: u8 = 0x05;

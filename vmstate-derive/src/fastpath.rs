@@ -460,81 +460,63 @@ fn encode_parts(
     quote!(#(#steps)*)
 }
 
-/// A run's save into a `Vec` in pieces, for when it is too long to encode
-/// on the stack: `cond`, a constant, says whether to take it; `code`
-/// appends to `__v`.
-pub struct Split {
-    cond: TokenStream,
-    code: TokenStream,
-}
-
-/// Whether a value of type `ty` may append its bytes better than a run
-/// encodes them (`VmField::APPENDS`): a nested struct may hold a buffer;
-/// scalars and arrays of them never do.
-fn may_append(ty: &Type) -> bool {
-    match types::strip(ty) {
-        Type::Array(a) => may_append(&a.elem),
-        ty => !is_scalar(ty),
+/// Whether the nested values of a run save better one by one than
+/// encoded in it, into a `Vec` (`VmField::SAVE_ALONE`, a constant): a
+/// nested struct may hold a buffer, which its own save appends, where
+/// the grown run would zero fill it first (`ps2kbd`'s 256-byte queue:
+/// 1.6x of the tight code's time, 0.6x saved alone). Scalars and arrays
+/// of them never do.
+fn save_alone(p: &TokenStream, pieces: &[Piece]) -> TokenStream {
+    fn may(ty: &Type) -> bool {
+        match types::strip(ty) {
+            Type::Array(a) => may(&a.elem),
+            ty => !is_scalar(ty),
+        }
     }
+    let each = pieces.iter().filter_map(|x| match x {
+        Piece::Value(ty) if may(ty) => Some(quote!(<#ty as #p::VmField>::SAVE_ALONE)),
+        _ => None,
+    });
+    quote!((false #(|| #each)*))
 }
 
-/// The save of a run with `buffer` pieces, or nested values that hold
-/// one (`VmField::APPENDS`), into a `Vec` (`__v`): each buffer appended
-/// from its field, each such value by its `append_fixed`, the stretches
-/// between them encoded as a run is (on the stack, or into the grown
-/// `Vec`). Growing the `Vec` by the whole run first zero-fills the
-/// buffers' bytes before copying them over: the `fifo` bench device (a
-/// 512-byte buffer) saved in 1.0x to 1.2x of its tight code's time that
-/// way, 0.6x to 0.7x split; `ps2kbd` (a 256-byte queue in its nested
-/// common state) 1.6x of it.
+/// The save of a run with `buffer` pieces into a `Vec` (`__v`), when it
+/// is too long to encode on the stack: each buffer appended from its
+/// field, the stretches between them encoded as a run is (on the stack,
+/// or into the grown `Vec`). Growing the `Vec` by the whole run first
+/// zero-fills the buffers' bytes before copying them over: the `fifo`
+/// bench device (a 512-byte buffer) saved in 1.0x to 1.2x of its tight
+/// code's time that way, 0.6x to 0.7x split.
 fn split_at_buffers(
     p: &TokenStream,
     index: usize,
     fields: &[&Field],
     pieces: &[Piece],
     groups: bool,
-) -> Option<Split> {
+) -> Option<TokenStream> {
     let is_buffer = |x: &Piece| matches!(x, Piece::Buffer(..));
-    let nested = |x: &Piece| matches!(x, Piece::Value(ty) if may_append(ty));
-    let appends: Vec<_> = pieces
-        .iter()
-        .filter_map(|x| match x {
-            Piece::Value(ty) if may_append(ty) => Some(quote!(<#ty as #p::VmField>::APPENDS)),
-            _ => None,
-        })
-        .collect();
+    if !pieces.iter().any(is_buffer) {
+        return None;
+    }
     let all: Vec<_> = parts(index, fields, pieces).collect();
-    let buffers = pieces.iter().any(is_buffer);
-    let at_nested = split_code(p, &all, groups, &|x| is_buffer(x) || nested(x));
-    let code = match (buffers, appends.is_empty()) {
-        (false, true) => return None,
-        (false, false) => at_nested,
-        (true, true) => split_code(p, &all, groups, &is_buffer),
-        // Values that do not append stay in their stretches.
-        (true, false) => {
-            let at_buffers = split_code(p, &all, groups, &is_buffer);
-            quote! {
-                if false #(|| #appends)* { #at_nested } else { #at_buffers }
-            }
+    let mut out = Vec::new();
+    let mut rest = &all[..];
+    while let Some(first) = rest.first() {
+        if let (_, f, Piece::Buffer(start, end), _, _) = first {
+            let m = f.member;
+            out.push(quote! {
+                __v.extend_from_slice(
+                    #p::ByteArray::bytes(&self.#m).get(#start..#end).unwrap_or_default(),
+                );
+            });
+            rest = &rest[1..];
+            continue;
         }
-    };
-    Some(Split {
-        cond: quote!((#buffers #(|| #appends)*)),
-        code,
-    })
-}
-
-/// [`split_at_buffers`]'s code, cut at the pieces `cut` names.
-fn split_code(
-    p: &TokenStream,
-    all: &[Part],
-    groups: bool,
-    cut: &dyn Fn(&Piece) -> bool,
-) -> TokenStream {
-    let stretch = |stretch: &[Part]| {
+        let len = rest.iter().take_while(|x| !is_buffer(x.2)).count();
+        let (stretch, tail) = rest.split_at(len);
         let (start, end) = bounds(stretch);
         let fill = encode_parts(p, stretch, groups, Some(start));
-        quote! {{
+        out.push(quote! {{
             const __S: usize = #end - #start;
             if __S <= #p::STACK_RUN_MAX {
                 let mut __a = [0u8; __S];
@@ -552,37 +534,10 @@ fn split_code(
                     #fill
                 }
             }
-        }}
-    };
-    let mut out = Vec::new();
-    let mut rest = all;
-    while let Some(first) = rest.first() {
-        let (_, f, piece, _, _) = first;
-        let m = f.member;
-        match piece {
-            Piece::Buffer(start, end) if cut(piece) => out.push(quote! {
-                __v.extend_from_slice(
-                    #p::ByteArray::bytes(&self.#m).get(#start..#end).unwrap_or_default(),
-                );
-            }),
-            Piece::Value(ty) if cut(piece) => {
-                let alone = stretch(&rest[..1]);
-                out.push(quote! {
-                    if <#ty as #p::VmField>::APPENDS {
-                        <#ty as #p::VmField>::append_fixed(&self.#m, __v);
-                    } else #alone
-                });
-            }
-            _ => {
-                let len = rest.iter().take_while(|x| !cut(x.2)).count();
-                out.push(stretch(&rest[..len]));
-                rest = &rest[len..];
-                continue;
-            }
-        }
-        rest = &rest[1..];
+        }});
+        rest = tail;
     }
-    quote!(#(#out)*)
+    Some(quote!(#(#out)*))
 }
 
 /// The load of a run: the fast path when it applies, else `slow` (the
@@ -623,8 +578,17 @@ pub fn merged(
     if dir != fields::Dir::Load {
         let encode = encode(p, whole.index, &whole.fields, &whole.pieces, groups);
         let split = split_at_buffers(p, whole.index, &whole.fields, &whole.pieces, groups);
+        let alone = save_alone(p, &whole.pieces);
         let ok = quote!(#ok && __version >= #version);
-        return save_in_memory(p, ok, &quote!(#n), &encode, split, quote!(#(#parts)*));
+        return save_in_memory(
+            p,
+            ok,
+            &quote!(#n),
+            &encode,
+            split,
+            alone,
+            quote!(#(#parts)*),
+        );
     }
     let fast = fast_load(p, whole);
     quote! {
@@ -754,12 +718,14 @@ pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>, groups: bool
     let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
     let encode = encode(p, run.index, &run.fields, &run.pieces, groups);
     let split = split_at_buffers(p, run.index, &run.fields, &run.pieces, groups);
+    let alone = save_alone(p, &run.pieces);
     save_in_memory(
         p,
         quote!(#ok),
         &quote!(#n),
         &encode,
         split,
+        alone,
         quote!(#(#slow)*),
     )
 }
@@ -769,15 +735,16 @@ pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>, groups: bool
 /// are encoded on the stack (the zero fill folds away: every byte is
 /// written) and appended with one length check, longer ones straight into
 /// the grown `Vec` (a copy would cost more than the zero fill of `grow`)
-/// or, with `buffer` pieces or nested values that append, by `split`
-/// (which appends to `__v`); into a
-/// caller's buffer, whose `grow` is a bounds check, all straight.
+/// or, with `buffer` pieces, by `split` (which appends to `__v`), or,
+/// when `alone` (nested values that save better alone), by `slow`; into
+/// a caller's buffer, whose `grow` is a bounds check, all straight.
 fn save_in_memory(
     p: &TokenStream,
     ok: TokenStream,
     n: &TokenStream,
     fill: &TokenStream,
-    split: Option<Split>,
+    split: Option<TokenStream>,
+    alone: TokenStream,
     slow: TokenStream,
 ) -> TokenStream {
     let grow = quote! {
@@ -792,10 +759,10 @@ fn save_in_memory(
     };
     let long = match split {
         None => grow,
-        Some(Split { cond, code }) => quote! {
-            match if <__W as #p::Sink>::GROW_IN_PLACE || !#cond { #p::None } else { __w.as_vec() } {
+        Some(split) => quote! {
+            match if <__W as #p::Sink>::GROW_IN_PLACE { #p::None } else { __w.as_vec() } {
                 #p::Some(__v) => {
-                    #code
+                    #split
                     true
                 }
                 #p::None => #grow,
@@ -812,6 +779,8 @@ fn save_in_memory(
                     #fill
                 }
                 __w.put_in_memory(&__a)
+            } else if !<__W as #p::Sink>::GROW_IN_PLACE && #alone {
+                false
             } else {
                 #long
             };
@@ -842,7 +811,7 @@ pub fn save_subsection(
             __b.get_mut(6 + #name.len()..).unwrap_or_default(),
         );
     };
-    save_in_memory(p, quote!(#size > 0), &n, &fill, None, slow)
+    save_in_memory(p, quote!(#size > 0), &n, &fill, None, quote!(false), slow)
 }
 
 /// For a struct that is one run and nothing else (no subsections, hooks
@@ -878,20 +847,11 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
     // No hooks here.
     let encode = encode(p, index, fields, pieces, true);
     let claims = claims(p, index, pieces);
-    // Appended in pieces by a parent's long run only when it is long
-    // itself: a short one's zero fill is a few stores.
-    let append = split_at_buffers(p, index, fields, pieces, true).map(|Split { cond, code }| {
-        quote! {
-            const APPENDS: bool = #ok && #n > #p::STACK_RUN_MAX && #cond;
-
-            #[inline]
-            fn append_fixed(&self, __v: &mut #p::Vec<u8>) {
-                #code
-            }
-        }
-    });
+    let buffer = pieces.iter().any(|x| matches!(x, Piece::Buffer(..)));
+    let alone = save_alone(p, pieces);
     Some(quote! {
-        #append
+        // Only when long itself: a short one's zero fill is a few stores.
+        const SAVE_ALONE: bool = #ok && #n > #p::STACK_RUN_MAX && (#buffer || #alone);
         const FIXED: bool = #ok && #n > 0;
         const FIXED_SIZE: usize = #n;
         const TAIL_PEEK: bool = true;

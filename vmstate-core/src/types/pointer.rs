@@ -62,12 +62,7 @@ impl<T: VmField> VmField for Box<T> {
         (**self).encode_fixed(b)
     }
 
-    const APPENDS: bool = T::APPENDS;
-
-    #[inline]
-    fn append_fixed(&self, v: &mut Vec<u8>) {
-        (**self).append_fixed(v)
-    }
+    const SAVE_ALONE: bool = T::SAVE_ALONE;
 }
 
 /// A pointer-array slot. `None` is written as the null marker `0x30`; on
