@@ -45,6 +45,45 @@ pub fn run_bytes<S: Source, const N: usize>(
     Some(run)
 }
 
+/// For a run that holds a value whose size is not static (a nested struct
+/// with subsections or hooks), loaded field by field: the bytes of the
+/// fixed-size field at `at` when it decodes from memory, else `None`, and
+/// the ordinary code loads it. `ok` carries, from field to field of one
+/// stretch of fixed-size fields, whether the stretch's bytes are in
+/// memory (tested at its first field); `refuse` is a bool under
+/// `strict_bool`; with `tail` the field ends with a subsection peek,
+/// which the bytes after it must let pass ([`tail_clear`]).
+#[inline(always)]
+pub fn piece_bytes<'r, S: Source>(
+    r: &'r Reader<S>,
+    ok: &mut bool,
+    at: crate::__private::PieceAt,
+    size: usize,
+    refuse: bool,
+    tail: bool,
+    claims: impl Fn(&[u8]) -> bool,
+) -> Option<&'r [u8]> {
+    let (mem, all) = r.in_memory();
+    if at.start {
+        *ok = mem.len() >= at.len;
+    }
+    if !*ok || refuse {
+        return None;
+    }
+    let end = at.off.checked_add(size)?;
+    let b = mem.get(at.off..end)?;
+    if tail && !tail_clear(mem.get(end..).unwrap_or_default(), all, claims) {
+        return None;
+    }
+    Some(b)
+}
+
+/// The subsection names a field that claims none claims.
+#[inline(always)]
+pub fn no_claims(_: &[u8]) -> bool {
+    false
+}
+
 /// A copy of the `K` bytes of a run at `at`, which the run's layout puts
 /// in bounds.
 #[inline(always)]

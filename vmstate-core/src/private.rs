@@ -9,8 +9,8 @@ pub use crate::desc::{Check, Field, FieldKind, Hooks, Subsection, Vmsd};
 pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::{save_elems_recorded, VmField};
 pub use crate::fixed::{
-    byte_group, copy_run_bytes, grow_run, name_claims, no_marker_at, put_byte_group,
-    put_subsection_header, run_bytes, tail_clear, SAVE_RUN_MAX, STACK_RUN_MAX,
+    byte_group, copy_run_bytes, grow_run, name_claims, no_claims, no_marker_at, put_byte_group,
+    piece_bytes, put_subsection_header, run_bytes, tail_clear, SAVE_RUN_MAX, STACK_RUN_MAX,
 };
 pub use crate::length::{
     bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,
@@ -76,51 +76,97 @@ pub fn hook_result<E: Into<BoxError>>(
     res.map_err(|e| Error::hook(hook, e.into(), offset))
 }
 
+/// `r` with field `name` as the outer segment of its error's path. The
+/// derive calls this rather than emit a `map_err` closure per field: each
+/// closure is one more body for the compiler to check.
+#[inline(always)]
+pub fn in_field<T>(r: Result<T>, name: &'static str) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.field(name)),
+    }
+}
+
+/// `r` with subsection `name` as the outer segment of its error's path.
+#[inline(always)]
+pub fn in_subsection<T>(r: Result<T>, name: &'static str) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.within(Segment::Subsection(name))),
+    }
+}
+
 /// Compile-time check that a field type is a raw pointer.
 pub const fn assert_void_ptr<T: VoidPtr>() {}
 
-/// The sum of the first `n` sizes (offsets of the fields in a run of
-/// fixed-size fields), usable in constants.
-pub const fn prefix_sum(sizes: &[usize], n: usize) -> usize {
+/// The offsets of the fields of a run of fixed-size fields from their
+/// sizes (`M` is one more than the number of fields: the last is the
+/// run's size), usable in constants.
+pub const fn run_offsets<const M: usize>(sizes: &[usize]) -> [usize; M] {
+    let mut out = [0; M];
     let mut i = 0;
-    let mut sum = 0;
-    while i < n && i < sizes.len() {
-        sum += sizes[i];
+    while i + 1 < M && i < sizes.len() {
+        out[i + 1] = out[i] + sizes[i];
         i += 1;
     }
-    sum
+    out
 }
 
-/// Whether field `i` of a run starts a stretch of fixed-size fields
-/// (`fixed[i]`, and the field before it is not), usable in constants.
-pub const fn sub_start(fixed: &[bool], i: usize) -> bool {
-    fixed[i] && (i == 0 || !fixed[i - 1])
+/// Where a field of a run sits in its stretch of fixed-size fields (the
+/// fields of a run between values whose size is not static).
+#[derive(Clone, Copy)]
+pub struct PieceAt {
+    /// It starts a stretch: the length check of the stretch is here.
+    pub start: bool,
+    /// It ends one: the reader moves past the stretch after it.
+    pub end: bool,
+    /// Its offset in the stretch.
+    pub off: usize,
+    /// The stretch's size.
+    pub len: usize,
 }
 
-/// Whether field `i` of a run ends a stretch of fixed-size fields.
-pub const fn sub_end(fixed: &[bool], i: usize) -> bool {
-    fixed[i] && (i + 1 == fixed.len() || !fixed[i + 1])
-}
-
-/// The offset of field `i` in its stretch of fixed-size fields.
-pub const fn sub_offset(fixed: &[bool], sizes: &[usize], i: usize) -> usize {
-    let (mut j, mut off) = (i, 0);
-    while j > 0 && fixed[j - 1] {
-        j -= 1;
-        off += sizes[j];
+/// [`PieceAt`] of every field of a run from whether each is of fixed size
+/// and their sizes, usable in constants. A field not of fixed size gets
+/// zeros.
+pub const fn piece_layout<const K: usize>(fixed: &[bool; K], sizes: &[usize; K]) -> [PieceAt; K] {
+    let zero = PieceAt {
+        start: false,
+        end: false,
+        off: 0,
+        len: 0,
+    };
+    let mut out = [zero; K];
+    let mut i = 0;
+    while i < K {
+        if fixed[i] {
+            // The stretch that holds `i`: from `first` to `last`.
+            let mut first = i;
+            while first > 0 && fixed[first - 1] {
+                first -= 1;
+            }
+            let mut last = i;
+            while last + 1 < K && fixed[last + 1] {
+                last += 1;
+            }
+            let (mut off, mut len, mut j) = (0, 0, first);
+            while j <= last {
+                if j < i {
+                    off += sizes[j];
+                }
+                len += sizes[j];
+                j += 1;
+            }
+            out[i] = PieceAt {
+                start: i == first,
+                end: i == last,
+                off,
+                len,
+            };
+        }
+        i += 1;
     }
-    off
-}
-
-/// The size of the stretch of fixed-size fields that holds field `i`.
-pub const fn sub_len(fixed: &[bool], sizes: &[usize], i: usize) -> usize {
-    let mut j = i;
-    let mut len = sub_offset(fixed, sizes, i);
-    while j < fixed.len() && fixed[j] {
-        len += sizes[j];
-        j += 1;
-    }
-    len
+    out
 }
 
 /// `prefix` test usable in constants (subsection names).

@@ -123,6 +123,7 @@ fn expand(cont: &Container) -> TokenStream {
     let load_body = load_body(&p, cont, &subsections);
     let segs = fastpath::segments(&p, cont);
     let run_consts = fastpath::consts(&p, &segs);
+    let run_helpers = fastpath::helpers(&p, ident, &segs, !a.pre_save.is_set());
     let fixed_items = fastpath::fixed_items(&p, cont, &segs);
     let fixed_state_items = fixed_items
         .as_ref()
@@ -165,6 +166,8 @@ fn expand(cont: &Container) -> TokenStream {
             .with_cpr_fields(<#ident as #p::VmState>::CPR_FIELDS);
 
             #run_consts
+
+            #run_helpers
 
         #[doc = #doc]
         #[allow(rustdoc::private_intra_doc_links, rustdoc::broken_intra_doc_links)]
@@ -406,11 +409,10 @@ fn recorded_save_fields(p: &TokenStream, cont: &Container) -> Vec<TokenStream> {
 fn field_stmts(p: &TokenStream, cont: &Container, dir: Dir) -> Vec<TokenStream> {
     let groups = !cont.attrs.pre_save.is_set();
     let run = |r: &fastpath::Run| {
-        let slow = fastpath::slow_stmts(p, &r.fields, dir);
         let code = if dir == Dir::Load {
-            fastpath::load_run(p, r, slow)
+            fastpath::load_run(p, r)
         } else {
-            fastpath::save_run(p, r, slow, groups)
+            fastpath::save_run(p, r, fastpath::slow_stmts(p, &r.fields, dir), groups)
         };
         gate(exists_test(r.fields[0]), code)
     };

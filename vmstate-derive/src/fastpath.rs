@@ -8,7 +8,8 @@
 //! constant selects between them.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::Type;
 
 use crate::ast::{Container, Field};
@@ -147,7 +148,7 @@ pub enum Piece {
 impl Piece {
     fn size(&self, p: &TokenStream) -> TokenStream {
         match self {
-            Piece::Value(ty) => quote!(<#ty as #p::VmField>::FIXED_SIZE),
+            Piece::Value(ty) => field_item(p, ty, quote!(FIXED_SIZE)),
             Piece::Unused(n) => quote!((#n as usize)),
             // Out-of-range bounds are a compile-time error elsewhere.
             Piece::Buffer(start, end) => quote!((#end).saturating_sub(#start)),
@@ -156,14 +157,17 @@ impl Piece {
 
     fn is(&self, p: &TokenStream, item: TokenStream, otherwise: bool) -> TokenStream {
         match self {
-            Piece::Value(ty) => quote!(<#ty as #p::VmField>::#item),
+            Piece::Value(ty) => field_item(p, ty, item),
             _ => quote!(#otherwise),
         }
     }
 
     fn decode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
         match self {
-            Piece::Value(ty) => quote!(<#ty as #p::VmField>::decode_fixed(&mut self.#m, #part)),
+            Piece::Value(ty) => {
+                let f = field_item(p, ty, quote!(decode_fixed));
+                quote!(#f(&mut self.#m, #part))
+            }
             Piece::Unused(_) => quote!(true),
             Piece::Buffer(start, end) => quote! {
                 #p::copy_run_bytes(
@@ -176,7 +180,10 @@ impl Piece {
 
     fn encode(&self, p: &TokenStream, m: &syn::Ident, part: TokenStream) -> TokenStream {
         match self {
-            Piece::Value(ty) => quote!(<#ty as #p::VmField>::encode_fixed(&self.#m, #part);),
+            Piece::Value(ty) => {
+                let f = field_item(p, ty, quote!(encode_fixed));
+                quote!(#f(&self.#m, #part);)
+            }
             // Grown bytes are not always zeros (a caller's buffer).
             Piece::Unused(_) => quote!(#part.fill(0);),
             Piece::Buffer(start, end) => quote! {
@@ -187,6 +194,13 @@ impl Piece {
             },
         }
     }
+}
+
+/// `<ty as VmField>::item`, spanned on the type as the field's own
+/// statements are: a type that is no field gets one error, not one more
+/// per generated body that names it.
+fn field_item(p: &TokenStream, ty: &Type, item: TokenStream) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as #p::VmField>::#item)
 }
 
 fn is_scalar(ty: &Type) -> bool {
@@ -213,40 +227,63 @@ fn run_ident(index: usize, what: &str) -> syn::Ident {
     format_ident!("__RUN{}_{}", index, what, span = Span::mixed_site())
 }
 
-/// A const of field `i` of run `index` (`__RUN{index}_{what}{i}`).
-fn piece_ident(index: usize, i: usize, what: &str) -> syn::Ident {
-    format_ident!("__RUN{}_{}{}", index, what, i, span = Span::mixed_site())
+/// The offset of field `i` of run `index` (`__RUN{index}_O[i]`; the last
+/// is the run's size), in a const context.
+fn offset(index: usize, i: usize) -> TokenStream {
+    let o = run_ident(index, "O");
+    quote!(#o[#i])
 }
 
-/// Offsets of the fields of run `index` (`__RUN{index}_O{i}`; the last is
-/// the run's size).
-fn offset(index: usize, i: usize) -> syn::Ident {
-    format_ident!("__RUN{}_O{}", index, i, span = Span::mixed_site())
+/// `let __o = &__RUN{index}_O;`: where code that runs indexes the offsets
+/// it does so through `__o`, a reference to the promoted constant (each
+/// `__RUN{index}_O[i]` in such code is a copy of the whole array in an
+/// unoptimized build, and a large run's copies overflowed the stack).
+fn offsets_ref(index: usize) -> TokenStream {
+    let o = run_ident(index, "O");
+    quote!(let __o = &#o;)
 }
 
-/// The consts of every run: offsets, size `N`, whether every type is
-/// fixed (`OK`), whether it ends with a nested struct (`TAIL`), whether it
-/// holds a bool (`BOOL`).
+/// The helper method of run `index` that does `what` (`decode`, `encode`,
+/// `claims`): its code is emitted once, called from every place that
+/// needs it, always inlined.
+fn helper(index: usize, what: &str) -> syn::Ident {
+    format_ident!("__vmstate_{}{}", what, index, span = Span::mixed_site())
+}
+
+/// Every run of `segs`, merged runs' parts and whole, with whether it
+/// loads piece by piece ([`load_run`]: not a whole, whose parts do).
+fn all_runs<'s, 'c, 'a>(segs: &'s [Segment<'c, 'a>]) -> Vec<(&'s Run<'c, 'a>, bool)> {
+    segs.iter()
+        .flat_map(|seg| match seg {
+            Segment::Single(_) => Vec::new(),
+            Segment::Run(r) => vec![(r, worth_it(&r.fields))],
+            Segment::Merged { whole, parts, .. } => parts
+                .iter()
+                .map(|r| (r, worth_it(&r.fields)))
+                .chain([(whole, false)])
+                .collect(),
+        })
+        .collect()
+}
+
+/// The consts of every run: sizes and offsets (`O`, one array: a const
+/// item per field was the bulk of the compile time of a large struct),
+/// size `N`, whether every type is fixed (`OK`), whether it ends with a
+/// nested struct (`TAIL`), whether it holds a bool (`BOOL`), and for a
+/// run loaded piece by piece where each field sits in its stretch (`P`).
 pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     let mut out = Vec::new();
-    let runs = segs.iter().flat_map(|seg| match seg {
-        Segment::Single(_) => Vec::new(),
-        Segment::Run(r) => vec![r],
-        Segment::Merged { whole, parts, .. } => parts.iter().chain([whole]).collect(),
-    });
-    for Run { index, pieces, .. } in runs {
+    for (Run { index, pieces, .. }, by_piece) in all_runs(segs) {
         let index = *index;
-        // Each offset is a prefix sum over one array of sizes, not the
-        // previous offset plus a size: a chain of constants as long as the
-        // run would overflow the compiler's query depth on large structs.
         let sizes_id = run_ident(index, "SIZES");
+        let o = run_ident(index, "O");
         let sizes = pieces.iter().map(|x| x.size(p));
         let k = pieces.len();
-        out.push(quote!(const #sizes_id: [usize; #k] = [#(#sizes),*];));
-        for i in 0..=k {
-            let o = offset(index, i);
-            out.push(quote!(const #o: usize = #p::prefix_sum(&#sizes_id, #i);));
-        }
+        let k1 = k + 1;
+        out.push(quote! {
+            const #sizes_id: [usize; #k] = [#(#sizes),*];
+            const #o: [usize; #k1] = #p::run_offsets(&#sizes_id);
+        });
         let (n, ok, tail, bool_) = (
             run_ident(index, "N"),
             run_ident(index, "OK"),
@@ -263,18 +300,12 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
         });
         let tail_expr = quote!(false #(|| #tails)*);
         let bools = pieces.iter().map(|x| x.is(p, quote!(HAS_BOOL), false));
-        // For a run not all of fixed size: its stretches of fixed fields.
-        let fx_id = run_ident(index, "FX");
-        let fxs = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
-        out.push(quote!(const #fx_id: [bool; #k] = [#(#fxs),*];));
-        for i in 0..k {
-            let [st, en, so, sl] =
-                ["START", "END", "SUBOFF", "SUBLEN"].map(|w| piece_ident(index, i, w));
+        if by_piece {
+            let (fx_id, at_id) = (run_ident(index, "FX"), run_ident(index, "P"));
+            let fxs = pieces.iter().map(|x| x.is(p, quote!(FIXED), true));
             out.push(quote! {
-                const #st: bool = #p::sub_start(&#fx_id, #i);
-                const #en: bool = #p::sub_end(&#fx_id, #i);
-                const #so: usize = #p::sub_offset(&#fx_id, &#sizes_id, #i);
-                const #sl: usize = #p::sub_len(&#fx_id, &#sizes_id, #i);
+                const #fx_id: [bool; #k] = [#(#fxs),*];
+                const #at_id: [#p::PieceAt; #k] = #p::piece_layout(&#fx_id, &#sizes_id);
             });
         }
         out.push(quote! {
@@ -292,32 +323,79 @@ pub fn consts(p: &TokenStream, segs: &[Segment]) -> TokenStream {
     }
 }
 
+/// The helper methods of every run (an inherent impl of `ident`): its
+/// decode from `&[u8; N]`, its encode into `&mut [u8; N]` (`groups`: see
+/// [`encode`]) and whether a value that ends it claims a subsection name.
+/// Each is emitted once and called from the run's fast load and save and
+/// from the struct's `VmField` and `VmState` items, always inlined: the
+/// code a caller gets is as if written there.
+pub fn helpers(p: &TokenStream, ident: &syn::Ident, segs: &[Segment], groups: bool) -> TokenStream {
+    let fns = all_runs(segs).into_iter().map(|(run, _)| {
+        let index = run.index;
+        let n = run_ident(index, "N");
+        let (dec, enc, cl) = (
+            helper(index, "decode"),
+            helper(index, "encode"),
+            helper(index, "claims"),
+        );
+        let decode = decode(p, index, &run.fields, &run.pieces);
+        let encode = encode(p, index, &run.fields, &run.pieces, groups);
+        let claims = claims(p, index, &run.pieces);
+        quote! {
+            #[inline(always)]
+            fn #dec(&mut self, __b: &[u8; #n]) -> bool {
+                let __b: &[u8] = __b;
+                #decode
+            }
+
+            #[inline(always)]
+            fn #enc(&self, __b: &mut [u8; #n]) {
+                let __b: &mut [u8] = __b;
+                #encode
+            }
+
+            #[inline(always)]
+            fn #cl(__name: &[u8]) -> bool {
+                #claims
+            }
+        }
+    });
+    quote! {
+        #[allow(dead_code, non_snake_case, clippy::all)]
+        #[automatically_derived]
+        impl #ident {
+            #(#fns)*
+        }
+    }
+}
+
 /// Whether one of the values that end run `index` claims a subsection
 /// named `__name: &[u8]` right after it (`VmField::tail_claims`).
 fn claims(p: &TokenStream, index: usize, pieces: &[Piece]) -> TokenStream {
-    let last = offset(index, pieces.len());
+    let last = pieces.len();
     let each = pieces.iter().enumerate().filter_map(|(i, x)| match x {
         Piece::Value(ty) => {
-            let end = offset(index, i + 1);
-            Some(quote!((#end == #last && <#ty as #p::VmField>::tail_claims(__name))))
+            let end = i + 1;
+            let f = field_item(p, ty, quote!(tail_claims));
+            Some(quote!((__o[#end] == __o[#last] && #f(__name))))
         }
         _ => None,
     });
-    quote!(false #(|| #each)*)
+    let o = offsets_ref(index);
+    quote!({ #o false #(|| #each)* })
 }
 
-/// The fields of run `index` with their pieces and the consts of their
-/// first and end offsets.
+/// The fields of a run with their pieces and their first and end offsets
+/// (through `__o`: see [`offsets_ref`]).
 fn parts<'r, 'c: 'r, 'a: 'c>(
-    index: usize,
     fields: &'r [&'c Field<'a>],
     pieces: &'r [Piece],
-) -> impl Iterator<Item = (usize, &'c Field<'a>, &'r Piece, syn::Ident, syn::Ident)> + 'r {
+) -> impl Iterator<Item = (usize, &'c Field<'a>, &'r Piece, TokenStream, TokenStream)> + 'r {
     fields
         .iter()
         .zip(pieces)
         .enumerate()
-        .map(move |(i, (f, piece))| (i, *f, piece, offset(index, i), offset(index, i + 1)))
+        .map(move |(i, (f, piece))| (i, *f, piece, quote!(__o[#i]), quote!(__o[#i + 1])))
 }
 
 /// A run's parts: one field each, or (`Group`) two or more consecutive
@@ -327,7 +405,7 @@ enum Step<'p, 'c, 'a> {
     Group(&'p [Part<'c, 'a>]),
 }
 
-type Part<'c, 'a> = (usize, &'c Field<'a>, &'c Piece, syn::Ident, syn::Ident);
+type Part<'c, 'a> = (usize, &'c Field<'a>, &'c Piece, TokenStream, TokenStream);
 
 fn steps<'p, 'c, 'a>(all: &'p [Part<'c, 'a>]) -> Vec<Step<'p, 'c, 'a>> {
     let mut steps = Vec::new();
@@ -346,11 +424,6 @@ fn steps<'p, 'c, 'a>(all: &'p [Part<'c, 'a>]) -> Vec<Step<'p, 'c, 'a>> {
     steps
 }
 
-/// The first and the past-the-end offset idents of a group.
-fn bounds<'p>(group: &'p [Part]) -> (&'p syn::Ident, &'p syn::Ident) {
-    (&group[0].3, &group[group.len() - 1].4)
-}
-
 /// Decodes run `index` from `__b: &[u8]` into `self`, as a `bool`
 /// expression: false when the ordinary load must run.
 ///
@@ -362,8 +435,8 @@ fn bounds<'p>(group: &'p [Part]) -> (&'p syn::Ident, &'p syn::Ident) {
 /// local that nothing else points to come first, and the stores merge.
 fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) -> TokenStream {
     let last = fields.len() - 1;
-    let all: Vec<_> = parts(index, fields, pieces).collect();
-    let step = |(i, f, piece, a, b): &Part, group: Option<&syn::Ident>| {
+    let all: Vec<_> = parts(fields, pieces).collect();
+    let step = |(i, f, piece, a, b): &Part, group: Option<&TokenStream>| {
         let src = match group {
             Some(start) => quote!(__g.get(#a - #start..#b - #start).unwrap_or_default()),
             None => quote!(__b.get(#a..#b).unwrap_or_default()),
@@ -371,9 +444,10 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
         let decode = piece.decode(p, f.member, src);
         // The next field's first byte is what this one's peek sees.
         let peek = match piece {
-            Piece::Value(ty) if *i < last => Some(quote! {
-                __ok &= !<#ty as #p::VmField>::TAIL_PEEK || #p::no_marker_at(__b, #b);
-            }),
+            Piece::Value(ty) if *i < last => {
+                let peeks = field_item(p, ty, quote!(TAIL_PEEK));
+                Some(quote!(__ok &= !#peeks || #p::no_marker_at(__b, #b);))
+            }
             _ => None,
         };
         quote!(__ok &= #decode; #peek)
@@ -381,17 +455,20 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
     let steps = steps(&all).into_iter().map(|s| match s {
         Step::One(x) => step(x, None),
         Step::Group(group) => {
-            let (start, end) = bounds(group);
+            // One byte each.
+            let (start, len) = (&group[0].3, group.len());
             let each = group.iter().map(|x| step(x, Some(start)));
             quote! {
-                let __g = #p::byte_group::<{ #end - #start }>(__b, #start);
+                let __g = #p::byte_group::<#len>(__b, #start);
                 __ok &= __g.is_some();
-                let __g = __g.unwrap_or([0; #end - #start]);
+                let __g = __g.unwrap_or([0; #len]);
                 #(#each)*
             }
         }
     });
+    let o = offsets_ref(index);
     quote!({
+        #o
         let mut __ok = true;
         #(#steps)*
         __ok
@@ -414,8 +491,10 @@ fn encode(
     pieces: &[Piece],
     groups: bool,
 ) -> TokenStream {
-    let all: Vec<_> = parts(index, fields, pieces).collect();
-    encode_parts(p, &all, groups, None)
+    let all: Vec<_> = parts(fields, pieces).collect();
+    let o = offsets_ref(index);
+    let encode = encode_parts(p, &all, groups, None);
+    quote!(#o #encode)
 }
 
 /// [`encode`] of some of a run's parts, into `__b` from the offset of
@@ -424,7 +503,7 @@ fn encode_parts(
     p: &TokenStream,
     all: &[Part],
     groups: bool,
-    base: Option<&syn::Ident>,
+    base: Option<&TokenStream>,
 ) -> TokenStream {
     let base = match base {
         Some(b) => quote!(#b),
@@ -442,7 +521,8 @@ fn encode_parts(
             quote!(__b.get_mut(#a - #base..#b - #base).unwrap_or_default()),
         ),
         Step::Group(group) => {
-            let (start, end) = bounds(group);
+            // One byte each.
+            let (start, len) = (&group[0].3, group.len());
             let each = group.iter().map(|(_, f, piece, a, b)| {
                 piece.encode(
                     p,
@@ -451,7 +531,7 @@ fn encode_parts(
                 )
             });
             quote! {{
-                let mut __g = [0u8; #end - #start];
+                let mut __g = [0u8; #len];
                 #(#each)*
                 #p::put_byte_group(__b, #start - #base, __g);
             }}
@@ -474,7 +554,7 @@ fn save_alone(p: &TokenStream, pieces: &[Piece]) -> TokenStream {
         }
     }
     let each = pieces.iter().filter_map(|x| match x {
-        Piece::Value(ty) if may(ty) => Some(quote!(<#ty as #p::VmField>::SAVE_ALONE)),
+        Piece::Value(ty) if may(ty) => Some(field_item(p, ty, quote!(SAVE_ALONE))),
         _ => None,
     });
     quote!((false #(|| #each)*))
@@ -498,7 +578,7 @@ fn split_at_buffers(
     if !pieces.iter().any(is_buffer) {
         return None;
     }
-    let all: Vec<_> = parts(index, fields, pieces).collect();
+    let all: Vec<_> = parts(fields, pieces).collect();
     let mut out = Vec::new();
     let mut rest = &all[..];
     while let Some(first) = rest.first() {
@@ -514,8 +594,10 @@ fn split_at_buffers(
         }
         let len = rest.iter().take_while(|x| !is_buffer(x.2)).count();
         let (stretch, tail) = rest.split_at(len);
-        let (start, end) = bounds(stretch);
-        let fill = encode_parts(p, stretch, groups, Some(start));
+        // The stretch's size is a constant: the const offsets.
+        let (first, past) = (stretch[0].0, stretch[stretch.len() - 1].0 + 1);
+        let (start, end) = (offset(index, first), offset(index, past));
+        let fill = encode_parts(p, stretch, groups, Some(&stretch[0].3));
         out.push(quote! {{
             const __S: usize = #end - #start;
             if __S <= #p::STACK_RUN_MAX {
@@ -537,26 +619,24 @@ fn split_at_buffers(
         }});
         rest = tail;
     }
-    Some(quote!(#(#out)*))
+    let o = offsets_ref(index);
+    Some(quote!(#o #(#out)*))
 }
 
-/// The load of a run: the fast path when it applies, else `slow` (the
-/// ordinary statements of its fields).
-pub fn load_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>) -> TokenStream {
+/// The load of a run: the fast path when it applies, else field by
+/// field ([`piece_by_piece`], which holds the ordinary statements).
+pub fn load_run(p: &TokenStream, run: &Run) -> TokenStream {
     if !worth_it(&run.fields) {
+        let slow = slow_stmts(p, &run.fields, fields::Dir::Load);
         return quote!(#(#slow)*);
     }
     let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
     let fast = fast_load(p, run);
-    let pieces = piece_by_piece(p, run.index, &run.fields, &run.pieces);
+    let pieces = piece_by_piece(p, run);
     quote! {
-        if #ok {
-            let __done = #fast;
-            if __done {
-                __r.advance(#n);
-            } else {
-                #(#slow)*
-            }
+        let __done = #ok && #fast;
+        if __done {
+            __r.advance(#n);
         } else {
             #pieces
         }
@@ -576,7 +656,7 @@ pub fn merged(
 ) -> TokenStream {
     let (n, ok) = (run_ident(whole.index, "N"), run_ident(whole.index, "OK"));
     if dir != fields::Dir::Load {
-        let encode = encode(p, whole.index, &whole.fields, &whole.pieces, groups);
+        let encode = encode_call(whole.index);
         let split = split_at_buffers(p, whole.index, &whole.fields, &whole.pieces, groups);
         let alone = save_alone(p, &whole.pieces);
         let ok = quote!(#ok && __version >= #version);
@@ -607,12 +687,13 @@ pub fn merged(
 /// nested struct claims, a value its decode refuses).
 fn fast_load(p: &TokenStream, run: &Run) -> TokenStream {
     let tail = run_ident(run.index, "TAIL");
-    let claims = claims(p, run.index, &run.pieces);
-    fast_load_with(p, run, quote!(#tail), quote!(|__name: &[u8]| #claims))
+    let claims = helper(run.index, "claims");
+    fast_load_with(p, run, quote!(#tail), quote!(Self::#claims))
 }
 
 /// [`fast_load`] with what the bytes after the run are tested against:
-/// `tail`, whether to test them, and `claims`, the names that fail.
+/// `tail`, whether to test them, and `claims`, the names that fail (a
+/// function).
 fn fast_load_with(
     p: &TokenStream,
     run: &Run,
@@ -621,89 +702,85 @@ fn fast_load_with(
 ) -> TokenStream {
     let index = run.index;
     let (n, bool_) = (run_ident(index, "N"), run_ident(index, "BOOL"));
-    let decode = decode(p, index, &run.fields, &run.pieces);
+    let decode = helper(index, "decode");
     quote! {
         !(#bool_ && __ctx.strict_bool)
             && match #p::run_bytes::<__S, #n>(__r, #tail, #claims) {
-                #p::Some(__b) => {
-                    let __b: &[u8] = __b;
-                    #decode
-                }
+                #p::Some(__b) => self.#decode(__b),
                 #p::None => false,
             }
     }
 }
 
-/// The load of a run that holds a value of variable size (a nested struct
-/// with subsections or hooks, which only the compiler knows): each stretch
-/// of fixed-size fields between such values takes one length check, its
+/// The load of a run field by field: when the run's fast load did not
+/// apply, and for a run that holds a value whose size is not static (a nested struct with
+/// subsections or hooks, which only the compiler knows). Each stretch of
+/// fixed-size fields between such values takes one length check, its
 /// fields decode from the bytes in memory, and the reader moves past the
 /// stretch at its end. Where a fixed decode cannot stand for the ordinary
-/// load (a subsection name a nested struct claims, a bool under
-/// `strict_bool`), the reader catches up to that field, which loads as
-/// usual with the rest of its stretch; the variable-size values load as
-/// usual.
-fn piece_by_piece(
-    p: &TokenStream,
-    index: usize,
-    fields: &[&Field],
-    pieces: &[Piece],
-) -> TokenStream {
-    let steps = fields
+/// load (input not in memory, a subsection name a nested struct claims, a
+/// bool under `strict_bool`), the reader catches up to that field, which
+/// loads as usual with the rest of its stretch; the values of variable
+/// size load as usual. One statement per field: this is most of a large
+/// struct's generated code.
+fn piece_by_piece(p: &TokenStream, run: &Run) -> TokenStream {
+    let index = run.index;
+    let (sizes, at) = (run_ident(index, "SIZES"), run_ident(index, "P"));
+    let last = run.fields.len() - 1;
+    // References, not the consts: see [`offsets_ref`].
+    let refs = quote!(let (__at, __sz) = (&#at, &#sizes););
+    let steps = run
+        .fields
         .iter()
-        .zip(pieces)
+        .zip(&run.pieces)
         .enumerate()
         .map(|(i, (f, piece))| {
             let slow = fields::stmt(p, f, fields::Dir::Load);
-            let [st, en, so, sl] =
-                ["START", "END", "SUBOFF", "SUBLEN"].map(|w| piece_ident(index, i, w));
-            let size = piece.size(p);
             let fixed = piece.is(p, quote!(FIXED), true);
             let bool_ = piece.is(p, quote!(HAS_BOOL), false);
             let tail = piece.is(p, quote!(TAIL_PEEK), false);
             let claims = match piece {
-                Piece::Value(ty) => quote!(|__n: &[u8]| <#ty as #p::VmField>::tail_claims(__n)),
-                _ => quote!(|_: &[u8]| false),
+                // A closure, not the trait's function as a value: for a
+                // type that is no field, that path gets an error of its
+                // own, spanned on the derive.
+                Piece::Value(ty) => {
+                    let f = field_item(p, ty, quote!(tail_claims));
+                    quote!(|__n: &[u8]| #f(__n))
+                }
+                _ => quote!(#p::no_claims),
             };
             let decode = piece.decode(p, f.member, quote!(__b));
+            // After the last field nothing reads it.
+            let reset = (i < last).then(|| quote!(__ok = false;));
             quote! {
-                if #fixed {
-                    if #st {
-                        __ok = __r.in_memory().0.len() >= #sl;
+                let __fast = #fixed
+                    && match #p::piece_bytes(
+                        __r,
+                        &mut __ok,
+                        __at[#i],
+                        __sz[#i],
+                        #bool_ && __ctx.strict_bool,
+                        #tail,
+                        #claims,
+                    ) {
+                        #p::Some(__b) => #decode,
+                        #p::None => false,
+                    };
+                if !__fast {
+                    if __ok {
+                        __r.advance(__at[#i].off);
+                        __ok = false;
                     }
-                    let __fast = __ok
-                        && !(#bool_ && __ctx.strict_bool)
-                        && {
-                            let (__m, __all) = __r.in_memory();
-                            match __m.get(#so..#so + #size) {
-                                #p::Some(__b) => {
-                                    #decode
-                                        && (!#tail
-                                            || #p::tail_clear(
-                                                __m.get(#so + #size..).unwrap_or_default(),
-                                                __all,
-                                                #claims,
-                                            ))
-                                }
-                                #p::None => false,
-                            }
-                        };
-                    if !__fast {
-                        if __ok {
-                            __r.advance(#so);
-                            __ok = false;
-                        }
-                        #slow
-                    }
-                    if #en && __ok {
-                        __r.advance(#sl);
-                    }
-                } else {
                     #slow
+                }
+                if #fixed && __at[#i].end && __ok {
+                    __r.advance(__at[#i].len);
+                    #reset
                 }
             }
         });
     quote! {
+        #refs
         let mut __ok = false;
         #(#steps)*
     }
@@ -716,7 +793,7 @@ pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>, groups: bool
         return quote!(#(#slow)*);
     }
     let (n, ok) = (run_ident(run.index, "N"), run_ident(run.index, "OK"));
-    let encode = encode(p, run.index, &run.fields, &run.pieces, groups);
+    let encode = encode_call(run.index);
     let split = split_at_buffers(p, run.index, &run.fields, &run.pieces, groups);
     let alone = save_alone(p, &run.pieces);
     save_in_memory(
@@ -730,7 +807,13 @@ pub fn save_run(p: &TokenStream, run: &Run, slow: Vec<TokenStream>, groups: bool
     )
 }
 
-/// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8]`) when
+/// The encode of run `index` into `__b: &mut [u8; N]` (its helper).
+fn encode_call(index: usize) -> TokenStream {
+    let enc = helper(index, "encode");
+    quote!(self.#enc(__b);)
+}
+
+/// Writes `n` bytes filled by `fill` (which writes `__b: &mut [u8; n]`) when
 /// `ok` and the sink is memory, else runs `slow`. Into a `Vec`, short runs
 /// are encoded on the stack (the zero fill folds away: every byte is
 /// written) and appended with one length check, longer ones straight into
@@ -750,7 +833,6 @@ fn save_in_memory(
     let grow = quote! {
         match #p::grow_run::<__W, #n>(__w) {
             #p::Some(__b) => {
-                let __b: &mut [u8] = __b;
                 #fill
                 true
             }
@@ -775,7 +857,7 @@ fn save_in_memory(
             && if #n <= #p::STACK_RUN_MAX && !<__W as #p::Sink>::GROW_IN_PLACE {
                 let mut __a = [0u8; #n];
                 {
-                    let __b: &mut [u8] = &mut __a;
+                    let __b = &mut __a;
                     #fill
                 }
                 __w.put_in_memory(&__a)
@@ -805,6 +887,7 @@ pub fn save_subsection(
     let size = quote!(<#ty as #p::VmState>::FIXED_PAYLOAD);
     let n = quote!({ 6 + #name.len() + #size });
     let fill = quote! {
+        let __b: &mut [u8] = __b;
         #p::put_subsection_header(__b, #name, <#ty as #p::VmState>::VMSD.version_id);
         <#ty as #p::VmState>::encode_fixed_payload(
             &self.#member,
@@ -822,11 +905,7 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
     let [Segment::Run(run) | Segment::Merged { whole: run, .. }] = segs else {
         return None;
     };
-    let Run {
-        index,
-        fields,
-        pieces,
-    } = run;
+    let Run { index, pieces, .. } = run;
     let a = &cont.attrs;
     let has_subsections = cont.fields.iter().any(|f| f.role.subsection().is_some());
     if has_subsections
@@ -843,10 +922,11 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
         run_ident(index, "OK"),
         run_ident(index, "BOOL"),
     );
-    let decode = decode(p, index, fields, pieces);
-    // No hooks here.
-    let encode = encode(p, index, fields, pieces, true);
-    let claims = claims(p, index, pieces);
+    let (dec, enc, claims) = (
+        helper(index, "decode"),
+        helper(index, "encode"),
+        helper(index, "claims"),
+    );
     let buffer = pieces.iter().any(|x| matches!(x, Piece::Buffer(..)));
     let alone = save_alone(p, pieces);
     Some(quote! {
@@ -861,7 +941,7 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
         fn tail_claims(__name: &[u8]) -> bool {
             // Its own peek and its last fields' see the same byte; any
             // of them claiming the name fails the load.
-            #claims || #p::name_claims(<Self as #p::VmState>::NAME, __name)
+            Self::#claims(__name) || #p::name_claims(<Self as #p::VmState>::NAME, __name)
         }
 
         #[inline]
@@ -870,8 +950,7 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
             let ::core::result::Result::Ok(__b) = <&[u8; #n]>::try_from(__b) else {
                 return false;
             };
-            let __b: &[u8] = __b;
-            #decode
+            self.#dec(__b)
         }
 
         #[inline]
@@ -879,8 +958,7 @@ pub fn fixed_items(p: &TokenStream, cont: &Container, segs: &[Segment]) -> Optio
             let ::core::result::Result::Ok(__b) = <&mut [u8; #n]>::try_from(__b) else {
                 return;
             };
-            let __b: &mut [u8] = __b;
-            #encode
+            self.#enc(__b)
         }
     })
 }
@@ -914,12 +992,12 @@ pub fn bounded_items(
     let ns: Vec<_> = runs.iter().map(|r| run_ident(r.index, "N")).collect();
     let fields = runs.iter().enumerate().map(|(i, r)| {
         let (n, prev) = (&ns[i], &ns[..i]);
-        // No save hooks here.
-        let encode = encode(p, r.index, &r.fields, &r.pieces, true);
+        let enc = helper(r.index, "encode");
         quote! {{
             const __AT: usize = 0 #(+ #prev)*;
-            let __b: &mut [u8] = __all.get_mut(__AT..__AT + #n).unwrap_or_default();
-            #encode
+            if let #p::Some(__b) = __all.get_mut(__AT..).and_then(<[u8]>::first_chunk_mut::<#n>) {
+                self.#enc(__b);
+            }
         }}
     });
     let tys: Vec<&Type> = subs.iter().map(|(f, _)| f.ty).collect();

@@ -38,8 +38,8 @@ pub struct Stmt<'p> {
     pub dir: Dir,
     /// The stream's offset.
     pub offset: TokenStream,
-    /// `.map_err(...)` naming the field.
-    pub err: TokenStream,
+    /// The field's name, for its errors.
+    pub name: String,
 }
 
 impl Stmt<'_> {
@@ -58,10 +58,17 @@ impl Stmt<'_> {
         quote_spanned!(ty.span()=> <#ty as #p::#tr>::#it)
     }
 
+    /// `body` (a `Result`) with its error naming the field. A call, not
+    /// a `map_err` closure: every closure is one more body to check.
+    pub fn named(&self, body: TokenStream) -> TokenStream {
+        let (p, name) = (self.p, &self.name);
+        quote!(#p::in_field(#body, #name))
+    }
+
     /// `body` as a statement, its error naming the field.
     pub fn finish(&self, body: TokenStream) -> TokenStream {
-        let err = &self.err;
-        quote!(#body #err ?;)
+        let named = self.named(body);
+        quote!(#named?;)
     }
 }
 
@@ -78,7 +85,7 @@ pub fn stmt(p: &TokenStream, f: &Field, dir: Dir) -> Option<TokenStream> {
         p,
         dir,
         offset,
-        err: quote!(.map_err(|__e| __e.field(#name))),
+        name,
     };
     f.role.get().stmt(&s, f)
 }

@@ -72,7 +72,7 @@ impl Count {
     /// `let __n = length(self.count, mult, cap, "count", offset)?;`, its
     /// error naming the field being loaded.
     pub fn stmt(&self, s: &Stmt, cap: TokenStream) -> TokenStream {
-        let (p, offset, err) = (s.p, &s.offset, &s.err);
+        let (p, offset) = (s.p, &s.offset);
         let field = &self.field;
         let fname = &self.name;
         let mult = self.multiply;
@@ -83,19 +83,18 @@ impl Count {
         let src = Ident::new("__count", field.span());
         let value = quote_spanned!(field.span()=> #p::CountField::clone_value(#src));
         let length = quote_spanned!(field.span()=> #p::length);
-        quote! {
-            let __n = {
-                let #src = &self.#field;
-                #length(#value, #mult, #cap, #fname, #offset)
-            } #err ?;
-        }
+        let n = s.named(quote! {{
+            let #src = &self.#field;
+            #length(#value, #mult, #cap, #fname, #offset)
+        }});
+        quote!(let __n = #n?;)
     }
 
     /// A field whose length this is: a variable array, a variable buffer or
     /// (`bitmap`: a length in bits) a bitmap. The length is checked against
     /// the holder before any element moves.
     pub fn elements(&self, s: &Stmt, f: &Field, bitmap: bool) -> TokenStream {
-        let (p, err) = (s.p, &s.err);
+        let p = s.p;
         let m = f.member;
         let (save, recorded) = (s.save(), s.recorded());
         let (cap, fixed) = match holder(f.ty) {
@@ -133,9 +132,10 @@ impl Count {
             }
             (false, false) => quote!(#p::load_vec(&mut self.#m, #n, __r, __ctx)),
         };
+        let call = s.finish(call);
         quote!({
             #len
-            #call #err ?;
+            #call
         })
     }
 

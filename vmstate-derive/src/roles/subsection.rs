@@ -47,10 +47,9 @@ impl Subsection {
         } else {
             quote_spanned!(ty.span()=> <#ty as #p::VmState>::save_state_v)
         };
-        let err = quote!(.map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name))));
         let mut stmt = quote! {
-            #p::subsection_header(__w, <#ty as #p::VmState>::NAME, #sub) #err ?;
-            #save_fn(&mut self.#member, __w, #sub.version_id, __ctx) #err ?;
+            #p::in_subsection(#p::subsection_header(__w, <#ty as #p::VmState>::NAME, #sub), #sub.name)?;
+            #p::in_subsection(#save_fn(&mut self.#member, __w, #sub.version_id, __ctx), #sub.name)?;
         };
         if !recorded {
             stmt = fastpath::save_subsection(p, ty, member, stmt);
@@ -169,8 +168,7 @@ pub fn load(p: &TokenStream, subsections: &[(&Field, &Subsection)]) -> TokenStre
         quote! {
             #i => {
                 #p::note_subsection(&mut __seen[#i], #sub.name, __ctx, __at)?;
-                #load_fn(&mut self.#member, __r, __sv, __ctx)
-                    .map_err(|__e| __e.within(#p::Segment::Subsection(#sub.name)))?;
+                #p::in_subsection(#load_fn(&mut self.#member, __r, __sv, __ctx), #sub.name)?;
             }
         }
     });

@@ -249,12 +249,14 @@ impl FieldRole for Value {
         Some(match bounds(p, f) {
             None => s.finish(load),
             Some((min, max)) => {
-                let (offset, err) = (&s.offset, &s.err);
+                let offset = &s.offset;
                 let widen = item(quote!(RangeInt), quote!(widen));
+                let load = s.finish(load);
+                let check = s.finish(quote!(#p::check_range(#widen(self.#m), #min, #max, __at)));
                 quote! {
                     let __at = #offset;
-                    #load #err ?;
-                    #p::check_range(#widen(self.#m), #min, #max, __at) #err ?;
+                    #load
+                    #check
                 }
             }
         })
