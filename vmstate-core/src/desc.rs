@@ -249,6 +249,13 @@ impl Field {
         }
     }
 
+    /// The same field named `name`.
+    #[doc(hidden)]
+    pub const fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
     /// The same field holding the CPR-only field kinds `f`.
     pub const fn with_cpr_fields(mut self, f: CprFields) -> Self {
         self.cpr_fields = f;

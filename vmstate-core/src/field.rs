@@ -40,6 +40,20 @@ pub trait VmField: Sized {
     /// The CPR-only field kinds inside one value (a derived struct's
     /// [`VmState::CPR_FIELDS`](crate::VmState::CPR_FIELDS)).
     const CPR_FIELDS: CprFields = CprFields::NONE;
+    /// The description-table entry of a field of this type, but for its
+    /// name, version and check: what the derive's table entries start
+    /// from, computed once per type rather than spelled out per field
+    /// (which was a good part of the derive's compile time).
+    #[doc(hidden)]
+    const DESC: crate::desc::Field = crate::desc::Field::new("", Self::INFO, Self::KIND)
+        .with_elem_size(Self::ELEM_SIZE)
+        .with_array_len(if Self::IS_ARRAY {
+            Some(Self::COUNT)
+        } else {
+            None
+        })
+        .with_vmsd(Self::VMSD)
+        .with_cpr_fields(Self::CPR_FIELDS);
 
     /// Writes the value.
     fn save<W: Sink>(&mut self, w: &mut Writer<W>, ctx: &Context) -> Result<()>;

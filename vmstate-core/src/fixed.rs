@@ -57,7 +57,7 @@ pub fn run_bytes<S: Source, const N: usize>(
 pub fn piece_bytes<'r, S: Source>(
     r: &'r Reader<S>,
     ok: &mut bool,
-    at: crate::__private::PieceAt,
+    at: &crate::__private::PieceAt,
     size: usize,
     refuse: bool,
     tail: bool,
@@ -76,6 +76,27 @@ pub fn piece_bytes<'r, S: Source>(
         return None;
     }
     Some(b)
+}
+
+/// After [`piece_bytes`] refused the field at `at`, before its ordinary
+/// load: the reader moves to it past the fields of its stretch decoded
+/// from memory, and the rest of the stretch loads as usual.
+#[inline(always)]
+pub fn piece_catch_up<S: Source>(r: &mut Reader<S>, ok: &mut bool, at: &crate::__private::PieceAt) {
+    if *ok {
+        r.advance(at.off);
+        *ok = false;
+    }
+}
+
+/// After the field at `at`: at the end of a stretch decoded from memory,
+/// the reader moves past it.
+#[inline(always)]
+pub fn piece_end<S: Source>(r: &mut Reader<S>, ok: &mut bool, at: &crate::__private::PieceAt) {
+    if at.end && *ok {
+        r.advance(at.len);
+        *ok = false;
+    }
 }
 
 /// The subsection names a field that claims none claims.

@@ -120,6 +120,14 @@ impl FieldRole for Value {
                     .with_elem_size(<#codec as #p::Codec<#ty>>::SIZE)
             });
         }
+        if self.count.is_none() {
+            if let ValueCheck::None = self.check {
+                let check = bounds(p, f).map(
+                    |(min, max)| quote!(.with_check(#p::Check::Range { min: #min, max: #max })),
+                );
+                return Some(quote!(<#ty as #p::VmField>::DESC.named(#name) #check));
+            }
+        }
         // A variable array describes its element type.
         let (elem, array_len, length) = match &self.count {
             Some(c) => (
