@@ -105,6 +105,39 @@ pub fn no_claims(_: &[u8]) -> bool {
     false
 }
 
+/// The save of a run of `N` bytes, which `fill` encodes, into memory:
+/// whether it was written (else the ordinary code runs). Into a `Vec`,
+/// a short run is encoded on the stack (the zero fill folds away: every
+/// byte is written) and appended with one length check, a longer one
+/// straight into the grown `Vec` (a copy would cost more than the zero
+/// fill of `grow`) unless `alone` (nested values that save better one by
+/// one); into a caller's buffer, whose `grow` is a bounds check, always
+/// straight.
+#[inline(always)]
+pub fn save_run<W: Sink, const N: usize>(
+    w: &mut Writer<W>,
+    alone: bool,
+    fill: impl FnOnce(&mut [u8; N]),
+) -> bool {
+    if N > SAVE_RUN_MAX {
+        false
+    } else if N <= STACK_RUN_MAX && !W::GROW_IN_PLACE {
+        let mut a = [0u8; N];
+        fill(&mut a);
+        w.put_in_memory(&a)
+    } else if !W::GROW_IN_PLACE && alone {
+        false
+    } else {
+        match grow_run::<W, N>(w) {
+            Some(b) => {
+                fill(b);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// A copy of the `K` bytes of a run at `at`, which the run's layout puts
 /// in bounds.
 #[inline(always)]

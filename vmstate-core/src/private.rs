@@ -10,8 +10,8 @@ pub use crate::error::{BoxError, Error, ErrorKind, Result, Segment};
 pub use crate::field::{save_elems_recorded, VmField};
 pub use crate::fixed::{
     byte_group, copy_run_bytes, grow_run, name_claims, no_claims, no_marker_at, piece_bytes,
-    piece_catch_up, piece_end, put_byte_group, put_subsection_header, run_bytes, tail_clear,
-    SAVE_RUN_MAX, STACK_RUN_MAX,
+    piece_catch_up, piece_end, put_byte_group, put_subsection_header, run_bytes, save_run,
+    tail_clear, SAVE_RUN_MAX, STACK_RUN_MAX,
 };
 pub use crate::length::{
     bitmap_words, length, load_prefix, load_vec, save_prefix, save_vec, CountField,

@@ -861,6 +861,15 @@ fn save_in_memory(
     alone: TokenStream,
     slow: TokenStream,
 ) -> TokenStream {
+    let Some(split) = split else {
+        // The common case as one call: its branches are the same.
+        return quote! {
+            let __done = #ok && #p::save_run::<__W, #n>(__w, #alone, |__b| { #fill });
+            if !__done {
+                #slow
+            }
+        };
+    };
     let grow = quote! {
         match #p::grow_run::<__W, #n>(__w) {
             #p::Some(__b) => {
@@ -870,17 +879,14 @@ fn save_in_memory(
             #p::None => false,
         }
     };
-    let long = match split {
-        None => grow,
-        Some(split) => quote! {
-            match if <__W as #p::Sink>::GROW_IN_PLACE { #p::None } else { __w.as_vec() } {
-                #p::Some(__v) => {
-                    #split
-                    true
-                }
-                #p::None => #grow,
+    let long = quote! {
+        match if <__W as #p::Sink>::GROW_IN_PLACE { #p::None } else { __w.as_vec() } {
+            #p::Some(__v) => {
+                #split
+                true
             }
-        },
+            #p::None => #grow,
+        }
     };
     quote! {
         let __done = #ok

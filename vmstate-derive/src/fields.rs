@@ -58,17 +58,28 @@ impl Stmt<'_> {
         quote_spanned!(ty.span()=> <#ty as #p::#tr>::#it)
     }
 
-    /// `body` (a `Result`) with its error naming the field. A call, not
-    /// a `map_err` closure: every closure is one more body to check.
+    /// The value of `body` (a `Result`), or a return of its error naming
+    /// the field. A match, not `?` on a `map_err` closure: each `?` and
+    /// each closure is more for the compiler to check, once per field and
+    /// body.
     pub fn named(&self, body: TokenStream) -> TokenStream {
         let (p, name) = (self.p, &self.name);
-        quote!(#p::in_field(#body, #name))
+        quote! {
+            match #body {
+                #p::Ok(__v) => __v,
+                #p::Err(__e) => return #p::Err(__e.field(#name)),
+            }
+        }
     }
 
     /// `body` as a statement, its error naming the field.
     pub fn finish(&self, body: TokenStream) -> TokenStream {
-        let named = self.named(body);
-        quote!(#named?;)
+        let (p, name) = (self.p, &self.name);
+        quote! {
+            if let #p::Err(__e) = #body {
+                return #p::Err(__e.field(#name));
+            }
+        }
     }
 }
 

@@ -87,7 +87,7 @@ impl Count {
             let #src = &self.#field;
             #length(#value, #mult, #cap, #fname, #offset)
         }});
-        quote!(let __n = #n?;)
+        quote!(let __n = #n;)
     }
 
     /// A field whose length this is: a variable array, a variable buffer or
