@@ -164,10 +164,32 @@ impl Piece {
         }
     }
 
+    /// The `bool` const `item` of `VmField` (`FIXED`, `TAIL_PEEK`,
+    /// `HAS_BOOL`) for this piece: `otherwise` for one that is not a value,
+    /// a literal for a plain one (less for the compiler than the trait's
+    /// const, once per field and use).
     fn is(&self, p: &TokenStream, item: TokenStream, otherwise: bool) -> TokenStream {
         match self {
+            Piece::Value(ty) if plain(ty) => {
+                let v = match item.to_string().as_str() {
+                    "FIXED" => true,
+                    "TAIL_PEEK" => false,
+                    "HAS_BOOL" => innermost(ty).is_some_and(|n| n == "bool"),
+                    _ => return field_item(p, ty, item),
+                };
+                quote!(#v)
+            }
             Piece::Value(ty) => field_item(p, ty, item),
             _ => quote!(#otherwise),
+        }
+    }
+
+    /// Whether the piece may claim a subsection name after it (a nested
+    /// struct's `VmField::tail_claims`): never a plain value.
+    fn may_claim(&self) -> Option<&Type> {
+        match self {
+            Piece::Value(ty) if !plain(ty) => Some(ty),
+            _ => None,
         }
     }
 
@@ -217,6 +239,15 @@ fn plain(ty: &Type) -> bool {
     match types::strip(ty) {
         Type::Array(a) => plain(&a.elem),
         ty => is_scalar(ty),
+    }
+}
+
+/// The primitive name of an array's element type (of arrays ...), or of
+/// the type itself.
+fn innermost(ty: &Type) -> Option<String> {
+    match types::strip(ty) {
+        Type::Array(a) => innermost(&a.elem),
+        ty => types::primitive_name(ty),
     }
 }
 
@@ -398,13 +429,11 @@ pub fn helpers(p: &TokenStream, ident: &syn::Ident, segs: &[Segment], groups: bo
 /// named `__name: &[u8]` right after it (`VmField::tail_claims`).
 fn claims(p: &TokenStream, index: usize, pieces: &[Piece]) -> TokenStream {
     let last = pieces.len();
-    let each = pieces.iter().enumerate().filter_map(|(i, x)| match x {
-        Piece::Value(ty) => {
-            let end = i + 1;
-            let f = field_item(p, ty, quote!(tail_claims));
-            Some(quote!((__o[#end] == __o[#last] && #f(__name))))
-        }
-        _ => None,
+    let each = pieces.iter().enumerate().filter_map(|(i, x)| {
+        let ty = x.may_claim()?;
+        let end = i + 1;
+        let f = field_item(p, ty, quote!(tail_claims));
+        Some(quote!((__o[#end] == __o[#last] && #f(__name))))
     });
     let o = offsets_ref(index);
     quote!({ #o false #(|| #each)* })
@@ -778,15 +807,15 @@ fn piece_by_piece(p: &TokenStream, run: &Run) -> TokenStream {
             let fixed = piece.is(p, quote!(FIXED), true);
             let bool_ = piece.is(p, quote!(HAS_BOOL), false);
             let tail = piece.is(p, quote!(TAIL_PEEK), false);
-            let claims = match piece {
+            let claims = match piece.may_claim() {
                 // A closure, not the trait's function as a value: for a
                 // type that is no field, that path gets an error of its
                 // own, spanned on the derive.
-                Piece::Value(ty) => {
+                Some(ty) => {
                     let f = field_item(p, ty, quote!(tail_claims));
                     quote!(|__n: &[u8]| #f(__n))
                 }
-                _ => quote!(#p::no_claims),
+                None => quote!(#p::no_claims),
             };
             let decode = piece.decode(p, f.member, quote!(__b));
             quote! {
