@@ -750,3 +750,36 @@ impl<T: VmField> VarArray for Vec<T> {
         crate::field::slice_size_hint(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_offsets_are_prefix_sums_ending_with_the_size() {
+        const O: [usize; 4] = run_offsets(&[1, 4, 2]);
+        assert_eq!(O, [0, 1, 5, 7]);
+        assert_eq!(run_offsets::<1>(&[]), [0]);
+    }
+
+    #[test]
+    fn piece_layout_splits_a_run_at_values_not_of_fixed_size() {
+        // fixed, fixed, variable, fixed, variable, fixed, fixed
+        let fixed = [true, true, false, true, false, true, true];
+        let sizes = [2, 4, 0, 8, 0, 1, 3];
+        let at = piece_layout(&fixed, &sizes);
+        let got: Vec<_> = at.iter().map(|a| (a.start, a.end, a.off, a.len)).collect();
+        assert_eq!(
+            got,
+            [
+                (true, false, 0, 6),
+                (false, true, 2, 6),
+                (false, false, 0, 0),
+                (true, true, 0, 8),
+                (false, false, 0, 0),
+                (true, false, 0, 4),
+                (false, true, 1, 4),
+            ]
+        );
+    }
+}

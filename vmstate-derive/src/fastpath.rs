@@ -498,7 +498,8 @@ fn decode(p: &TokenStream, index: usize, fields: &[&Field], pieces: &[Piece]) ->
         let decode = piece.decode(p, f.member, src);
         // The next field's first byte is what this one's peek sees.
         let peek = match piece {
-            Piece::Value(ty) if *i < last => {
+            // A plain value never peeks.
+            Piece::Value(ty) if *i < last && !plain(ty) => {
                 let peeks = field_item(p, ty, quote!(TAIL_PEEK));
                 Some(quote!(__ok &= !#peeks || #p::no_marker_at(__b, #b);))
             }
