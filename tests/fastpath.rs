@@ -110,6 +110,11 @@ struct Dev {
     pre: [u8; 2],
     opt: WithSub,
     o2: u32,
+    ot: vmstate_core::types::Timer,
+    /// Plain fields after a fixed nested value in the same stretch: one
+    /// step, refused under `strict_bool` after that value decoded.
+    o4: bool,
+    o5: u16,
     o3: Pair,
     #[vmstate(version = 3)]
     last: Leaf,
@@ -177,6 +182,9 @@ impl Dev {
                 sub: OptSub { w: 9 },
             },
             o2: 0x0500_0005,
+            ot: vmstate_core::types::Timer::NOT_ARMED,
+            o4: true,
+            o5: 0x0605,
             o3: Pair {
                 x: 5,
                 leaf: leaf(6),

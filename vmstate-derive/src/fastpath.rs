@@ -797,49 +797,87 @@ fn piece_by_piece(p: &TokenStream, run: &Run) -> TokenStream {
     let index = run.index;
     let (sizes, at) = (run_ident(index, "SIZES"), run_ident(index, "P"));
     // References, not the consts: see [`offsets_ref`].
-    let refs = quote!(let (__at, __sz) = (&#at, &#sizes););
-    let steps = run
-        .fields
-        .iter()
-        .zip(&run.pieces)
-        .enumerate()
-        .map(|(i, (f, piece))| {
-            let slow = fields::stmt(p, f, fields::Dir::Load);
-            let fixed = piece.is(p, quote!(FIXED), true);
-            let bool_ = piece.is(p, quote!(HAS_BOOL), false);
-            let tail = piece.is(p, quote!(TAIL_PEEK), false);
-            let claims = match piece.may_claim() {
-                // A closure, not the trait's function as a value: for a
-                // type that is no field, that path gets an error of its
-                // own, spanned on the derive.
-                Some(ty) => {
-                    let f = field_item(p, ty, quote!(tail_claims));
-                    quote!(|__n: &[u8]| #f(__n))
-                }
-                None => quote!(#p::no_claims),
-            };
-            let decode = piece.decode(p, f.member, quote!(__b));
-            quote! {
-                if !(#fixed
-                    && match #p::piece_bytes(
-                        __r,
-                        &mut __ok,
-                        &__at[#i],
-                        __sz[#i],
-                        #bool_ && __ctx.strict_bool,
-                        #tail,
-                        #claims,
-                    ) {
-                        #p::Some(__b) => #decode,
-                        #p::None => false,
-                    })
-                {
-                    #p::piece_catch_up(__r, &mut __ok, &__at[#i]);
-                    #slow
-                }
-                #p::piece_end(__r, &mut __ok, &__at[#i]);
+    let o = offsets_ref(index);
+    let refs = quote!(#o let (__at, __sz) = (&#at, &#sizes););
+    let slow = |j: usize| fields::stmt(p, run.fields[j], fields::Dir::Load);
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < run.pieces.len() {
+        let piece = &run.pieces[i];
+        if piece.surely_fixed() {
+            // Consecutive plain fields as one step: in one stretch, of a
+            // size known here, and their decodes cannot fail.
+            let first = i;
+            while run.pieces.get(i).is_some_and(Piece::surely_fixed) {
+                i += 1;
             }
+            let last = i - 1;
+            let bools = (first..=last).map(|j| run.pieces[j].is(p, quote!(HAS_BOOL), false));
+            let decodes = (first..=last).map(|j| {
+                run.pieces[j].decode(
+                    p,
+                    run.fields[j].member,
+                    quote!(__b.get(__o[#j] - __o[#first]..__o[#j + 1] - __o[#first]).unwrap_or_default()),
+                )
+            });
+            let slows = (first..=last).filter_map(slow);
+            steps.push(quote! {
+                if !match #p::piece_bytes(
+                    __r,
+                    &mut __ok,
+                    &__at[#first],
+                    __o[#last + 1] - __o[#first],
+                    (false #(|| #bools)*) && __ctx.strict_bool,
+                    false,
+                    #p::no_claims,
+                ) {
+                    #p::Some(__b) => true #(& #decodes)*,
+                    #p::None => false,
+                } {
+                    #p::piece_catch_up(__r, &mut __ok, &__at[#first]);
+                    #(#slows)*
+                }
+                #p::piece_end(__r, &mut __ok, &__at[#last]);
+            });
+            continue;
+        }
+        let fixed = piece.is(p, quote!(FIXED), true);
+        let bool_ = piece.is(p, quote!(HAS_BOOL), false);
+        let tail = piece.is(p, quote!(TAIL_PEEK), false);
+        let claims = match piece.may_claim() {
+            // A closure, not the trait's function as a value: for a type
+            // that is no field, that path gets an error of its own,
+            // spanned on the derive.
+            Some(ty) => {
+                let f = field_item(p, ty, quote!(tail_claims));
+                quote!(|__n: &[u8]| #f(__n))
+            }
+            None => quote!(#p::no_claims),
+        };
+        let decode = piece.decode(p, run.fields[i].member, quote!(__b));
+        let slow = slow(i);
+        steps.push(quote! {
+            if !(#fixed
+                && match #p::piece_bytes(
+                    __r,
+                    &mut __ok,
+                    &__at[#i],
+                    __sz[#i],
+                    #bool_ && __ctx.strict_bool,
+                    #tail,
+                    #claims,
+                ) {
+                    #p::Some(__b) => #decode,
+                    #p::None => false,
+                })
+            {
+                #p::piece_catch_up(__r, &mut __ok, &__at[#i]);
+                #slow
+            }
+            #p::piece_end(__r, &mut __ok, &__at[#i]);
         });
+        i += 1;
+    }
     quote! {
         #refs
         let mut __ok = false;
