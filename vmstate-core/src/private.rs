@@ -77,18 +77,9 @@ pub fn hook_result<E: Into<BoxError>>(
     res.map_err(|e| Error::hook(hook, e.into(), offset))
 }
 
-/// `r` with field `name` as the outer segment of its error's path. The
-/// derive calls this rather than emit a `map_err` closure per field: each
-/// closure is one more body for the compiler to check.
-#[inline(always)]
-pub fn in_field<T>(r: Result<T>, name: &'static str) -> Result<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(e) => Err(e.field(name)),
-    }
-}
-
-/// `r` with subsection `name` as the outer segment of its error's path.
+/// `r` with subsection `name` as the outer segment of its error's path
+/// (a call, not a `map_err` closure: each closure is one more body for
+/// the compiler to check).
 #[inline(always)]
 pub fn in_subsection<T>(r: Result<T>, name: &'static str) -> Result<T> {
     match r {

@@ -149,10 +149,7 @@ impl Piece {
     /// Of fixed size whatever its type's `VmField` says: an integer, a
     /// bool, `f64`, an array of them, `unused`, a `buffer`.
     fn surely_fixed(&self) -> bool {
-        match self {
-            Piece::Value(ty) => plain(ty),
-            _ => true,
-        }
+        self.may_claim().is_none()
     }
 
     fn size(&self, p: &TokenStream) -> TokenStream {
@@ -804,7 +801,7 @@ fn piece_by_piece(p: &TokenStream, run: &Run) -> TokenStream {
     let mut i = 0;
     while i < run.pieces.len() {
         let piece = &run.pieces[i];
-        if piece.surely_fixed() {
+        let Some(ty) = piece.may_claim() else {
             // Consecutive plain fields as one step: in one stretch, of a
             // size known here, and their decodes cannot fail.
             let first = i;
@@ -840,20 +837,16 @@ fn piece_by_piece(p: &TokenStream, run: &Run) -> TokenStream {
                 #p::piece_end(__r, &mut __ok, &__at[#last]);
             });
             continue;
-        }
+        };
+        // A value that may be a nested struct: its own step.
         let fixed = piece.is(p, quote!(FIXED), true);
         let bool_ = piece.is(p, quote!(HAS_BOOL), false);
         let tail = piece.is(p, quote!(TAIL_PEEK), false);
-        let claims = match piece.may_claim() {
-            // A closure, not the trait's function as a value: for a type
-            // that is no field, that path gets an error of its own,
-            // spanned on the derive.
-            Some(ty) => {
-                let f = field_item(p, ty, quote!(tail_claims));
-                quote!(|__n: &[u8]| #f(__n))
-            }
-            None => quote!(#p::no_claims),
-        };
+        // A closure, not the trait's function as a value: for a type that
+        // is no field, that path gets an error of its own, spanned on the
+        // derive.
+        let claims = field_item(p, ty, quote!(tail_claims));
+        let claims = quote!(|__n: &[u8]| #claims(__n));
         let decode = piece.decode(p, run.fields[i].member, quote!(__b));
         let slow = slow(i);
         steps.push(quote! {

@@ -72,14 +72,10 @@ impl Stmt<'_> {
         }
     }
 
-    /// `body` as a statement, its error naming the field.
+    /// `body` (a `Result<()>`) as a statement, its error naming the field.
     pub fn finish(&self, body: TokenStream) -> TokenStream {
-        let (p, name) = (self.p, &self.name);
-        quote! {
-            if let #p::Err(__e) = #body {
-                return #p::Err(__e.field(#name));
-            }
-        }
+        let named = self.named(body);
+        quote!(#named;)
     }
 }
 
